@@ -65,7 +65,7 @@ class Attempt:
     base_model: str | None = None
     task: str | None = None  # explicit task from the default rules; config rules apply later
     team: str | None = None
-    user: str | None = None
+    user_id: str | None = None
     key_hash: str | None = None
     key_alias: str | None = None
     route: str | None = None

@@ -1,0 +1,57 @@
+"""The ``routeledger`` command (click). Errors are rendered once, here: one line on stderr and a
+non-zero exit; ``--json`` commands print exactly one JSON object on stdout."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from collectors import config as config_mod
+from collectors.errors import RouteLedgerError
+
+
+class Ctx:
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+
+    def config(self) -> config_mod.Config:
+        return config_mod.load(self.home)
+
+
+class Main(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RouteLedgerError as e:
+            click.echo(f"routeledger: error: {e}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False), envvar="ROUTELEDGER_HOME",
+              help="Home directory (config, warehouse, manifests, reports). "
+                   "Default: $ROUTELEDGER_HOME, else ./.routeledger")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+@click.pass_context
+def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
+    """RouteLedger: cost observability and routing-table tuning for LLM gateways."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = Ctx(home)
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, default=str, sort_keys=False))
+
+
+from app.cli import ingest as _ingest  # noqa: E402,F401  (registers commands)
+from app.cli import init as _init  # noqa: E402,F401
+
+try:  # the prices commands arrive with the price collectors
+    from app.cli import prices as _prices  # noqa: E402,F401
+except ImportError:  # pragma: no cover
+    pass

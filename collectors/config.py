@@ -1,0 +1,324 @@
+"""``routeledger.toml``: every setting declared once (name, type, default, help).
+
+The home directory comes from ``--home``, then ``ROUTELEDGER_HOME``, then ``./.routeledger``.
+:data:`SETTINGS` is the single declaration: :func:`load` validates against it, ``routeledger
+init`` writes a commented default from it, and a test checks the README documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collectors.errors import ConfigError
+
+CONFIG_NAME = "routeledger.toml"
+DEFAULT_HOME = ".routeledger"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LOG_FORMATS = (
+    "auto",
+    "routeledger",
+    "litellm",
+    "litellm-spendlogs",
+    "otel",
+    "openrouter",
+    "mapped",
+)
+TASK_RULE_FIELDS = ("model_group", "key_alias", "team", "route", "user", "model")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted path in the TOML file
+    kind: str  # str | int | float | bool | list[str] | table
+    default: Any
+    help: str
+    check: Callable[[Any], bool] | None = None
+    expected: str = ""
+
+
+def _tz_ok(v: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("warehouse.path", "str", "warehouse.duckdb", "DuckDB file, relative to the home directory"),
+    Setting(
+        "warehouse.lock_timeout_seconds",
+        "float",
+        30.0,
+        "how long to retry when another process holds the warehouse lock",
+        lambda v: 0 < v <= 3600,
+        "a number of seconds between 0 and 3600",
+    ),
+    Setting(
+        "ingest.batch_bytes",
+        "int",
+        64 * 1024 * 1024,
+        "bytes of log read per committed batch (bounds lock time and memory)",
+        lambda v: 4096 <= v <= 2**31,
+        "an integer between 4096 and 2147483648",
+    ),
+    Setting(
+        "ingest.max_line_bytes",
+        "int",
+        16 * 1024 * 1024,
+        "longest accepted log line; longer lines are quarantined",
+        lambda v: 1024 <= v <= 2**30,
+        "an integer between 1024 and 1073741824",
+    ),
+    Setting(
+        "sources",
+        "table",
+        [],
+        "log sources ingested by `routeledger ingest` with no paths and by `serve`: "
+        "[[sources]] path (file or glob), format (auto|routeledger|litellm|litellm-spendlogs|"
+        "otel|openrouter|mapped), mapping (mapping file for format mapped)",
+    ),
+    Setting(
+        "tasks.rules",
+        "table",
+        [],
+        "task rules tried in order after the default rules: [[tasks.rules]] field "
+        "(model_group|key_alias|team|route|user|model), pattern (glob), task",
+    ),
+    Setting(
+        "calendar.timezone",
+        "str",
+        "UTC",
+        "IANA time zone for days, weeks and months",
+        _tz_ok,
+        "an IANA time zone name such as Europe/Berlin",
+    ),
+    Setting(
+        "calendar.week_start",
+        "str",
+        "monday",
+        "first day of the week",
+        lambda v: v.lower() in WEEKDAYS,
+        "a weekday name: " + "|".join(WEEKDAYS),
+    ),
+    Setting(
+        "prices.review_factor",
+        "float",
+        5.0,
+        "a price moving by more than this factor is held for review",
+        lambda v: v > 1,
+        "a number greater than 1",
+    ),
+    Setting(
+        "prices.overrides",
+        "str",
+        "price_overrides.yaml",
+        "YAML file of negotiated discounts and own prices, relative to the home directory",
+    ),
+    Setting(
+        "prices.aliases",
+        "table",
+        {},
+        "logged model name = canonical model id (e.g. \"my-gpt\" = \"openai/gpt-4o\")",
+    ),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list[str]": (list,),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    format: str = "auto"
+    mapping: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskRule:
+    field: str
+    pattern: str
+    task: str
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path
+    file: Path
+    values: dict[str, Any]
+    sources: tuple[Source, ...] = ()
+    task_rules: tuple[TaskRule, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.values["warehouse.path"])
+
+    @property
+    def timezone(self) -> str:
+        return str(self.values["calendar.timezone"])
+
+    @property
+    def week_start(self) -> str:
+        return str(self.values["calendar.week_start"]).lower()
+
+    def resolve(self, p: str) -> Path:
+        path = Path(os.path.expanduser(p))
+        return path if path.is_absolute() else self.home / path
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    if home:
+        return Path(home).expanduser()
+    env = os.environ.get("ROUTELEDGER_HOME")
+    return Path(env).expanduser() if env else Path(DEFAULT_HOME)
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        key = f"{prefix}{k}"
+        if key in _BY_KEY and _BY_KEY[key].kind == "table":
+            out[key] = v
+        elif isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _check(file: str, key: str, value: Any) -> Any:
+    s = _BY_KEY.get(key)
+    if s is None:
+        raise ConfigError(file, key, "a known setting (see README, Configuration)", "unknown key")
+    if s.kind == "table":
+        return value
+    if not isinstance(value, _TYPES[s.kind]) or (s.kind != "bool" and isinstance(value, bool)):
+        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
+    if s.check is not None and not s.check(value):
+        raise ConfigError(file, key, s.expected, value)
+    return float(value) if s.kind == "float" else value
+
+
+def _sources(file: str, raw: Any) -> tuple[Source, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(file, "sources", "an array of tables ([[sources]])", raw)
+    out = []
+    for i, item in enumerate(raw):
+        key = f"sources[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
+            raise ConfigError(file, key + ".path", "a file path or glob", item)
+        unknown = set(item) - {"path", "format", "mapping"}
+        if unknown:
+            raise ConfigError(file, f"{key}.{sorted(unknown)[0]}", "one of path, format, mapping")
+        fmt = item.get("format", "auto")
+        if fmt not in LOG_FORMATS:
+            raise ConfigError(file, key + ".format", "one of " + "|".join(LOG_FORMATS), fmt)
+        mapping = item.get("mapping")
+        if fmt == "mapped" and not mapping:
+            raise ConfigError(file, key + ".mapping", "a mapping file for format mapped")
+        out.append(Source(item["path"], fmt, mapping))
+    return tuple(out)
+
+
+def _rules(file: str, raw: Any) -> tuple[TaskRule, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(file, "tasks.rules", "an array of tables ([[tasks.rules]])", raw)
+    out = []
+    for i, item in enumerate(raw):
+        key = f"tasks.rules[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(file, key, "a table with field, pattern, task", item)
+        if item.get("field") not in TASK_RULE_FIELDS:
+            raise ConfigError(file, key + ".field", "|".join(TASK_RULE_FIELDS), item.get("field"))
+        for part in ("pattern", "task"):
+            if not isinstance(item.get(part), str) or not item[part]:
+                raise ConfigError(file, f"{key}.{part}", "a non-empty string", item.get(part))
+        out.append(TaskRule(item["field"], item["pattern"], item["task"]))
+    return tuple(out)
+
+
+def load(home: str | os.PathLike[str] | None = None) -> Config:
+    """Read ``routeledger.toml`` from the home directory; defaults when it does not exist."""
+    root = resolve_home(home)
+    path = root / CONFIG_NAME
+    values = {s.key: s.default for s in SETTINGS}
+    doc: dict[str, Any] = {}
+    if path.exists():
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(str(path), "(file)", "valid TOML", str(e)) from None
+        for key, value in _flatten(doc).items():
+            values[key] = _check(str(path), key, value)
+    aliases = values["prices.aliases"]
+    if not isinstance(aliases, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
+    ):
+        raise ConfigError(str(path), "prices.aliases", "a table of strings", aliases)
+    return Config(
+        home=root,
+        file=path,
+        values=values,
+        sources=_sources(str(path), values["sources"]),
+        task_rules=_rules(str(path), values["tasks.rules"]),
+        aliases=dict(aliases),
+    )
+
+
+def default_toml() -> str:
+    """The commented default written by ``routeledger init``."""
+    lines = ["# RouteLedger configuration. Every setting is optional; defaults shown.", ""]
+    section = None
+    for s in SETTINGS:
+        if s.kind == "table":
+            continue
+        sec, _, name = s.key.rpartition(".")
+        if sec != section:
+            lines += ["", f"[{sec}]"]
+            section = sec
+        lines.append(f"# {s.help}")
+        lines.append(f"{name} = {_toml_value(s.default)}")
+    lines += [
+        "",
+        "[prices.aliases]",
+        '# "my-gpt" = "openai/gpt-4o"',
+        "",
+        "# Log sources for `routeledger ingest` with no paths, and for `routeledger serve`:",
+        "# [[sources]]",
+        '# path = "/var/log/litellm/*.jsonl"',
+        '# format = "auto"        # ' + "|".join(LOG_FORMATS),
+        '# mapping = "envoy.yaml"  # only for format = "mapped"',
+        "",
+        "# Task rules, tried in order after the default rules (request tag task:<name>,",
+        "# metadata task, OTel attribute task / app.task):",
+        "# [[tasks.rules]]",
+        "# field = \"model_group\"   # " + "|".join(TASK_RULE_FIELDS),
+        '# pattern = "code-*"',
+        '# task = "debugging"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(v)

@@ -1,0 +1,353 @@
+"""Ingest: log files into ``raw_attempts``, exactly once.
+
+For each file: read its cursor (bytes and lines already loaded), plan batches of whole lines from
+there (``ingest.batch_bytes``; an incomplete last line waits for the next run), parse each batch
+on an in-memory DuckDB with no lock held (:mod:`collectors.parse`), then attach the warehouse for
+one short transaction that inserts the new attempts (anti-joined on ``attempt_id``), the
+quarantined rows, the advanced cursor and the load's counters together. A run killed at any point
+leaves whole batches and a cursor that agrees with them; the next run carries on from there.
+A file whose first bytes changed, or that shrank, was rotated: it is read again from the start,
+and the anti-join keeps the attempts it already had from counting twice.
+
+JSON documents (a pretty-printed record or an array) cannot grow by appending; they are read
+whole, again only when their size or first bytes changed.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collectors import logs
+from collectors.config import Config
+from collectors.errors import InputError, RouteLedgerError
+from collectors.logs.base import LogFormat
+from collectors.logs.normalize import normalize
+from collectors.parse import (
+    family_name,
+    mem_connection,
+    parse_bytes,  # noqa: F401  (re-exported: the pure parse lives beside the engine)
+    run_format,
+    sniff_container,
+    source_name,
+    temp_dir,
+)
+from collectors.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+HEAD_BYTES = 4096
+LOG_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".log", ".txt"}
+SNIFF_BYTES = 65536
+
+
+@dataclass
+class IngestSummary:
+    files: int = 0
+    attempts_loaded: int = 0
+    duplicates_skipped: int = 0
+    quarantined: int = 0
+    quarantined_by_reason: Counter[str] = field(default_factory=Counter)
+    logical_requests: int = 0
+    skipped: int = 0
+    first_started_at: datetime | None = None
+    last_started_at: datetime | None = None
+    waiting_bytes: int = 0  # an incomplete last line left for the next run
+    failed_files: list[dict[str, str]] = field(default_factory=list)
+    load_ids: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "attempts_loaded": self.attempts_loaded,
+            "duplicates_skipped": self.duplicates_skipped,
+            "quarantined": self.quarantined,
+            "quarantined_by_reason": dict(sorted(self.quarantined_by_reason.items())),
+            "logical_requests": self.logical_requests,
+            "skipped_non_llm": self.skipped,
+            "waiting_bytes": self.waiting_bytes,
+            "first_started_at": _iso(self.first_started_at),
+            "last_started_at": _iso(self.last_started_at),
+            "failed_files": self.failed_files,
+        }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if t else None
+
+
+def expand(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        matches = sorted(glob.glob(os.path.expanduser(p), recursive=True))
+        if not matches and not any(ch in p for ch in "*?["):
+            raise InputError(f"{p}: no such file")
+        for m in matches:
+            mp = Path(m)
+            if mp.is_dir():
+                out.extend(sorted(q for q in mp.rglob("*") if q.is_file() and q.suffix.lower() in LOG_SUFFIXES))
+            elif mp.is_file():
+                out.append(mp)
+    seen: set[Path] = set()
+    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+
+
+def _head_hash(f: Any, length: int) -> str:
+    f.seek(0)
+    return hashlib.sha256(f.read(min(length, HEAD_BYTES))).hexdigest()[:32]
+
+
+@dataclass
+class _Cursor:
+    offset: int = 0
+    lines: int = 0
+    head_hash: str = ""
+    size: int = 0
+
+
+class Ingester:
+    def __init__(self, cfg: Config, progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.cfg = cfg
+        self.wh = Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
+        self.batch_bytes = int(cfg.get("ingest.batch_bytes"))
+        self.max_line = int(cfg.get("ingest.max_line_bytes"))
+        self.progress = progress
+        self.run_id = uuid.uuid4().hex[:12]
+
+    # -- public ---------------------------------------------------------------------------
+    def run(self, files: list[tuple[Path, str, str | None]]) -> IngestSummary:
+        """``files``: (path, format name or 'auto', mapping file)."""
+        self.wh.migrate()
+        self._mark_interrupted()
+        summary = IngestSummary()
+        for path, fmt_name, mapping in files:
+            summary.files += 1
+            try:
+                self._ingest_file(path, fmt_name, mapping, summary)
+            except RouteLedgerError as e:
+                log.info("%s: %s", path, e)
+                summary.failed_files.append({"file": str(path), "error": str(e)})
+        self._finish(summary)
+        return summary
+
+    # -- per file -------------------------------------------------------------------------
+    def _resolve_format(self, path: Path, fmt_name: str, mapping: str | None, head: bytes) -> LogFormat:
+        if fmt_name == "auto":
+            fmt_name = "mapped" if mapping else logs.detect_name(path, head)
+        return logs.get(fmt_name, self.cfg.resolve(mapping) if mapping else None)
+
+    def _ingest_file(self, path: Path, fmt_name: str, mapping: str | None, summary: IngestSummary) -> None:
+        key = str(path.resolve())
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+            size = os.fstat(f.fileno()).st_size
+            if not head.strip():
+                return  # an empty file: nothing to do, nothing to complain about
+            fmt = self._resolve_format(path, fmt_name, mapping, head)
+            container = sniff_container(fmt, head)
+            cur = self._read_cursor(key)
+            if cur.offset and (size < cur.offset or _head_hash(f, cur.offset) != cur.head_hash):
+                log.info("%s was truncated or replaced; reading it again from the start", path)
+                cur = _Cursor()
+            if container == "json" and cur.offset == size:
+                return
+            if container != "json" and cur.offset >= size:
+                return
+            load_id = self._start_load(key, source_name(fmt))
+            summary.load_ids.append(load_id)
+            header = None
+            if container == "csv" and cur.offset > 0:
+                f.seek(0)
+                header = f.readline()
+            with temp_dir() as d:
+                tmpdir = Path(d)
+                for start, data, first_line, n_lines, end in self._batches(f, container, cur, size, summary):
+                    con = mem_connection()
+                    try:
+                        res = run_format(con, fmt, container, data, first_line, tmpdir, self.max_line,
+                                         header if start > 0 else None)
+                        normalize(con, source_name(fmt), family_name(fmt), key)
+                        head_hash = _head_hash(f, end)
+                        self._commit(con, load_id, key, fmt, res.quarantine, end, cur.lines + n_lines, head_hash, size, end - start, summary)
+                    finally:
+                        con.close()
+                    cur = _Cursor(end, cur.lines + n_lines, head_hash, size)
+                    if self.progress:
+                        self.progress(str(path), end, size)
+            self._end_load(load_id, "ok")
+
+    def _batches(
+        self, f: Any, container: str, cur: _Cursor, size: int, summary: IngestSummary
+    ) -> Iterator[tuple[int, bytes, int, int, int]]:
+        """(start offset, bytes of whole lines, first line number, line count, end offset)."""
+        if container == "json":
+            f.seek(0)
+            data = f.read()
+            yield 0, data, 1, data.count(b"\n") + 1, size
+            return
+        offset, line = cur.offset, cur.lines + 1
+        while offset < size:
+            f.seek(offset)
+            data = f.read(self.batch_bytes)
+            cut = data.rfind(b"\n")
+            while cut < 0 and offset + len(data) < size:  # one line longer than a batch
+                more = f.read(self.batch_bytes)
+                if not more:
+                    break
+                data += more
+                cut = data.rfind(b"\n")
+                if len(data) > self.max_line + self.batch_bytes and cut < 0:
+                    break
+            if cut < 0:
+                summary.waiting_bytes += size - offset
+                return
+            chunk = data[: cut + 1]
+            n = chunk.count(b"\n")
+            yield offset, chunk, line, n, offset + len(chunk)
+            offset += len(chunk)
+            line += n
+
+    # -- warehouse units of work ----------------------------------------------------------
+    def _read_cursor(self, key: str) -> _Cursor:
+        with self.wh.connect() as con:
+            row = con.execute(
+                "SELECT offset_bytes, lines_read, head_hash, size_bytes FROM file_cursors WHERE file = ?", [key]
+            ).fetchone()
+        return _Cursor(int(row[0]), int(row[1]), str(row[2]), int(row[3])) if row else _Cursor()
+
+    def _mark_interrupted(self) -> None:
+        with self.wh.connect() as con:
+            for load_id, pid in con.execute("SELECT load_id, pid FROM loads WHERE status = 'running'").fetchall():
+                if pid is None or not _alive(int(pid)):
+                    con.execute(
+                        "UPDATE loads SET status = 'interrupted', ended_at = coalesce(ended_at, now()::TIMESTAMP) WHERE load_id = ?",
+                        [load_id],
+                    )
+
+    def _start_load(self, key: str, source: str) -> str:
+        load_id = f"{self.run_id}-{uuid.uuid4().hex[:8]}"
+        with self.wh.connect() as con:
+            con.execute(
+                "INSERT INTO loads (load_id, run_id, source, file, started_at, status, pid) "
+                "VALUES (?, ?, ?, ?, now()::TIMESTAMP, 'running', ?)",
+                [load_id, self.run_id, source, key, os.getpid()],
+            )
+        return load_id
+
+    def _end_load(self, load_id: str, status: str, error: str | None = None) -> None:
+        with self.wh.connect() as con:
+            con.execute(
+                "UPDATE loads SET status = ?, ended_at = now()::TIMESTAMP, error = ? WHERE load_id = ?",
+                [status, error, load_id],
+            )
+
+    def _commit(
+        self, con: Any, load_id: str, key: str, fmt: LogFormat, py_quarantine: list[tuple[int, str, str, str]],
+        end: int, lines: int, head_hash: str, size: int, nbytes: int, summary: IngestSummary,
+    ) -> None:
+        src = source_name(fmt)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
+            "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad")
+        if py_quarantine:
+            con.executemany("INSERT INTO bad VALUES (?, ?, ?, ?)", [list(q) for q in py_quarantine])
+        total_ok, lo, hi = con.execute("SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert").fetchone()
+        skipped = con.execute("SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'").fetchone()[0]
+        reasons = dict(con.execute("SELECT reason, count(*) FROM bad GROUP BY reason").fetchall())
+        with self.wh.attach(con) as wh:
+            con.execute("BEGIN")
+            try:
+                inserted = 0
+                if lo is not None:
+                    inserted = con.execute(
+                        f"INSERT INTO {wh}.raw_attempts BY NAME "
+                        "SELECT n.*, ? AS load_id, now()::TIMESTAMP AS ingested_at FROM to_insert n "
+                        f"ANTI JOIN (SELECT attempt_id FROM {wh}.raw_attempts WHERE started_at BETWEEN ? AND ?) e "
+                        "USING (attempt_id)",
+                        [load_id, lo, hi],
+                    ).fetchone()[0]
+                n_bad = con.execute(
+                    f"INSERT INTO {wh}.raw_quarantine SELECT ?, ?, ?, source_line, reason, detail, raw_excerpt, "
+                    "now()::TIMESTAMP FROM bad",
+                    [load_id, src, key],
+                ).fetchone()[0]
+                dups = int(total_ok) - int(inserted)
+                con.execute(
+                    f"INSERT INTO {wh}.file_cursors VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP) "
+                    "ON CONFLICT (file) DO UPDATE SET format = excluded.format, head_hash = excluded.head_hash, "
+                    "offset_bytes = excluded.offset_bytes, lines_read = excluded.lines_read, "
+                    "size_bytes = excluded.size_bytes, updated_at = excluded.updated_at "
+                    "WHERE excluded.offset_bytes >= file_cursors.offset_bytes OR excluded.head_hash <> file_cursors.head_hash",
+                    [key, src, head_hash, end, lines, size],
+                )
+                con.execute(
+                    f"UPDATE {wh}.loads SET rows_loaded = rows_loaded + ?, duplicates = duplicates + ?, "
+                    "quarantined = quarantined + ?, skipped = skipped + ?, bytes_read = bytes_read + ? WHERE load_id = ?",
+                    [inserted, dups, n_bad, skipped, nbytes, load_id],
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        summary.attempts_loaded += int(inserted)
+        summary.duplicates_skipped += dups
+        summary.quarantined += int(n_bad)
+        summary.skipped += int(skipped)
+        summary.quarantined_by_reason.update(reasons)
+
+    def _finish(self, summary: IngestSummary) -> None:
+        if not summary.load_ids:
+            return
+        with self.wh.connect() as con:
+            marks = ", ".join("?" for _ in summary.load_ids)
+            n, lo, hi = con.execute(
+                f"SELECT count(DISTINCT logical_request_id), min(started_at), max(started_at) "
+                f"FROM raw_attempts WHERE load_id IN ({marks})",
+                summary.load_ids,
+            ).fetchone()
+        summary.logical_requests = int(n or 0)
+        summary.first_started_at, summary.last_started_at = lo, hi
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ingest(
+    cfg: Config,
+    paths: list[str] | None = None,
+    fmt: str = "auto",
+    mapping: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest ``paths`` (files, globs or folders), or the sources in the config when none."""
+    files: list[tuple[Path, str, str | None]] = []
+    if paths:
+        files = [(p, fmt, mapping) for p in expand(paths)]
+    else:
+        for s in cfg.sources:
+            pattern = str(cfg.resolve(s.path))
+            files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
+    return Ingester(cfg, progress).run(files)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,395 @@
+"""Turning bytes of one log format into attempts: the parse half of ingest, with no warehouse.
+
+:func:`load_batch` fills table ``cand`` on an in-memory DuckDB connection from a file of
+complete records and runs :func:`collectors.logs.normalize.normalize`; :func:`parse_bytes` is the
+pure ``payload -> (attempts, quarantined)`` used by tests and by anyone scripting a format.
+
+Reading JSON lines takes a fast path (DuckDB ``read_json`` with the format's column spec over the
+whole batch) and, only when that fails, a careful path: each line is checked in Python (UTF-8,
+length, JSON, an object), the good ones are read by DuckDB again, and any line DuckDB still
+refuses is found by bisection. So one bad line costs a few extra reads, never the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from collectors.logs.base import (
+    CANDIDATE_COLUMNS,
+    LogFormat,
+    PythonFormat,
+    RecordError,
+    SqlFormat,
+    sql_literal,
+)
+from collectors.logs.normalize import SECRET_PATTERN, install_macros, normalize
+from collectors.records import Attempt, Quarantined
+from collectors.warehouse import configure
+
+_SECRET_RE = re.compile(SECRET_PATTERN)
+EXCERPT_CHARS = 300
+
+
+def redact(text: str) -> str:
+    return _SECRET_RE.sub("[REDACTED]", text)
+
+
+def excerpt(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return redact(text[: EXCERPT_CHARS * 4])[:EXCERPT_CHARS]
+
+
+def source_name(fmt: LogFormat) -> str:
+    return str(getattr(fmt, "source_name", fmt.name))
+
+
+def family_name(fmt: LogFormat) -> str:
+    return str(getattr(fmt, "source_name", fmt.family))
+
+
+def sniff_container(fmt: LogFormat, head: bytes) -> str:
+    """jsonl | json | csv for this file, from the format and its first bytes."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if fmt.container == "csv" or (text[:1] not in (b"{", b"[") and isinstance(fmt, SqlFormat)):
+        return "csv"
+    if text[:1] == b"[":
+        return "json"
+    first = text.split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+    except ValueError:
+        return "json"  # a pretty-printed document spread over lines
+    return "jsonl" if fmt.container != "json" else "json"
+
+
+@dataclass
+class BatchResult:
+    rows_in: int = 0
+    skipped: int = 0
+    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, reason, detail, excerpt
+
+
+def _mem() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    configure(con)
+    install_macros(con)
+    return con
+
+
+def _columns_literal(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in columns.items()) + "}"
+
+
+def _read_json_sql(fmt: SqlFormat, fmt_kind: str, max_bytes: int) -> str:
+    return (
+        f"SELECT * FROM read_json(?, format='{fmt_kind}', columns={_columns_literal(fmt.read_columns())}, "
+        f"maximum_object_size={int(max_bytes) + 16})"
+    )
+
+
+def _fill_cand(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> None:
+    """``src`` (with ``source_line``) -> ``cand`` via the format's select, all columns text."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW fmt_out AS {fmt.select()}")
+    have = {d[0] for d in con.execute("SELECT * FROM fmt_out LIMIT 0").description}
+    cols = ", ".join(
+        f"CAST({c} AS VARCHAR) AS {c}" if c in have else f"NULL::VARCHAR AS {c}"
+        for c in CANDIDATE_COLUMNS
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS SELECT source_line::BIGINT AS source_line, {cols} FROM fmt_out")
+
+
+def _write(path: Path, lines: Iterable[bytes]) -> None:
+    with open(path, "wb") as f:
+        for line in lines:
+            f.write(line)
+            f.write(b"\n")
+
+
+def _check_line(raw: bytes, max_bytes: int) -> tuple[str, str] | None:
+    """Why a JSON line cannot be a record, or None when it can."""
+    if len(raw) > max_bytes:
+        return "line_too_long", f"{len(raw):,} bytes, over the {max_bytes:,} byte limit"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return "invalid_utf8", f"byte {e.start} is not UTF-8"
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return "too_deeply_nested", "JSON nested deeper than the parser allows"
+    except ValueError as e:
+        return "invalid_json", str(e).split("\n", 1)[0][:160]
+    if not isinstance(doc, dict):
+        return "not_an_object", f"a JSON {type(doc).__name__}, not an object"
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _read_lines_careful(
+    con: duckdb.DuckDBPyConnection,
+    fmt: SqlFormat,
+    lines: list[tuple[int, bytes]],
+    tmp: Path,
+    max_bytes: int,
+    result: BatchResult,
+) -> None:
+    good: list[tuple[int, bytes]] = []
+    for no, raw in lines:
+        why = _check_line(raw, max_bytes)
+        if why:
+            result.quarantine.append((no, why[0], why[1], excerpt(raw)))
+        else:
+            good.append((no, raw))
+    con.execute("CREATE OR REPLACE TEMP TABLE src_parts (source_line BIGINT)")
+    first = True
+    for part in _bisect(con, fmt, good, tmp, max_bytes, result):
+        _write(tmp, (raw for _, raw in part))
+        sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
+        arr = pa.array([no for no, _ in part], pa.int64())
+        con.register("part_lines", pa.table({"source_line": arr}))
+        body = (
+            f"SELECT p.source_line, r.* FROM (SELECT row_number() OVER () AS i, * FROM ({sql})) r "
+            "JOIN (SELECT row_number() OVER () AS i, source_line FROM part_lines) p USING (i)"
+        )
+        if first:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE src AS {body}", [str(tmp)])
+            first = False
+        else:
+            con.execute(f"INSERT INTO src {body}", [str(tmp)])
+        con.unregister("part_lines")
+    if first:  # nothing readable: an empty src with the right columns
+        sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
+        _write(tmp, [])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE src AS SELECT 0::BIGINT AS source_line, * FROM ({sql}) LIMIT 0", [str(tmp)])
+
+
+def _bisect(
+    con: duckdb.DuckDBPyConnection,
+    fmt: SqlFormat,
+    lines: list[tuple[int, bytes]],
+    tmp: Path,
+    max_bytes: int,
+    result: BatchResult,
+) -> list[list[tuple[int, bytes]]]:
+    """Split ``lines`` into parts DuckDB reads whole; quarantine single lines it refuses."""
+    if not lines:
+        return []
+    _write(tmp, (raw for _, raw in lines))
+    try:
+        n = con.execute(f"SELECT count(*) FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})", [str(tmp)]).fetchone()
+        if n and n[0] == len(lines):
+            return [lines]
+        error = f"read {n[0] if n else 0} records from {len(lines)} lines"
+    except duckdb.Error as e:
+        error = str(e).split("\n", 1)[0]
+    if len(lines) == 1:
+        no, raw = lines[0]
+        result.quarantine.append((no, "unreadable", error[:200], excerpt(raw)))
+        return []
+    mid = len(lines) // 2
+    return _bisect(con, fmt, lines[:mid], tmp, max_bytes, result) + _bisect(
+        con, fmt, lines[mid:], tmp, max_bytes, result
+    )
+
+
+def load_sql_jsonl(
+    con: duckdb.DuckDBPyConnection,
+    fmt: SqlFormat,
+    data: bytes,
+    first_line: int,
+    tmpdir: Path,
+    max_bytes: int,
+) -> BatchResult:
+    """``data`` is whole lines (each ending in a newline); fills ``cand``."""
+    result = BatchResult()
+    tmp = tmpdir / "batch.jsonl"
+    tmp.write_bytes(data)
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    numbered = list(enumerate(lines, start=first_line))
+    blank = sum(1 for _, raw in numbered if not raw.strip())
+    fast_ok = False
+    if blank == 0:
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE src AS SELECT ? + row_number() OVER () - 1 AS source_line, * "
+                f"FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
+                [first_line, str(tmp)],
+            )
+            row = con.execute("SELECT count(*) FROM src").fetchone()
+            fast_ok = bool(row and row[0] == len(numbered))
+        except duckdb.Error:
+            fast_ok = False
+    if not fast_ok:
+        _read_lines_careful(con, fmt, [(n, r) for n, r in numbered if r.strip()], tmp, max_bytes, result)
+    _fill_cand(con, fmt)
+    return result
+
+
+def load_sql_document(
+    con: duckdb.DuckDBPyConnection, fmt: SqlFormat, path: Path, max_bytes: int
+) -> BatchResult:
+    """A JSON array of records, or one (pretty-printed) record, in a file."""
+    result = BatchResult()
+    head = path.read_bytes()[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    kind = "array" if head[:1] == b"[" else "unstructured"
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS source_line, * "
+            f"FROM ({_read_json_sql(fmt, kind, max(max_bytes, path.stat().st_size))})",
+            [str(path)],
+        )
+    except duckdb.Error as e:
+        # fall back to Python: split the document into records and read them as lines
+        try:
+            doc = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as e2:
+            result.quarantine.append((1, "invalid_json", str(e2).split("\n", 1)[0][:160], excerpt(path.read_bytes()[:400])))
+            doc = None
+        records = doc if isinstance(doc, list) else ([doc] if doc is not None else [])
+        lines = [(i, json.dumps(r, ensure_ascii=False).encode()) for i, r in enumerate(records, start=1)]
+        if doc is not None and not lines:
+            result.quarantine.append((1, "unreadable", str(e).split("\n", 1)[0][:200], ""))
+        _read_lines_careful(con, fmt, lines, path.parent / "records.jsonl", max_bytes, result)
+    _fill_cand(con, fmt)
+    return result
+
+
+def load_python_docs(
+    con: duckdb.DuckDBPyConnection, fmt: PythonFormat, docs: Iterable[tuple[int, bytes | Any]], max_bytes: int
+) -> BatchResult:
+    """Documents (raw JSON bytes, or already parsed) -> ``cand`` via ``fmt.extract``."""
+    result = BatchResult()
+    rows: list[dict[str, Any]] = []
+    for no, item in docs:
+        if isinstance(item, bytes):
+            if not item.strip():
+                continue
+            why = _check_line(item, max_bytes)
+            if why:
+                result.quarantine.append((no, why[0], why[1], excerpt(item)))
+                continue
+            doc = json.loads(item.decode("utf-8"))
+        else:
+            doc = item
+        try:
+            extracted = list(fmt.extract(doc))
+        except RecordError as e:
+            result.quarantine.append((no, e.reason, e.detail[:200], excerpt(json.dumps(doc)[:1200])))
+            continue
+        for row in extracted:
+            rows.append({"source_line": no, **{c: row.get(c) for c in CANDIDATE_COLUMNS}})
+    schema = pa.schema([("source_line", pa.int64())] + [(c, pa.string()) for c in CANDIDATE_COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    con.register("py_cand", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM py_cand")
+    con.unregister("py_cand")
+    return result
+
+
+@dataclass
+class ParseResult:
+    attempts: list[Attempt]
+    quarantined: list[Quarantined]
+    skipped: int = 0
+
+
+def parse_bytes(
+    fmt: LogFormat | str, payload: bytes, source_file: str = "<bytes>", max_line_bytes: int = 16 * 1024 * 1024
+) -> ParseResult:
+    """Parse a whole payload of one format with no warehouse: the pure parse for tests and
+    scripts. Exactly what ingest loads, before deduplication against earlier loads."""
+    from collectors import logs
+
+    fmt_obj = logs.get(fmt) if isinstance(fmt, str) else fmt
+    con = _mem()
+    with tempfile.TemporaryDirectory(prefix="routeledger-") as d:
+        tmpdir = Path(d)
+        container = sniff_container(fmt_obj, payload[:65536])
+        res = run_format(con, fmt_obj, container, payload, 1, tmpdir, max_line_bytes)
+        normalize(con, source_name(fmt_obj), family_name(fmt_obj), source_file)
+        attempts = fetch_attempts(con)
+        quarantined = [
+            Quarantined(source_name(fmt_obj), source_file, int(r[0]), r[1], r[2] or "", r[3] or "")
+            for r in con.execute(
+                "SELECT source_line, reason, detail, raw_excerpt FROM norm_bad ORDER BY source_line"
+            ).fetchall()
+        ] + [Quarantined(source_name(fmt_obj), source_file, q[0], q[1], q[2], q[3]) for q in res.quarantine]
+        skipped = con.execute("SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'").fetchone()
+    con.close()
+    quarantined.sort(key=lambda q: q.source_line)
+    return ParseResult(attempts, quarantined, int(skipped[0]) if skipped else 0)
+
+
+def run_format(
+    con: duckdb.DuckDBPyConnection,
+    fmt: LogFormat,
+    container: str,
+    data: bytes,
+    first_line: int,
+    tmpdir: Path,
+    max_bytes: int,
+    header: bytes | None = None,
+) -> BatchResult:
+    """Fill ``cand`` from ``data`` (whole lines for jsonl/csv, the whole file for json)."""
+    if isinstance(fmt, PythonFormat):
+        if container == "json":
+            try:
+                doc = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+            except (ValueError, RecursionError) as e:
+                r = load_python_docs(con, fmt, [], max_bytes)
+                r.quarantine.append((1, "invalid_json", str(e).split("\n", 1)[0][:160], excerpt(data[:400])))
+                return r
+            docs = list(enumerate(doc if isinstance(doc, list) else [doc], start=1))
+            return load_python_docs(con, fmt, docs, max_bytes)
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        return load_python_docs(con, fmt, enumerate(lines, start=first_line), max_bytes)
+    assert isinstance(fmt, SqlFormat)
+    if container == "csv":
+        from collectors.csvload import load_sql_csv
+
+        return load_sql_csv(con, fmt, data, first_line, tmpdir, header)
+    if container == "json":
+        path = tmpdir / "document.json"
+        path.write_bytes(data)
+        return load_sql_document(con, fmt, path, max_bytes)
+    return load_sql_jsonl(con, fmt, data, first_line, tmpdir, max_bytes)
+
+
+def fetch_attempts(con: duckdb.DuckDBPyConnection) -> list[Attempt]:
+    names = [n for n in Attempt.field_names() if n != "load_id"]
+    rows = con.execute(f"SELECT {', '.join(names)} FROM norm_ok ORDER BY source_line, attempt_id").fetchall()
+    out = []
+    for r in rows:
+        values = dict(zip(names, r, strict=True))
+        if values["reported_cost_usd"] is not None:
+            values["reported_cost_usd"] = Decimal(values["reported_cost_usd"])
+        out.append(Attempt(**values))
+    return out
+
+
+def mem_connection() -> duckdb.DuckDBPyConnection:
+    return _mem()
+
+
+def temp_dir(base: Path | None = None) -> tempfile.TemporaryDirectory[str]:
+    if base is not None:
+        base.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix="routeledger-", dir=str(base) if base else os.environ.get("TMPDIR"))

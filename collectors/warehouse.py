@@ -1,0 +1,195 @@
+"""The one DuckDB file: connections, migrations, and the lock rule.
+
+DuckDB lets one process write *or* several read, and a held connection locks every other
+process out. So no connection here outlives one unit of work: :meth:`Warehouse.connect` and
+:meth:`Warehouse.attach` are context managers that open, retry while another process holds the
+lock (exponential backoff with jitter, bounded by ``lock_timeout``), and always close.
+
+Migrations apply ``sql/`` in layer order: ``raw/`` DDL (tables, idempotent), then ``staging/``,
+``intermediate/`` and ``marts/`` as views named after their file (a file whose header has a
+``-- macro: (a, b)`` line becomes a table macro taking those parameters). The hash of all SQL
+files is the schema version; nothing is re-applied when it has not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from collectors.errors import WarehouseBusy, WarehouseError
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("raw", "staging", "intermediate", "marts")
+SCHEMA_VERSION = 1  # bump when raw DDL changes incompatibly (a migration step is then needed)
+_LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
+_MACRO_RE = re.compile(r"^--\s*macro:\s*\(([^)]*)\)", re.MULTILINE)
+
+
+def is_lock_error(e: BaseException) -> bool:
+    return isinstance(e, duckdb.Error) and any(m in str(e).lower() for m in _LOCK_MARKERS)
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> None:
+    """Session settings every RouteLedger connection uses."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    layer: str
+    name: str
+    text: str
+
+    @property
+    def macro_params(self) -> str | None:
+        m = _MACRO_RE.search(self.text[:2000])
+        return m.group(1).strip() if m else None
+
+
+def sql_files() -> list[SqlFile]:
+    """Every SQL file shipped in the ``sql`` package, in layer then name order."""
+    root = resources.files("sql")
+    out: list[SqlFile] = []
+    for layer in LAYERS:
+        folder = root / layer
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".sql"):
+                out.append(SqlFile(layer, entry.name[:-4], entry.read_text(encoding="utf-8")))
+    return out
+
+
+def schema_hash(files: list[SqlFile] | None = None) -> str:
+    h = hashlib.sha256(str(SCHEMA_VERSION).encode())
+    for f in files if files is not None else sql_files():
+        h.update(f"{f.layer}/{f.name}\n{f.text}\n".encode())
+    return h.hexdigest()[:16]
+
+
+class Warehouse:
+    def __init__(self, path: str | Path, lock_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    # -- connections -------------------------------------------------------------------------
+    def _retry(self, what: str, fn):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return fn()
+            except duckdb.Error as e:
+                if not is_lock_error(e):
+                    raise WarehouseError(f"{self.path}: {what}: {e}") from e
+                if time.monotonic() + delay > deadline:
+                    raise WarehouseBusy(
+                        f"{self.path}: another RouteLedger process held the warehouse for more "
+                        f"than {self.lock_timeout:g}s; try again, or raise "
+                        "warehouse.lock_timeout_seconds"
+                    ) from e
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work. Read-only connections never create the file."""
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"{self.path}: no warehouse yet; run `routeledger ingest` first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._retry(
+            "open", lambda: duckdb.connect(str(self.path), read_only=read_only)
+        )
+        try:
+            configure(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def attach(
+        self, con: duckdb.DuckDBPyConnection, alias: str = "wh", read_only: bool = False
+    ) -> Iterator[str]:
+        """Attach the warehouse to an (in-memory) connection for one unit of work."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = " (READ_ONLY)" if read_only else ""
+        target = str(self.path).replace("'", "''")
+        self._retry("attach", lambda: con.execute(f"ATTACH '{target}' AS {alias}{mode}"))
+        try:
+            yield alias
+        finally:
+            con.execute(f"DETACH {alias}")
+
+    # -- migrations --------------------------------------------------------------------------
+    def migrate(self, force: bool = False) -> bool:
+        """Apply ``sql/``; returns True when anything was (re)applied."""
+        files = sql_files()
+        version = schema_hash(files)
+        with self.connect() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version VARCHAR, applied_at TIMESTAMP)"
+            )
+            row = con.execute(
+                "SELECT version FROM schema_version ORDER BY applied_at DESC LIMIT 1"
+            ).fetchone()
+            if row and row[0] == version and not force:
+                return False
+            con.execute("BEGIN")
+            try:
+                for f in files:
+                    if f.layer == "raw":
+                        con.execute(f.text)
+                _create_views(con, [f for f in files if f.layer != "raw"])
+                con.execute(
+                    "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version]
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            log.info("warehouse %s migrated to schema %s", self.path, version)
+            return True
+
+
+def view_ddl(f: SqlFile) -> str:
+    body = f.text.strip().rstrip(";")
+    params = f.macro_params
+    if params is not None:
+        return f"CREATE OR REPLACE MACRO {f.name}({params}) AS TABLE\n{body}"
+    return f"CREATE OR REPLACE VIEW {f.name} AS\n{body}"
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
+    """Create views in layer order and, within a layer, after the views they reference."""
+    names = {f.name for f in files}
+    done: set[str] = set()
+    for layer in LAYERS[1:]:
+        pending = [f for f in files if f.layer == layer]
+        while pending:
+            ready = [
+                f
+                for f in pending
+                if not (set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.text)) & names) - done - {f.name}
+            ]
+            if not ready:
+                cycle = ", ".join(f.name for f in pending)
+                raise WarehouseError(f"sql/{layer}: views reference each other in a cycle: {cycle}")
+            for f in ready:
+                try:
+                    con.execute(view_ddl(f))
+                except duckdb.Error as e:
+                    raise WarehouseError(f"sql/{f.layer}/{f.name}.sql: {e}") from e
+                done.add(f.name)
+            pending = [f for f in pending if f.name not in done]
