@@ -51,7 +51,9 @@ def _tz_ok(v: str) -> bool:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("warehouse.path", "str", "warehouse.duckdb", "DuckDB file, relative to the home directory"),
+    Setting(
+        "warehouse.path", "str", "warehouse.duckdb", "DuckDB file, relative to the home directory"
+    ),
     Setting(
         "warehouse.lock_timeout_seconds",
         "float",
@@ -125,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
         "prices.aliases",
         "table",
         {},
-        "logged model name = canonical model id (e.g. \"my-gpt\" = \"openai/gpt-4o\")",
+        'logged model name = canonical model id (e.g. "my-gpt" = "openai/gpt-4o")',
     ),
 )
 
@@ -212,7 +214,7 @@ def _check(file: str, key: str, value: Any) -> Any:
         raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
     if s.check is not None and not s.check(value):
         raise ConfigError(file, key, s.expected, value)
-    return float(value) if s.kind == "float" else value
+    return float(value) if s.kind == "float" else value  # type: ignore[arg-type]
 
 
 def _sources(file: str, raw: Any) -> tuple[Source, ...]:
@@ -308,7 +310,7 @@ def default_toml() -> str:
         "# Task rules, tried in order after the default rules (request tag task:<name>,",
         "# metadata task, OTel attribute task / app.task):",
         "# [[tasks.rules]]",
-        "# field = \"model_group\"   # " + "|".join(TASK_RULE_FIELDS),
+        '# field = "model_group"   # ' + "|".join(TASK_RULE_FIELDS),
         '# pattern = "code-*"',
         '# task = "debugging"',
         "",

@@ -63,21 +63,29 @@ def load_sql_csv(
                     "INVALID UNICODE": "invalid_utf8",
                     "LINE SIZE OVER MAXIMUM": "line_too_long",
                 }.get(str(etype), "csv_unreadable")
-                result.quarantine.append((int(line) + base, reason, rejected[int(line)][1], excerpt(raw or "")))
+                result.quarantine.append(
+                    (int(line) + base, reason, rejected[int(line)][1], excerpt(raw or ""))
+                )
     except duckdb.CatalogException:
         pass
     good_lines = [j for j in range(2, n_lines + 1) if j not in rejected]
-    rows = con.execute("SELECT count(*) FROM csv_rows").fetchone()
+    rows = con.execute("SELECT count(*) FROM csv_rows").fetchall()[0]
     count = int(rows[0]) if rows else 0
     if count != len(good_lines):  # quoted fields spanning lines: number rows by record instead
         good_lines = list(range(2, count + 2))
-    have = {d[0] for d in con.execute("SELECT * FROM csv_rows LIMIT 0").description}
+    cur = con.execute("SELECT * FROM csv_rows LIMIT 0")
+    have = {d[0] for d in cur.description}
+    cur.fetchall()
     cols = ", ".join(
-        f"{sql_ident(c)}" if c in have else f"NULL::VARCHAR AS {sql_ident(c)}" for c in fmt.read_columns()
+        f"{sql_ident(c)}" if c in have else f"NULL::VARCHAR AS {sql_ident(c)}"
+        for c in fmt.read_columns()
     )
     import pyarrow as pa
 
-    con.register("line_map", pa.table({"i": list(range(1, count + 1)), "l": [g + base for g in good_lines[:count]]}))
+    con.register(
+        "line_map",
+        pa.table({"i": list(range(1, count + 1)), "l": [g + base for g in good_lines[:count]]}),
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE src AS SELECT m.l AS source_line, {cols} FROM "
         "(SELECT row_number() OVER () AS i, * FROM csv_rows) r JOIN line_map m USING (i)"

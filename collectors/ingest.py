@@ -33,6 +33,7 @@ from collectors.errors import InputError, RouteLedgerError
 from collectors.logs.base import LogFormat
 from collectors.logs.normalize import normalize
 from collectors.parse import (
+    excerpt,
     family_name,
     mem_connection,
     parse_bytes,  # noqa: F401  (re-exported: the pure parse lives beside the engine)
@@ -93,7 +94,11 @@ def expand(paths: list[str]) -> list[Path]:
         for m in matches:
             mp = Path(m)
             if mp.is_dir():
-                out.extend(sorted(q for q in mp.rglob("*") if q.is_file() and q.suffix.lower() in LOG_SUFFIXES))
+                out.extend(
+                    sorted(
+                        q for q in mp.rglob("*") if q.is_file() and q.suffix.lower() in LOG_SUFFIXES
+                    )
+                )
             elif mp.is_file():
                 out.append(mp)
     seen: set[Path] = set()
@@ -114,7 +119,9 @@ class _Cursor:
 
 
 class Ingester:
-    def __init__(self, cfg: Config, progress: Callable[[str, int, int], None] | None = None) -> None:
+    def __init__(
+        self, cfg: Config, progress: Callable[[str, int, int], None] | None = None
+    ) -> None:
         self.cfg = cfg
         self.wh = Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
         self.batch_bytes = int(cfg.get("ingest.batch_bytes"))
@@ -139,12 +146,16 @@ class Ingester:
         return summary
 
     # -- per file -------------------------------------------------------------------------
-    def _resolve_format(self, path: Path, fmt_name: str, mapping: str | None, head: bytes) -> LogFormat:
+    def _resolve_format(
+        self, path: Path, fmt_name: str, mapping: str | None, head: bytes
+    ) -> LogFormat:
         if fmt_name == "auto":
             fmt_name = "mapped" if mapping else logs.detect_name(path, head)
         return logs.get(fmt_name, self.cfg.resolve(mapping) if mapping else None)
 
-    def _ingest_file(self, path: Path, fmt_name: str, mapping: str | None, summary: IngestSummary) -> None:
+    def _ingest_file(
+        self, path: Path, fmt_name: str, mapping: str | None, summary: IngestSummary
+    ) -> None:
         key = str(path.resolve())
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
@@ -169,63 +180,119 @@ class Ingester:
                 header = f.readline()
             with temp_dir() as d:
                 tmpdir = Path(d)
-                for start, data, first_line, n_lines, end in self._batches(f, container, cur, size, summary):
-                    con = mem_connection()
-                    try:
-                        res = run_format(con, fmt, container, data, first_line, tmpdir, self.max_line,
-                                         header if start > 0 else None)
+                con = mem_connection()  # one per file: no lock, reused by every batch
+                try:
+                    for start, data, first_line, n_lines, end, early in self._batches(
+                        f, container, cur, size, summary
+                    ):
+                        res = run_format(
+                            con,
+                            fmt,
+                            container,
+                            data,
+                            first_line,
+                            tmpdir,
+                            self.max_line,
+                            header if start > 0 else None,
+                        )
+                        res.quarantine.extend(early)
                         normalize(con, source_name(fmt), family_name(fmt), key)
                         head_hash = _head_hash(f, end)
-                        self._commit(con, load_id, key, fmt, res.quarantine, end, cur.lines + n_lines, head_hash, size, end - start, summary)
-                    finally:
-                        con.close()
-                    cur = _Cursor(end, cur.lines + n_lines, head_hash, size)
-                    if self.progress:
-                        self.progress(str(path), end, size)
+                        self._commit(
+                            con,
+                            load_id,
+                            key,
+                            fmt,
+                            res.quarantine,
+                            end,
+                            cur.lines + n_lines,
+                            head_hash,
+                            size,
+                            end - start,
+                            summary,
+                        )
+                        cur = _Cursor(end, cur.lines + n_lines, head_hash, size)
+                        if self.progress:
+                            self.progress(str(path), end, size)
+                finally:
+                    con.close()
             self._end_load(load_id, "ok")
 
     def _batches(
         self, f: Any, container: str, cur: _Cursor, size: int, summary: IngestSummary
-    ) -> Iterator[tuple[int, bytes, int, int, int]]:
-        """(start offset, bytes of whole lines, first line number, line count, end offset)."""
+    ) -> Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]]]]:
+        """(start offset, bytes of whole lines, first line number, line count, end offset,
+        lines quarantined before parsing). A line over ``ingest.max_line_bytes`` is skipped by
+        scanning for its end, never held in memory."""
         if container == "json":
             f.seek(0)
             data = f.read()
-            yield 0, data, 1, data.count(b"\n") + 1, size
+            yield 0, data, 1, data.count(b"\n") + 1, size, []
             return
         offset, line = cur.offset, cur.lines + 1
         while offset < size:
             f.seek(offset)
             data = f.read(self.batch_bytes)
             cut = data.rfind(b"\n")
-            while cut < 0 and offset + len(data) < size:  # one line longer than a batch
-                more = f.read(self.batch_bytes)
+            while cut < 0 and len(data) <= self.max_line and offset + len(data) < size:
+                more = f.read(self.batch_bytes)  # one line longer than a batch
                 if not more:
                     break
                 data += more
                 cut = data.rfind(b"\n")
-                if len(data) > self.max_line + self.batch_bytes and cut < 0:
-                    break
+            if cut < 0 and len(data) > self.max_line:
+                end = self._scan_to_newline(f, offset + len(data), size)
+                if end is None:
+                    summary.waiting_bytes += size - offset
+                    return
+                detail = f"{end - offset - 1:,} bytes, over the {self.max_line:,} byte limit"
+                yield (
+                    offset,
+                    b"",
+                    line,
+                    1,
+                    end,
+                    [(line, "line_too_long", detail, excerpt(data[:1200]))],
+                )
+                offset, line = end, line + 1
+                continue
             if cut < 0:
                 summary.waiting_bytes += size - offset
                 return
             chunk = data[: cut + 1]
             n = chunk.count(b"\n")
-            yield offset, chunk, line, n, offset + len(chunk)
+            yield offset, chunk, line, n, offset + len(chunk), []
             offset += len(chunk)
             line += n
+
+    @staticmethod
+    def _scan_to_newline(f: Any, pos: int, size: int) -> int | None:
+        """Offset just past the next newline at or after ``pos``, or None at end of file."""
+        f.seek(pos)
+        while pos < size:
+            block = f.read(1 << 20)
+            if not block:
+                return None
+            i = block.find(b"\n")
+            if i >= 0:
+                return pos + i + 1
+            pos += len(block)
+        return None
 
     # -- warehouse units of work ----------------------------------------------------------
     def _read_cursor(self, key: str) -> _Cursor:
         with self.wh.connect() as con:
             row = con.execute(
-                "SELECT offset_bytes, lines_read, head_hash, size_bytes FROM file_cursors WHERE file = ?", [key]
+                "SELECT offset_bytes, lines_read, head_hash, size_bytes FROM file_cursors WHERE file = ?",
+                [key],
             ).fetchone()
         return _Cursor(int(row[0]), int(row[1]), str(row[2]), int(row[3])) if row else _Cursor()
 
     def _mark_interrupted(self) -> None:
         with self.wh.connect() as con:
-            for load_id, pid in con.execute("SELECT load_id, pid FROM loads WHERE status = 'running'").fetchall():
+            for load_id, pid in con.execute(
+                "SELECT load_id, pid FROM loads WHERE status = 'running'"
+            ).fetchall():
                 if pid is None or not _alive(int(pid)):
                     con.execute(
                         "UPDATE loads SET status = 'interrupted', ended_at = coalesce(ended_at, now()::TIMESTAMP) WHERE load_id = ?",
@@ -250,19 +317,35 @@ class Ingester:
             )
 
     def _commit(
-        self, con: Any, load_id: str, key: str, fmt: LogFormat, py_quarantine: list[tuple[int, str, str, str]],
-        end: int, lines: int, head_hash: str, size: int, nbytes: int, summary: IngestSummary,
+        self,
+        con: Any,
+        load_id: str,
+        key: str,
+        fmt: LogFormat,
+        py_quarantine: list[tuple[int, str, str, str]],
+        end: int,
+        lines: int,
+        head_hash: str,
+        size: int,
+        nbytes: int,
+        summary: IngestSummary,
     ) -> None:
         src = source_name(fmt)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
             "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
         )
-        con.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad"
+        )
         if py_quarantine:
             con.executemany("INSERT INTO bad VALUES (?, ?, ?, ?)", [list(q) for q in py_quarantine])
-        total_ok, lo, hi = con.execute("SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert").fetchone()
-        skipped = con.execute("SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'").fetchone()[0]
+        total_ok, lo, hi = con.execute(
+            "SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert"
+        ).fetchone()
+        skipped = con.execute(
+            "SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'"
+        ).fetchone()[0]
         reasons = dict(con.execute("SELECT reason, count(*) FROM bad GROUP BY reason").fetchall())
         with self.wh.attach(con) as wh:
             con.execute("BEGIN")
@@ -314,7 +397,7 @@ class Ingester:
                 f"SELECT count(DISTINCT logical_request_id), min(started_at), max(started_at) "
                 f"FROM raw_attempts WHERE load_id IN ({marks})",
                 summary.load_ids,
-            ).fetchone()
+            ).fetchall()[0]
         summary.logical_requests = int(n or 0)
         summary.first_started_at, summary.last_started_at = lo, hi
 

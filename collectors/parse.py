@@ -45,9 +45,22 @@ def redact(text: str) -> str:
     return _SECRET_RE.sub("[REDACTED]", text)
 
 
+_PROMPT_KEY_RE = re.compile(
+    r'"(messages|prompt|prompts|content|response|choices|completion|input|output|text|system|'
+    r'instructions|query|proxy_server_request|payload)"\s*:',
+    re.IGNORECASE,
+)
+
+
 def excerpt(raw: bytes | str) -> str:
+    """A short, redacted start of a bad row for the quarantine table: cut before the first
+    prompt- or response-like key, so no prompt text is kept even when the row is not JSON."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    return redact(text[: EXCERPT_CHARS * 4])[:EXCERPT_CHARS]
+    text = text[: EXCERPT_CHARS * 4]
+    m = _PROMPT_KEY_RE.search(text)
+    if m:
+        text = text[: m.end()] + " [dropped]"
+    return redact(text)[:EXCERPT_CHARS]
 
 
 def source_name(fmt: LogFormat) -> str:
@@ -61,8 +74,12 @@ def family_name(fmt: LogFormat) -> str:
 def sniff_container(fmt: LogFormat, head: bytes) -> str:
     """jsonl | json | csv for this file, from the format and its first bytes."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if fmt.container == "csv" or (text[:1] not in (b"{", b"[") and isinstance(fmt, SqlFormat)):
+    if fmt.container == "csv":
         return "csv"
+    if text and text[:1] not in (b"{", b"[") and isinstance(fmt, SqlFormat) and fmt.csv_ok:
+        return "csv"
+    if not text[:1] == b"[" and not text[:1] == b"{":
+        return "jsonl"  # not JSON at all: read as lines, each quarantined for what it is
     if text[:1] == b"[":
         return "json"
     first = text.split(b"\n", 1)[0]
@@ -77,7 +94,9 @@ def sniff_container(fmt: LogFormat, head: bytes) -> str:
 class BatchResult:
     rows_in: int = 0
     skipped: int = 0
-    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, reason, detail, excerpt
+    quarantine: list[tuple[int, str, str, str]] = field(
+        default_factory=list
+    )  # line, reason, detail, excerpt
 
 
 def _mem() -> duckdb.DuckDBPyConnection:
@@ -101,12 +120,16 @@ def _read_json_sql(fmt: SqlFormat, fmt_kind: str, max_bytes: int) -> str:
 def _fill_cand(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> None:
     """``src`` (with ``source_line``) -> ``cand`` via the format's select, all columns text."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW fmt_out AS {fmt.select()}")
-    have = {d[0] for d in con.execute("SELECT * FROM fmt_out LIMIT 0").description}
+    cur = con.execute("SELECT * FROM fmt_out LIMIT 0")
+    have = {d[0] for d in cur.description}
+    cur.fetchall()
     cols = ", ".join(
         f"CAST({c} AS VARCHAR) AS {c}" if c in have else f"NULL::VARCHAR AS {c}"
         for c in CANDIDATE_COLUMNS
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cand AS SELECT source_line::BIGINT AS source_line, {cols} FROM fmt_out")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE cand AS SELECT source_line::BIGINT AS source_line, {cols} FROM fmt_out"
+    )
 
 
 def _write(path: Path, lines: Iterable[bytes]) -> None:
@@ -174,7 +197,10 @@ def _read_lines_careful(
     if first:  # nothing readable: an empty src with the right columns
         sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
         _write(tmp, [])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE src AS SELECT 0::BIGINT AS source_line, * FROM ({sql}) LIMIT 0", [str(tmp)])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT 0::BIGINT AS source_line, * FROM ({sql}) LIMIT 0",
+            [str(tmp)],
+        )
 
 
 def _bisect(
@@ -190,7 +216,10 @@ def _bisect(
         return []
     _write(tmp, (raw for _, raw in lines))
     try:
-        n = con.execute(f"SELECT count(*) FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})", [str(tmp)]).fetchone()
+        n = con.execute(
+            f"SELECT count(*) FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
+            [str(tmp)],
+        ).fetchall()[0]
         if n and n[0] == len(lines):
             return [lines]
         error = f"read {n[0] if n else 0} records from {len(lines)} lines"
@@ -231,12 +260,14 @@ def load_sql_jsonl(
                 f"FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
                 [first_line, str(tmp)],
             )
-            row = con.execute("SELECT count(*) FROM src").fetchone()
+            row = con.execute("SELECT count(*) FROM src").fetchall()[0]
             fast_ok = bool(row and row[0] == len(numbered))
         except duckdb.Error:
             fast_ok = False
     if not fast_ok:
-        _read_lines_careful(con, fmt, [(n, r) for n, r in numbered if r.strip()], tmp, max_bytes, result)
+        _read_lines_careful(
+            con, fmt, [(n, r) for n, r in numbered if r.strip()], tmp, max_bytes, result
+        )
     _fill_cand(con, fmt)
     return result
 
@@ -259,10 +290,19 @@ def load_sql_document(
         try:
             doc = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_reject_constant)
         except (ValueError, RecursionError) as e2:
-            result.quarantine.append((1, "invalid_json", str(e2).split("\n", 1)[0][:160], excerpt(path.read_bytes()[:400])))
+            result.quarantine.append(
+                (
+                    1,
+                    "invalid_json",
+                    str(e2).split("\n", 1)[0][:160],
+                    excerpt(path.read_bytes()[:400]),
+                )
+            )
             doc = None
         records = doc if isinstance(doc, list) else ([doc] if doc is not None else [])
-        lines = [(i, json.dumps(r, ensure_ascii=False).encode()) for i, r in enumerate(records, start=1)]
+        lines = [
+            (i, json.dumps(r, ensure_ascii=False).encode()) for i, r in enumerate(records, start=1)
+        ]
         if doc is not None and not lines:
             result.quarantine.append((1, "unreadable", str(e).split("\n", 1)[0][:200], ""))
         _read_lines_careful(con, fmt, lines, path.parent / "records.jsonl", max_bytes, result)
@@ -271,7 +311,10 @@ def load_sql_document(
 
 
 def load_python_docs(
-    con: duckdb.DuckDBPyConnection, fmt: PythonFormat, docs: Iterable[tuple[int, bytes | Any]], max_bytes: int
+    con: duckdb.DuckDBPyConnection,
+    fmt: PythonFormat,
+    docs: Iterable[tuple[int, bytes | Any]],
+    max_bytes: int,
 ) -> BatchResult:
     """Documents (raw JSON bytes, or already parsed) -> ``cand`` via ``fmt.extract``."""
     result = BatchResult()
@@ -290,11 +333,15 @@ def load_python_docs(
         try:
             extracted = list(fmt.extract(doc))
         except RecordError as e:
-            result.quarantine.append((no, e.reason, e.detail[:200], excerpt(json.dumps(doc)[:1200])))
+            result.quarantine.append(
+                (no, e.reason, e.detail[:200], excerpt(json.dumps(doc)[:1200]))
+            )
             continue
         for row in extracted:
             rows.append({"source_line": no, **{c: row.get(c) for c in CANDIDATE_COLUMNS}})
-    schema = pa.schema([("source_line", pa.int64())] + [(c, pa.string()) for c in CANDIDATE_COLUMNS])
+    schema = pa.schema(
+        [("source_line", pa.int64())] + [(c, pa.string()) for c in CANDIDATE_COLUMNS]
+    )
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("py_cand", table)
     con.execute("CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM py_cand")
@@ -310,7 +357,10 @@ class ParseResult:
 
 
 def parse_bytes(
-    fmt: LogFormat | str, payload: bytes, source_file: str = "<bytes>", max_line_bytes: int = 16 * 1024 * 1024
+    fmt: LogFormat | str,
+    payload: bytes,
+    source_file: str = "<bytes>",
+    max_line_bytes: int = 16 * 1024 * 1024,
 ) -> ParseResult:
     """Parse a whole payload of one format with no warehouse: the pure parse for tests and
     scripts. Exactly what ingest loads, before deduplication against earlier loads."""
@@ -329,8 +379,13 @@ def parse_bytes(
             for r in con.execute(
                 "SELECT source_line, reason, detail, raw_excerpt FROM norm_bad ORDER BY source_line"
             ).fetchall()
-        ] + [Quarantined(source_name(fmt_obj), source_file, q[0], q[1], q[2], q[3]) for q in res.quarantine]
-        skipped = con.execute("SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'").fetchone()
+        ] + [
+            Quarantined(source_name(fmt_obj), source_file, q[0], q[1], q[2], q[3])
+            for q in res.quarantine
+        ]
+        skipped = con.execute(
+            "SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'"
+        ).fetchall()[0]
     con.close()
     quarantined.sort(key=lambda q: q.source_line)
     return ParseResult(attempts, quarantined, int(skipped[0]) if skipped else 0)
@@ -353,7 +408,9 @@ def run_format(
                 doc = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
             except (ValueError, RecursionError) as e:
                 r = load_python_docs(con, fmt, [], max_bytes)
-                r.quarantine.append((1, "invalid_json", str(e).split("\n", 1)[0][:160], excerpt(data[:400])))
+                r.quarantine.append(
+                    (1, "invalid_json", str(e).split("\n", 1)[0][:160], excerpt(data[:400]))
+                )
                 return r
             docs = list(enumerate(doc if isinstance(doc, list) else [doc], start=1))
             return load_python_docs(con, fmt, docs, max_bytes)
@@ -375,7 +432,9 @@ def run_format(
 
 def fetch_attempts(con: duckdb.DuckDBPyConnection) -> list[Attempt]:
     names = [n for n in Attempt.field_names() if n != "load_id"]
-    rows = con.execute(f"SELECT {', '.join(names)} FROM norm_ok ORDER BY source_line, attempt_id").fetchall()
+    rows = con.execute(
+        f"SELECT {', '.join(names)} FROM norm_ok ORDER BY source_line, attempt_id"
+    ).fetchall()
     out = []
     for r in rows:
         values = dict(zip(names, r, strict=True))
@@ -392,4 +451,6 @@ def mem_connection() -> duckdb.DuckDBPyConnection:
 def temp_dir(base: Path | None = None) -> tempfile.TemporaryDirectory[str]:
     if base is not None:
         base.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix="routeledger-", dir=str(base) if base else os.environ.get("TMPDIR"))
+    return tempfile.TemporaryDirectory(
+        prefix="routeledger-", dir=str(base) if base else os.environ.get("TMPDIR")
+    )

@@ -56,7 +56,9 @@ class Attempt:
     ended_at: datetime
     served_model: str
     status: str  # success | error
-    attempt_index: int | None = None  # as the source numbered it; the SQL layer derives the final one
+    attempt_index: int | None = (
+        None  # as the source numbered it; the SQL layer derives the final one
+    )
     ttft_ms: float | None = None
     latency_ms: float | None = None
     provider: str | None = None

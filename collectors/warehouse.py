@@ -18,17 +18,19 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from collectors.errors import WarehouseBusy, WarehouseError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 SCHEMA_VERSION = 1  # bump when raw DDL changes incompatibly (a migration step is then needed)
@@ -85,7 +87,7 @@ class Warehouse:
         self.lock_timeout = lock_timeout
 
     # -- connections -------------------------------------------------------------------------
-    def _retry(self, what: str, fn):  # type: ignore[no-untyped-def]
+    def _retry(self, what: str, fn: Callable[[], T]) -> T:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         while True:
@@ -109,9 +111,7 @@ class Warehouse:
         if read_only and not self.path.exists():
             raise WarehouseError(f"{self.path}: no warehouse yet; run `routeledger ingest` first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._retry(
-            "open", lambda: duckdb.connect(str(self.path), read_only=read_only)
-        )
+        con = self._retry("open", lambda: duckdb.connect(str(self.path), read_only=read_only))
         try:
             configure(con)
             yield con
@@ -152,9 +152,7 @@ class Warehouse:
                     if f.layer == "raw":
                         con.execute(f.text)
                 _create_views(con, [f for f in files if f.layer != "raw"])
-                con.execute(
-                    "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version]
-                )
+                con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -181,7 +179,9 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
             ready = [
                 f
                 for f in pending
-                if not (set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.text)) & names) - done - {f.name}
+                if not (set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.text)) & names)
+                - done
+                - {f.name}
             ]
             if not ready:
                 cycle = ", ".join(f.name for f in pending)

@@ -32,15 +32,22 @@ class Main(click.Group):
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False), envvar="ROUTELEDGER_HOME",
-              help="Home directory (config, warehouse, manifests, reports). "
-                   "Default: $ROUTELEDGER_HOME, else ./.routeledger")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="ROUTELEDGER_HOME",
+    help="Home directory (config, warehouse, manifests, reports). "
+    "Default: $ROUTELEDGER_HOME, else ./.routeledger",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
     """RouteLedger: cost observability and routing-table tuning for LLM gateways."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     ctx.obj = Ctx(home)
 
 

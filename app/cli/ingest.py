@@ -19,13 +19,24 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
 @main.command("ingest")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(LOG_FORMATS), default="auto", show_default=True,
-              help="Log format; auto recognises each file or says why it cannot.")
-@click.option("--mapping", type=click.Path(dir_okay=False),
-              help="Mapping file for --format mapped (or a shipped one: envoy-ai-gateway, kong-ai-gateway).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(LOG_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Log format; auto recognises each file or says why it cannot.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False),
+    help="Mapping file for --format mapped (or a shipped one: envoy-ai-gateway, kong-ai-gateway).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def ingest_cmd(obj: Ctx, paths: tuple[str, ...], fmt: str, mapping: str | None, as_json: bool) -> None:
+def ingest_cmd(
+    obj: Ctx, paths: tuple[str, ...], fmt: str, mapping: str | None, as_json: bool
+) -> None:
     """Load log files (paths, globs or folders; the config's sources when none)."""
     cfg = obj.config()
     if not paths and not cfg.sources:
@@ -33,9 +44,16 @@ def ingest_cmd(obj: Ctx, paths: tuple[str, ...], fmt: str, mapping: str | None, 
     with ExitStack() as stack:
         progress = None
         if not as_json and sys.stderr.isatty():
-            bar = stack.enter_context(Progress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=True))
+            bar = stack.enter_context(
+                Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    console=Console(stderr=True),
+                    transient=True,
+                )
+            )
             tasks: dict[str, int] = {}
 
             def progress(name: str, done: int, total: int) -> None:
@@ -59,13 +77,24 @@ def _print(s: IngestSummary) -> None:
     t.add_row("attempts loaded", f"{s.attempts_loaded:,}")
     t.add_row("logical requests", f"{s.logical_requests:,}")
     t.add_row("duplicates skipped", f"{s.duplicates_skipped:,}")
-    t.add_row("quarantined", f"{s.quarantined:,}" + (
-        "  (" + ", ".join(f"{k} {v:,}" for k, v in sorted(s.quarantined_by_reason.items())) + ")"
-        if s.quarantined else ""))
+    t.add_row(
+        "quarantined",
+        f"{s.quarantined:,}"
+        + (
+            "  ("
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(s.quarantined_by_reason.items()))
+            + ")"
+            if s.quarantined
+            else ""
+        ),
+    )
     if s.skipped:
         t.add_row("skipped (not LLM calls)", f"{s.skipped:,}")
     if s.first_started_at:
-        t.add_row("time span", f"{s.first_started_at:%Y-%m-%d %H:%M} .. {s.last_started_at:%Y-%m-%d %H:%M} UTC")
+        t.add_row(
+            "time span",
+            f"{s.first_started_at:%Y-%m-%d %H:%M} .. {s.last_started_at:%Y-%m-%d %H:%M} UTC",
+        )
     if s.waiting_bytes:
         t.add_row("waiting", f"{s.waiting_bytes:,} bytes of an incomplete last line (next run)")
     console.print(t)

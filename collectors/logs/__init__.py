@@ -79,7 +79,9 @@ def detect_name(path: Path, head: bytes) -> str:
     if isinstance(doc, list):
         doc = doc[0] if doc else None
     if not isinstance(doc, dict):
-        raise InputError(f"{path}: cannot tell the format: the first record is not a JSON object; pass --format")
+        raise InputError(
+            f"{path}: cannot tell the format: the first record is not a JSON object; pass --format"
+        )
     keys = set(doc)
     inner = doc.get("data") if isinstance(doc.get("data"), dict) else {}
     if keys & {"resourceSpans", "resourceMetrics"}:

@@ -78,6 +78,7 @@ class LogFormat:
     # shape of the file: 'jsonl' (one document a line), 'json' (one document or an array),
     # 'csv' (header + rows)
     container: str = "jsonl"
+    csv_ok: ClassVar[bool] = False  # may come as CSV with a header
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,7 @@ _USAGE_FIELDS = """
 
 def _task_from_tags(tags: str) -> str:
     """SQL: the name in the first ``task:<name>`` tag of a VARCHAR[] expression."""
-    return (
-        f"nullif(substr(list_filter({tags}, lambda t: starts_with(t, 'task:'))[1], 6), '')"
-    )
+    return f"nullif(substr(list_filter({tags}, lambda t: starts_with(t, 'task:'))[1], 6), '')"
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ class StandardLoggingPayload(SqlFormat):
             "error_information": "STRUCT(error_code VARCHAR, error_class VARCHAR)",
             "response": "STRUCT(usage JSON)",
             "model_map_information": "STRUCT(model_map_key VARCHAR, model_map_value "
-            "STRUCT(\"key\" VARCHAR))",
+            'STRUCT("key" VARCHAR))',
         }
     )
 
@@ -102,7 +100,7 @@ class StandardLoggingPayload(SqlFormat):
             nullif(model_id, '') AS deployment_id,
             coalesce(json_extract_string(metadata.model_info, '$.base_model'),
                      model_map_information.model_map_value."key") AS base_model,
-            coalesce({_task_from_tags('request_tags')},
+            coalesce({_task_from_tags("request_tags")},
                      json_extract_string(metadata.requester_metadata, '$.task'),
                      json_extract_string(metadata.spend_logs_metadata, '$.task')) AS task,
             coalesce(metadata.user_api_key_team_alias, metadata.user_api_key_team_id) AS team,
@@ -138,6 +136,7 @@ class SpendLogs(SqlFormat):
 
     name = "litellm-spendlogs"
     family = "litellm"
+    csv_ok = True
     columns: dict[str, str] = field(
         default_factory=lambda: {
             c: "VARCHAR"
@@ -181,7 +180,7 @@ class SpendLogs(SqlFormat):
             model AS served_model,
             nullif(model_id, '') AS deployment_id,
             coalesce(m[8], m[9]) AS base_model,
-            coalesce({_task_from_tags('tags')}, m[4], m[5]) AS task,
+            coalesce({_task_from_tags("tags")}, m[4], m[5]) AS task,
             coalesce(m[2], nullif(team_id, '')) AS team,
             coalesce(nullif(end_user, ''), nullif("user", '')) AS user_id,
             api_key,

@@ -38,13 +38,16 @@ MAPPINGS_DIR = Path(__file__).with_name("mappings")
 
 
 def _json_path(keys: list[str]) -> str:
-    return "$" + "".join("." + '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+    return "$" + "".join(
+        "." + '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys
+    )
 
 
 @dataclass(frozen=True)
 class MappedFormat(SqlFormat):
     name = "mapped"
     family = "mapped"
+    csv_ok = True
     source_name: str = "mapped"
     fields: dict[str, Any] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
@@ -64,8 +67,14 @@ class MappedFormat(SqlFormat):
             return f"coalesce({', '.join(parts)})"
         if isinstance(spec, dict) and set(spec) == {"const"}:
             value = spec["const"]
-            return "NULL" if value is None else sql_literal(str(value).lower() if isinstance(value, bool) else str(value))
-        raise ConfigError(self.source_name, where, "a key, a list of keys, {first: [...]} or {const: v}", spec)
+            return (
+                "NULL"
+                if value is None
+                else sql_literal(str(value).lower() if isinstance(value, bool) else str(value))
+            )
+        raise ConfigError(
+            self.source_name, where, "a key, a list of keys, {first: [...]} or {const: v}", spec
+        )
 
     def _top_keys(self, spec: Any) -> list[str]:
         if isinstance(spec, str):
@@ -122,13 +131,17 @@ def load_mapping(path: str | Path) -> MappedFormat:
         raise ConfigError(where, "(file)", "a mapping with name, fields")
     unknown = set(doc) - {"name", "container", "fields", "units", "flags", "skip_unless"}
     if unknown:
-        raise ConfigError(where, sorted(unknown)[0], "one of name, container, fields, units, flags, skip_unless")
+        raise ConfigError(
+            where, sorted(unknown)[0], "one of name, container, fields, units, flags, skip_unless"
+        )
     fields = doc.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise ConfigError(where, "fields", "a table of candidate column: source key")
     for k in fields:
         if k not in CANDIDATE_COLUMNS or k == "format_reject":
-            raise ConfigError(where, f"fields.{k}", "a known field: " + ", ".join(CANDIDATE_COLUMNS[:-1]))
+            raise ConfigError(
+                where, f"fields.{k}", "a known field: " + ", ".join(CANDIDATE_COLUMNS[:-1])
+            )
     for need in ("started_at",):
         if need not in fields:
             raise ConfigError(where, f"fields.{need}", "a source key for the start time")

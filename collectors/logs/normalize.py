@@ -107,7 +107,8 @@ typed AS (
 ),
 timed AS (
     SELECT *,
-        coalesce(t_end0, t_start + to_microseconds((n_latency * 1000)::BIGINT)) AS t_end
+        coalesce(t_end0, CASE WHEN abs(n_latency) <= {MAX_LATENCY_MS}
+                              THEN t_start + to_microseconds((n_latency * 1000)::BIGINT) END) AS t_end
     FROM typed
 )
 SELECT *,
@@ -117,6 +118,8 @@ SELECT *,
         WHEN t_start IS NULL OR NOT (t_start BETWEEN TIMESTAMP '2000-01-01' AND TIMESTAMP '2100-01-01')
             THEN 'bad_timestamp'
         WHEN t_end IS NULL AND NOT rl_blank(ended_at) THEN 'bad_timestamp'
+        WHEN t_end IS NULL AND NOT rl_blank(latency_ms) AND n_latency IS NULL THEN 'bad_number'
+        WHEN t_end IS NULL AND NOT rl_blank(latency_ms) THEN 'absurd_latency'
         WHEN t_end IS NULL THEN 'missing_timestamp'
         WHEN NOT (t_end BETWEEN TIMESTAMP '2000-01-01' AND TIMESTAMP '2100-01-01') THEN 'bad_timestamp'
         WHEN t_end < t_start THEN 'end_before_start'

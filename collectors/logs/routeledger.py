@@ -36,6 +36,7 @@ REQUIRED = ("attempt_id", "started_at", "ended_at", "model", "status")
 class RouteLedgerFormat(SqlFormat):
     name = "routeledger"
     family = "rl"
+    csv_ok = True
     columns: dict[str, str] = field(default_factory=lambda: {f: "VARCHAR" for f in FIELDS})
 
     def select(self) -> str:

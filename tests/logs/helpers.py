@@ -1,0 +1,46 @@
+"""Builders for synthetic log lines shaped like the recorded fixtures."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from tests.conftest import LOG_FIXTURES
+
+_BASE = json.loads((LOG_FIXTURES / "litellm" / "slp_router_success.json").read_text())
+
+
+def slp(i: int, **over: Any) -> dict[str, Any]:
+    """A StandardLoggingPayload like the recorded one, with its own id and time."""
+    d = json.loads(json.dumps(_BASE))
+    d["id"] = f"call-{i:08d}"
+    d["litellm_call_id"] = str(uuid.UUID(int=i))
+    d["trace_id"] = f"trace-{i // 2:08d}"
+    d["startTime"] = 1795000000.0 + i
+    d["endTime"] = 1795000000.0 + i + 0.5
+    d["completionStartTime"] = d["endTime"]
+    d["prompt_tokens"] = 100 + i % 7
+    d["completion_tokens"] = 20 + i % 3
+    d.update(over)
+    return d
+
+
+def slp_lines(n: int, start: int = 0) -> bytes:
+    return b"".join(json.dumps(slp(i)).encode() + b"\n" for i in range(start, start + n))
+
+
+def rl_row(i: int, **over: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "attempt_id": f"a{i}",
+        "logical_request_id": f"r{i}",
+        "started_at": "2026-10-01T10:00:00Z",
+        "ended_at": "2026-10-01T10:00:01.250Z",
+        "model": "gpt-4o-mini",
+        "provider": "openai",
+        "status": "success",
+        "input_tokens": 10,
+        "output_tokens": 5,
+    }
+    row.update(over)
+    return row

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from collectors.errors import WarehouseBusy
+from collectors.warehouse import Warehouse, schema_hash, sql_files
+
+
+def test_migrate_is_idempotent_and_records_the_version(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "w.duckdb")
+    assert wh.migrate() is True
+    assert wh.migrate() is False
+    with wh.connect(read_only=True) as con:
+        versions = con.execute("SELECT version FROM schema_version").fetchall()
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert versions == [(schema_hash(),)]
+    assert {"raw_attempts", "raw_quarantine", "loads", "file_cursors"} <= tables
+
+
+def test_every_view_file_is_named_by_its_relation_and_has_grain_and_key() -> None:
+    for f in sql_files():
+        if f.layer == "raw":
+            assert (
+                f"CREATE TABLE IF NOT EXISTS {f.name} " in f.text.replace("\n", " ")
+                or f"CREATE TABLE IF NOT EXISTS {f.name}(" in f.text
+            )
+            continue
+        head = f.text.splitlines()[:5]
+        assert any(line.startswith("-- grain:") for line in head), f.name
+        assert any(line.startswith("-- key:") for line in head), f.name
+
+
+def test_a_held_lock_is_waited_for_then_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).migrate()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(WarehouseBusy) as e:
+            with Warehouse(path, lock_timeout=1.5).connect(read_only=True):
+                pass
+        waited = time.monotonic() - t0
+        assert 1.0 <= waited < 10
+        assert "\n" not in str(e.value) and "lock_timeout_seconds" in str(e.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_released_in_time_is_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).migrate()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(1); c.close(); time.sleep(5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with Warehouse(path, lock_timeout=20).connect(read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM raw_attempts").fetchall() == [(0,)]
+    finally:
+        holder.kill()
+        holder.wait()
