@@ -1,0 +1,108 @@
+"""``routeledger prices ...``: exactly one JSON object with --json, in the DESIGN.md shapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.prices.conftest import FIXTURES, PAGES
+
+SOURCE_KEYS = {"source", "status", "models", "changed", "pending_review", "error"}
+ENTRY_KEYS = {
+    "source",
+    "provider",
+    "input_per_mtok",
+    "cached_input_per_mtok",
+    "cache_write_per_mtok",
+    "output_per_mtok",
+    "valid_from",
+}
+
+
+def run(home, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--home", str(home), "prices", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("clihome")
+    code, out, err = run(
+        home,
+        "refresh",
+        "--from-file",
+        f"anthropic={PAGES / 'anthropic_docs_pricing_2025-11-25.md'}",
+        "--from-file",
+        f"openrouter={FIXTURES / 'openrouter_models.json'}",
+        "--source",
+        "overrides",
+        "--json",
+    )
+    assert code == 0, err
+    home.joinpath("first.json").write_text(out, encoding="utf-8")
+    return home
+
+
+def test_refresh_json_shape(home):
+    doc = json.loads(home.joinpath("first.json").read_text(encoding="utf-8"))
+    assert [s["source"] for s in doc["sources"]] == ["overrides", "anthropic", "openrouter"]
+    for s in doc["sources"]:
+        assert SOURCE_KEYS <= set(s) and s["status"] == "ok" and s["error"] is None
+    assert next(s for s in doc["sources"] if s["source"] == "anthropic")["models"] == 10
+
+
+def test_show_json_shape_and_in_force_first(home):
+    code, out, _ = run(home, "show", "claude-sonnet-4-5", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["model"] == "claude-sonnet-4-5" and doc["provider"] == "anthropic"
+    assert doc["current"] and doc["history"]
+    assert all(ENTRY_KEYS <= set(e) for e in doc["current"])
+    assert all(ENTRY_KEYS | {"valid_to"} <= set(e) for e in doc["history"])
+    first = doc["current"][0]
+    # the provider page (rank 2) is in force before OpenRouter (rank 3)
+    assert (first["source"], first["input_per_mtok"], first["output_per_mtok"]) == (
+        "anthropic",
+        3.0,
+        15.0,
+    )
+    assert first["cache_write_per_mtok"] == 3.75 and first["cached_input_per_mtok"] == 0.3
+
+
+def test_openrouter_spelling_resolves_to_the_same_model(home):
+    code, out, _ = run(home, "show", "openrouter/anthropic/claude-sonnet-4.5", "--json")
+    assert code == 0 and json.loads(out)["model_id"] == "claude-sonnet-4-5"
+
+
+def test_unmatched_json_with_no_logs(home):
+    code, out, _ = run(home, "unmatched", "--json")
+    assert code == 0
+    assert json.loads(out) == {"unmatched": [], "models_matched": 0, "models_unmatched": 0}
+
+
+def test_confirm_without_pending_review_is_one_error_line(home):
+    code, out, err = run(home, "confirm", "claude-sonnet-4-5")
+    assert code != 0 and out == ""
+    assert err.strip().startswith("routeledger: error:") and "no pending price review" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_model_is_one_error_line(home):
+    code, _, err = run(home, "show", "no-such-model-anywhere")
+    assert code != 0 and "no price known" in err
+
+
+def test_bad_from_file_is_a_usage_error(home):
+    code, _, err = run(home, "refresh", "--from-file", "nowhere")
+    assert code == 2 and "NAME=PATH" in err
+
+
+def test_failed_source_still_exits_zero(home, tmp_path):
+    missing = tmp_path / "missing.json"
+    code, out, _ = run(home, "refresh", "--from-file", f"litellm={missing}", "--json")
+    assert code == 0
+    (only,) = json.loads(out)["sources"]
+    assert only["status"] == "failed" and "cannot read" in only["error"]
