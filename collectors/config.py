@@ -118,6 +118,13 @@ SETTINGS: tuple[Setting, ...] = (
         "a number greater than 1",
     ),
     Setting(
+        "prices.auto_catalog",
+        "bool",
+        True,
+        "load the bundled offline price catalog into a new warehouse, so common models are "
+        "priced with no network",
+    ),
+    Setting(
         "prices.overrides",
         "str",
         "price_overrides.yaml",

@@ -429,7 +429,12 @@ def ingest(
         for s in cfg.sources:
             pattern = str(cfg.resolve(s.path))
             files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
-    return Ingester(cfg, progress).run(files)
+    summary = Ingester(cfg, progress).run(files)
+    if summary.load_ids:
+        from collectors import derive
+
+        derive.refresh(cfg)
+    return summary
 
 
 def now_utc() -> datetime:

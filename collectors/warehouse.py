@@ -32,10 +32,13 @@ from collectors.errors import WarehouseBusy, WarehouseError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LAYERS = ("raw", "staging", "intermediate", "marts")
+LAYERS = ("raw", "macros", "staging", "intermediate", "marts")
+VIEW_LAYERS = ("staging", "intermediate", "marts")
 SCHEMA_VERSION = 1  # bump when raw DDL changes incompatibly (a migration step is then needed)
 _LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
 _MACRO_RE = re.compile(r"^--\s*macro:\s*\(([^)]*)\)", re.MULTILINE)
+_MATERIALIZE_RE = re.compile(r"^--\s*materialize:\s*table\s*$", re.MULTILINE)
+LOGIC_SUFFIX = "__logic"
 
 
 def is_lock_error(e: BaseException) -> bool:
@@ -58,6 +61,12 @@ class SqlFile:
     def macro_params(self) -> str | None:
         m = _MACRO_RE.search(self.text[:2000])
         return m.group(1).strip() if m else None
+
+    @property
+    def materialized(self) -> bool:
+        """A ``-- materialize: table`` mart: its logic is the view ``<name>__logic`` and the
+        relation readers query is the table ``<name>``, rebuilt by :meth:`Warehouse.rebuild`."""
+        return bool(_MATERIALIZE_RE.search(self.text[:2000]))
 
 
 def sql_files() -> list[SqlFile]:
@@ -149,9 +158,10 @@ class Warehouse:
             con.execute("BEGIN")
             try:
                 for f in files:
-                    if f.layer == "raw":
+                    if f.layer in ("raw", "macros"):
                         con.execute(f.text)
-                _create_views(con, [f for f in files if f.layer != "raw"])
+                _create_views(con, [f for f in files if f.layer in VIEW_LAYERS])
+                con.execute("DELETE FROM derived_state")  # the marts' shape may have changed
                 con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version])
                 con.execute("COMMIT")
             except BaseException:
@@ -166,15 +176,31 @@ def view_ddl(f: SqlFile) -> str:
     params = f.macro_params
     if params is not None:
         return f"CREATE OR REPLACE MACRO {f.name}({params}) AS TABLE\n{body}"
+    if f.materialized:
+        return (
+            f"CREATE OR REPLACE VIEW {f.name}{LOGIC_SUFFIX} AS\n{body};\n"
+            f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX} LIMIT 0"
+        )
     return f"CREATE OR REPLACE VIEW {f.name} AS\n{body}"
+
+
+def materialized_files() -> list[SqlFile]:
+    return [f for f in sql_files() if f.layer in VIEW_LAYERS and f.materialized]
+
+
+def rebuild_materialized(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild every materialized mart from its logic view, in dependency order, in the caller's
+    transaction (so readers see the old tables or the new ones, never a mix)."""
+    for f in materialized_files():
+        con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
     """Create views in layer order and, within a layer, after the views they reference."""
-    names = {f.name for f in files}
     done: set[str] = set()
-    for layer in LAYERS[1:]:
+    for layer in VIEW_LAYERS:
         pending = [f for f in files if f.layer == layer]
+        names = {f.name for f in pending}  # earlier layers are done; later ones cannot be used
         while pending:
             ready = [
                 f

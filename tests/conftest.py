@@ -17,7 +17,8 @@ def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"
     h.mkdir()
     (h / "routeledger.toml").write_text(
-        "[ingest]\nbatch_bytes = 65536\n\n[warehouse]\nlock_timeout_seconds = 60\n",
+        "[ingest]\nbatch_bytes = 65536\n\n[warehouse]\nlock_timeout_seconds = 60\n\n"
+        "[prices]\nauto_catalog = false\n",
         encoding="utf-8",
     )
     return h

@@ -444,7 +444,10 @@ def test_e2e_bad_values_are_quarantined_with_their_reason() -> None:
         doc = gen(provider_responses=[{"status": 200, "latency": huge}])
         result = parse("openrouter", json.dumps(doc).encode(), "huge.json")
         reasons = [q.reason for q in result.quarantined]  # no usable end: quarantined, run goes on
-        assert reasons in (["missing_timestamp"], ["bad_number"], ["absurd_latency"]), (huge, reasons)
+        assert reasons in (["missing_timestamp"], ["bad_number"], ["absurd_latency"]), (
+            huge,
+            reasons,
+        )
 
 
 numbers = (

@@ -1,0 +1,130 @@
+"""``routeledger stats``: cost per successful request, latency and retries per task and model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from app import queries
+from app.cli import Ctx, emit_json, main
+from collectors import derive
+
+
+def _today(tz: str) -> date:
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+@main.command("stats")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local day (default: first day of this month).",
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day, inclusive (default: today)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json: bool) -> None:
+    """Per task and per model: spend, success, cost per success, P95 latency, retries."""
+    cfg = obj.config()
+    derive.refresh(cfg)
+    today = _today(cfg.timezone)
+    until_d = until.date() if until else today
+    since_d = since.date() if since else until_d.replace(day=1)
+    if since_d > until_d:
+        raise click.BadParameter("--since is after --until")
+    with derive.warehouse(cfg).connect(read_only=True) as con:
+        tasks = queries.task_stats(con, since_d, until_d)
+        models = queries.model_task_stats(con, since_d, until_d)
+        unpriced = queries.unpriced_attempts(con, since_d, until_d)
+    if as_json:
+        emit_json(
+            {
+                "window": {"since": since_d.isoformat(), "until": until_d.isoformat()},
+                "tasks": [{k: queries.plain(v) for k, v in t.items()} for t in tasks],
+                "models": [{k: queries.plain(v) for k, v in m.items()} for m in models],
+                "unpriced_attempts": unpriced,
+            }
+        )
+        return
+    console = Console()
+    console.print(f"[bold]{since_d} .. {until_d}[/bold] ({cfg.timezone})", highlight=False)
+    t = Table(title="Tasks", title_justify="left")
+    for col in (
+        "task",
+        "requests",
+        "success",
+        "spend",
+        "cost / success",
+        "P95",
+        "retry",
+        "fallback",
+    ):
+        t.add_column(col, justify="left" if col == "task" else "right")
+    for r in tasks:
+        t.add_row(
+            r["task"],
+            f"{r['logical_requests']:,}",
+            _pct(r["success_rate"]),
+            _usd(r["spend_usd"]),
+            _usd(r["cost_per_successful_request_usd"]),
+            _ms(r["p95_ms"], r["latency_n"]),
+            _pct(r["retry_rate"]),
+            _pct(r["fallback_rate"]),
+        )
+    console.print(t)
+    m = Table(title="Models", title_justify="left")
+    for col in (
+        "provider",
+        "model",
+        "task",
+        "attempts",
+        "success (95% low)",
+        "spend",
+        "cost / success",
+        "P50",
+        "P95",
+        "P99",
+    ):
+        m.add_column(col, justify="left" if col in ("provider", "model", "task") else "right")
+    for r in models:
+        m.add_row(
+            r["provider"] or "",
+            r["model"],
+            r["task"],
+            f"{r['attempts']:,}",
+            f"{_pct(r['success_rate'])} ({_pct(r['success_rate_low'])})",
+            _usd(r["spend_usd"]),
+            _usd(r["cost_per_success_usd"]),
+            _ms(r["p50_ms"]),
+            _ms(r["p95_ms"], r["latency_n"]),
+            _ms(r["p99_ms"]),
+        )
+    console.print(m)
+    if unpriced:
+        console.print(
+            f"[yellow]{unpriced:,} attempts have no price[/yellow] (see `routeledger prices unmatched`)"
+        )
+
+
+def _usd(v: object) -> str:
+    if v is None:
+        return "-"
+    x = float(v)  # type: ignore[arg-type]
+    return f"${x:,.2f}" if abs(x) >= 1 else f"${x:.6f}"
+
+
+def _pct(v: object) -> str:
+    return "-" if v is None else f"{float(v) * 100:.1f}%"  # type: ignore[arg-type]
+
+
+def _ms(v: object, n: int | None = None) -> str:
+    if v is None:
+        return "-"
+    s = f"{float(v):,.0f} ms"  # type: ignore[arg-type]
+    return f"{s} (n={n:,})" if n is not None else s

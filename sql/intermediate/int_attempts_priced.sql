@@ -1,0 +1,70 @@
+-- grain: one attempt
+-- key: attempt_id
+-- Every attempt priced at the price in force when it started: the logged model resolved through
+-- model_matches, then the version of the highest-precedence source valid at started_at (lowest
+-- source_rank), inside a time-of-day window when one applies, at the highest tier the request's
+-- prompt tokens exceed (the tier prices all of that request's tokens). Gateway cache hits cost 0.
+-- Without a price, the gateway-reported cost is used and marked; otherwise the cost is NULL.
+WITH attempts AS (
+    SELECT * FROM int_attempts_labeled
+),
+matches AS (
+    SELECT * FROM stg_prices__model_matches
+),
+versions AS (
+    SELECT * FROM stg_prices__versions WHERE variant = 'standard'
+),
+matched AS (
+    SELECT a.*, m.priced_provider, m.priced_model_id, m.match_rule
+    FROM attempts a
+    LEFT JOIN matches m
+        ON a.provider IS NOT DISTINCT FROM m.provider
+        AND a.served_model = m.logged_model
+        AND a.requested_model IS NOT DISTINCT FROM m.requested_model
+        AND a.base_model IS NOT DISTINCT FROM m.base_model
+),
+chosen AS (
+    SELECT t.attempt_id, v.*
+    FROM matched t
+    JOIN versions v
+        ON v.provider = t.priced_provider AND v.model_id = t.priced_model_id
+        AND t.started_at >= v.valid_from AND (v.valid_to IS NULL OR t.started_at < v.valid_to)
+        AND (v.tier_min_prompt_tokens = 0 OR t.prompt_tokens > v.tier_min_prompt_tokens)
+        AND rl_in_window(t.started_at::TIME, v.window_start_utc, v.window_end_utc)
+        AND (NOT v.weekdays_only OR isodow(t.started_at) <= 5)
+    QUALIFY row_number() OVER (
+        PARTITION BY t.attempt_id
+        ORDER BY v.source_rank, (v.window_start_utc IS NOT NULL) DESC, v.tier_min_prompt_tokens DESC,
+                 v.valid_from DESC) = 1
+),
+costed AS (
+    SELECT
+        t.*,
+        p.version_id AS price_version_id,
+        p.source AS price_source,
+        CASE WHEN p.version_id IS NULL THEN NULL ELSE ((
+              t.fresh_input_tokens * coalesce(p.input_per_mtok, 0)
+            + t.cache_read_tokens * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
+            + t.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok, 0)
+            + t.cache_write_1h_tokens
+                * coalesce(p.cache_write_1h_per_mtok, p.cache_write_5m_per_mtok, p.input_per_mtok, 0)
+            + CASE WHEN p.reasoning_per_mtok IS NULL
+                   THEN t.output_tokens * coalesce(p.output_per_mtok, 0)
+                   ELSE (t.output_tokens - t.reasoning_tokens) * coalesce(p.output_per_mtok, 0)
+                        + t.reasoning_tokens * p.reasoning_per_mtok END
+            ) * 0.000001 + coalesce(p.per_request, 0))
+            * (1 - p.discount_pct / 100) END AS priced_cost
+    FROM matched t
+    LEFT JOIN chosen p USING (attempt_id)
+)
+SELECT
+    * EXCLUDE (priced_cost),
+    CASE WHEN gateway_cache_hit THEN 0
+         WHEN priced_cost IS NOT NULL THEN priced_cost
+         ELSE reported_cost_usd END::DECIMAL(24, 12) AS cost_usd,
+    CASE WHEN gateway_cache_hit THEN 'cache_hit'
+         WHEN priced_cost IS NOT NULL THEN 'computed'
+         WHEN reported_cost_usd IS NOT NULL THEN 'reported'
+         ELSE 'unpriced' END AS cost_basis,
+    priced_cost::DECIMAL(24, 12) AS computed_cost_usd
+FROM costed

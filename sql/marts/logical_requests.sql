@@ -1,0 +1,37 @@
+-- grain: one logical request (all attempts sharing a logical request id)
+-- key: logical_request_id
+-- materialize: table
+-- Succeeded = its last attempt succeeded; cost = the sum of its attempts' costs (unpriced
+-- attempts are counted, never summed as 0); latency = first start to last end; fallback = the
+-- final served model differs from the first attempt's.
+WITH attempts AS (
+    SELECT * FROM attempts
+)
+SELECT
+    logical_request_id,
+    count(*) AS attempts,
+    min(started_at) AS started_at,
+    max(ended_at) AS ended_at,
+    arg_min(local_day, attempt_index) AS local_day,
+    arg_min(local_week, attempt_index) AS local_week,
+    arg_min(local_month, attempt_index) AS local_month,
+    arg_min(task, attempt_index) AS task,
+    arg_min(team, attempt_index) AS team,
+    arg_min(requested_model, attempt_index) AS requested_model,
+    arg_min(provider, attempt_index) AS first_provider,
+    arg_min(served_model, attempt_index) AS first_model,
+    arg_max(provider, attempt_index) AS final_provider,
+    arg_max(served_model, attempt_index) AS final_model,
+    arg_max(status, attempt_index) AS final_status,
+    arg_max(status, attempt_index) = 'success' AS succeeded,
+    list(served_model ORDER BY attempt_index) AS chain,
+    count(*) > 1 AS retried,
+    arg_max(served_model, attempt_index) <> arg_min(served_model, attempt_index) AS fell_back,
+    sum(cost_usd) AS cost_usd,
+    count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,
+    sum(prompt_tokens) AS prompt_tokens,
+    sum(output_tokens) AS output_tokens,
+    date_diff('microsecond', min(started_at), max(ended_at)) / 1000.0 AS latency_ms,
+    arg_max(ttft_ms, attempt_index) AS final_ttft_ms
+FROM attempts
+GROUP BY logical_request_id

@@ -1,0 +1,6 @@
+-- What the materialized marts were last built from, so a rebuild happens only when an input changed.
+CREATE TABLE IF NOT EXISTS derived_state (
+    fingerprint  VARCHAR NOT NULL,
+    built_at     TIMESTAMP NOT NULL,
+    seconds      DOUBLE
+);

@@ -1,0 +1,3 @@
+-- grain: one task rule of the configuration
+-- key: position
+SELECT position, field, pattern, task FROM config_task_rules

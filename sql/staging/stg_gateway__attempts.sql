@@ -1,0 +1,40 @@
+-- grain: one attempt (one call to one provider)
+-- key: attempt_id
+-- Token classes normalised: OpenAI-style counts (cached and cache-write tokens inside the input,
+-- reasoning inside the output) and Anthropic-style exclusive counts become the same columns.
+WITH raw AS (
+    SELECT * FROM raw_attempts
+),
+deduped AS (
+    SELECT * FROM raw
+    QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY ingested_at, load_id) = 1
+),
+counts AS (
+    SELECT
+        *,
+        coalesce(input_tokens, 0) AS n_in,
+        coalesce(cached_input_tokens, 0) AS n_cached,
+        coalesce(cache_write_tokens, 0) AS n_cw,
+        least(coalesce(cache_write_1h_tokens, 0), coalesce(cache_write_tokens, cache_write_1h_tokens, 0)) AS n_cw1h,
+        coalesce(output_tokens, 0) AS n_out,
+        coalesce(reasoning_tokens, 0) AS n_reason
+    FROM deduped
+)
+SELECT
+    load_id, source, source_file, source_line, attempt_id, logical_request_id,
+    started_at, ended_at, ttft_ms, latency_ms,
+    provider, requested_model, served_model, deployment_id, base_model,
+    task AS task_hint, team, user_id, key_hash, key_alias, route,
+    CASE WHEN input_includes_cached THEN n_in ELSE n_in + n_cached + n_cw END AS prompt_tokens,
+    CASE WHEN input_includes_cached THEN greatest(n_in - n_cached - n_cw, 0) ELSE n_in END
+        AS fresh_input_tokens,
+    n_cached AS cache_read_tokens,
+    n_cw - n_cw1h AS cache_write_5m_tokens,
+    n_cw1h AS cache_write_1h_tokens,
+    CASE WHEN output_includes_reasoning THEN n_out ELSE n_out + n_reason END AS output_tokens,
+    n_reason AS reasoning_tokens,
+    input_includes_cached, output_includes_reasoning,
+    status, error_class, error_type, http_status,
+    gateway_cache_hit, streamed, reported_cost_usd, validation_passed, quality_score,
+    ingested_at
+FROM counts
