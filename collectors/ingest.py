@@ -423,6 +423,8 @@ def ingest(
 ) -> IngestSummary:
     """Ingest ``paths`` (files, globs or folders), or the sources in the config when none."""
     files: list[tuple[Path, str, str | None]] = []
+    if fmt != "auto" or mapping:
+        logs.get("mapped" if mapping and fmt == "auto" else fmt, mapping)  # a bad choice stops here
     if paths:
         files = [(p, fmt, mapping) for p in expand(paths)]
     else:

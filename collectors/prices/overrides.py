@@ -1,6 +1,6 @@
 """Manual price overrides from a YAML file: negotiated discounts and your own prices.
 
-Example (``<home>/prices/overrides.yaml``)::
+Example (``<home>/price_overrides.yaml``, the ``prices.overrides`` setting)::
 
     discounts:                       # percent off whatever list price applies
       - provider: anthropic          # every Anthropic model

@@ -1,0 +1,92 @@
+"""The CLI contract of DESIGN.md "Interfaces": JSON shapes, one-line errors, documentation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.conftest import LOG_FIXTURES
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        full = f"{prefix}{name}"
+        out.append(full)
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, full + " ")
+    return out
+
+
+@pytest.mark.parametrize("command", _commands(main))
+def test_every_command_is_documented_in_the_readme(command: str) -> None:
+    assert f"routeledger {command}" in README, f"`routeledger {command}` is not in README.md"
+
+
+def test_ingest_json_has_the_contract_keys(home: Path) -> None:
+    res = CliRunner().invoke(
+        main, ["--home", str(home), "ingest", str(LOG_FIXTURES / "litellm"), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert {
+        "files",
+        "attempts_loaded",
+        "duplicates_skipped",
+        "quarantined",
+        "quarantined_by_reason",
+        "logical_requests",
+    } <= set(out)
+    assert out["attempts_loaded"] == 5 and out["quarantined_by_reason"] == {"missing_timestamp": 1}
+
+
+def test_errors_are_one_line_on_stderr_with_a_non_zero_exit(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "routeledger.toml").write_text('[calendar]\ntimezone = "Nowhere/Else"\n')
+    cases = [
+        (tmp_path / "a", ["ingest", str(tmp_path / "nope.jsonl")], "no such file"),
+        (
+            tmp_path / "b",
+            ["ingest", str(LOG_FIXTURES / "litellm"), "--format", "mapped"],
+            "--mapping",
+        ),
+        (bad, ["stats"], "calendar.timezone"),
+    ]
+    for h, args, needle in cases:
+        p = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--home", str(h), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode != 0, args
+        lines = [line for line in p.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("routeledger: error: "), p.stderr
+        assert needle in lines[0]
+        assert "Traceback" not in p.stderr
+
+
+def test_stats_json_on_an_empty_window_is_well_formed(home: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["--home", str(home), "ingest", str(LOG_FIXTURES / "litellm")])
+    res = runner.invoke(
+        main,
+        ["--home", str(home), "stats", "--since", "2001-01-01", "--until", "2001-01-31", "--json"],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == {
+        "window": {"since": "2001-01-01", "until": "2001-01-31"},
+        "tasks": [],
+        "models": [],
+        "unpriced_attempts": 0,
+    }
