@@ -2,8 +2,13 @@
 (task rules, calendar), the model-to-price matches, and the materialized marts.
 
 :func:`refresh` is called by every writer after it changed an input (ingest, price refresh,
-``routeledger stats`` when the configuration changed). It fingerprints the inputs and rebuilds
-only when one changed, in one transaction, so readers see the old marts or the new ones.
+``routeledger stats`` when the configuration changed), always in one transaction, so readers see
+the old marts or the new ones:
+
+* when the SQL, the configuration, the prices or an existing model match changed, every
+  materialized mart is rebuilt whole;
+* otherwise only the logical requests of loads the marts do not hold yet are recomputed (and the
+  days they touch), so the write lock after an ingest lasts in proportion to what it loaded.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from collectors.config import WEEKDAYS, Config
-from collectors.warehouse import Warehouse, rebuild_materialized, schema_hash
+from collectors.warehouse import Warehouse, rebuild_materialized, schema_hash, update_materialized
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +41,44 @@ def _config_fingerprint(cfg: Config) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
+def _static_fingerprint(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
+    """What forces a full rebuild when it changes: the SQL, the configuration, the prices."""
     parts = [schema_hash(), _config_fingerprint(cfg)]
-    for sql in (
-        "SELECT count(*), max(ingested_at) FROM raw_attempts",
-        "SELECT count(*), max(coalesce(last_observed_at, valid_from)), "
-        "max(coalesce(valid_to, TIMESTAMP '1970-01-01')) FROM price_versions",
-        "SELECT count(*), max(matched_at) FROM model_matches",
-    ):
-        parts.append(repr(con.execute(sql).fetchall()))
+    parts.append(
+        repr(
+            con.execute(
+                "SELECT count(*), max(coalesce(last_observed_at, valid_from)), "
+                "max(coalesce(valid_to, TIMESTAMP '1970-01-01')), "
+                "sum(hash(version_id, input_per_mtok, output_per_mtok, cached_input_per_mtok, discount_pct)) "
+                "FROM price_versions"
+            ).fetchall()
+        )
+    )
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+_MATCH_KEY = "provider, logged_model, requested_model, base_model, priced_provider, priced_model_id"
+
+
+def _matches_still_hold(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every match the marts were built with is unchanged (new logged models may have appeared)."""
+    changed = con.execute(
+        f"SELECT count(*) FROM (SELECT {_MATCH_KEY} FROM derived_matches "
+        f"EXCEPT SELECT {_MATCH_KEY} FROM model_matches)"
+    ).fetchall()[0][0]
+    return int(changed) == 0
+
+
+def _scope_changed_requests(con: duckdb.DuckDBPyConnection) -> int:
+    """Fill derive_scope with the logical requests of loads the marts do not fully hold yet."""
+    con.execute("DELETE FROM derive_scope")
+    con.execute(
+        "INSERT INTO derive_scope SELECT DISTINCT logical_request_id FROM raw_attempts WHERE load_id IN ("
+        " SELECT load_id FROM (SELECT load_id, count(*) AS n FROM raw_attempts GROUP BY load_id) r"
+        " FULL JOIN (SELECT load_id, count(*) AS n FROM attempts GROUP BY load_id) a USING (load_id)"
+        " WHERE r.n IS DISTINCT FROM a.n)"
+    )
+    return int(con.execute("SELECT count(*) FROM derive_scope").fetchall()[0][0])
 
 
 def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
@@ -82,27 +115,43 @@ def refresh(
     with wh.connect() as con:
         if match_prices:
             _rematch(con, cfg)
-        fingerprint = _inputs_fingerprint(con, cfg)
+        fingerprint = _static_fingerprint(con, cfg)
         row = con.execute(
             "SELECT fingerprint FROM derived_state ORDER BY built_at DESC LIMIT 1"
         ).fetchall()
-        if row and row[0][0] == fingerprint and not force:
-            return False
+        full = force or not row or row[0][0] != fingerprint or not _matches_still_hold(con)
         t0 = time.monotonic()
         con.execute("BEGIN")
         try:
             sync_config(con, cfg)
-            rebuild_materialized(con)
+            if full:
+                rebuild_materialized(con)
+            elif _scope_changed_requests(con):
+                update_materialized(con)
+            else:
+                con.execute("ROLLBACK")
+                return False
+            con.execute("DELETE FROM derived_matches")
+            con.execute(f"INSERT INTO derived_matches SELECT {_MATCH_KEY} FROM model_matches")
             con.execute("DELETE FROM derived_state")
             con.execute(
-                "INSERT INTO derived_state VALUES (?, ?, ?)",
-                [fingerprint, datetime.now(UTC).replace(tzinfo=None), time.monotonic() - t0],
+                "INSERT INTO derived_state VALUES (?, ?, ?, ?)",
+                [
+                    fingerprint,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    time.monotonic() - t0,
+                    "full" if full else "incremental",
+                ],
             )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        log.info("rebuilt the marts in %.2fs", time.monotonic() - t0)
+        log.info(
+            "%s rebuild of the marts in %.2fs",
+            "full" if full else "incremental",
+            time.monotonic() - t0,
+        )
         return True
 
 

@@ -38,6 +38,9 @@ SCHEMA_VERSION = 1  # bump when raw DDL changes incompatibly (a migration step i
 _LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
 _MACRO_RE = re.compile(r"^--\s*macro:\s*\(([^)]*)\)", re.MULTILINE)
 _MATERIALIZE_RE = re.compile(r"^--\s*materialize:\s*table\s*$", re.MULTILINE)
+_INCREMENTAL_RE = re.compile(
+    r"^--\s*incremental:\s*(logical_request_id|local_day)\s*$", re.MULTILINE
+)
 LOGIC_SUFFIX = "__logic"
 
 
@@ -67,6 +70,13 @@ class SqlFile:
         """A ``-- materialize: table`` mart: its logic is the view ``<name>__logic`` and the
         relation readers query is the table ``<name>``, rebuilt by :meth:`Warehouse.rebuild`."""
         return bool(_MATERIALIZE_RE.search(self.text[:2000]))
+
+    @property
+    def incremental_key(self) -> str | None:
+        """``-- incremental: logical_request_id`` (recompute the requests in ``derive_scope``) or
+        ``local_day`` (the days in ``derive_scope_days``); None: always rebuilt whole."""
+        m = _INCREMENTAL_RE.search(self.text[:2000])
+        return m.group(1) if m else None
 
 
 def sql_files() -> list[SqlFile]:
@@ -185,14 +195,65 @@ def view_ddl(f: SqlFile) -> str:
 
 
 def materialized_files() -> list[SqlFile]:
-    return [f for f in sql_files() if f.layer in VIEW_LAYERS and f.materialized]
+    """Materialized marts, each after the materialized marts it reads."""
+    files = [f for f in sql_files() if f.layer in VIEW_LAYERS and f.materialized]
+    names = {f.name for f in files}
+    ordered: list[SqlFile] = []
+    while files:
+        done = {f.name for f in ordered}
+        ready = [
+            f
+            for f in files
+            if not (set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.text)) & names) - done - {f.name}
+        ]
+        if not ready:
+            raise WarehouseError("materialized marts reference each other in a cycle")
+        ordered += ready
+        files = [f for f in files if f not in ready]
+    return ordered
 
 
 def rebuild_materialized(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every materialized mart from its logic view, in dependency order, in the caller's
     transaction (so readers see the old tables or the new ones, never a mix)."""
+    con.execute("DELETE FROM derive_scope")
+    con.execute("DELETE FROM derive_scope_days")
     for f in materialized_files():
         con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
+
+
+def update_materialized(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute, in the caller's transaction, only the requests listed in ``derive_scope`` (and
+    the days they touch) in every incremental mart; the others are rebuilt whole. The scope is
+    emptied before returning."""
+    con.execute(
+        "INSERT INTO derive_scope_days SELECT DISTINCT local_day FROM attempts "
+        "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)"
+    )
+    files = materialized_files()
+    for f in files:
+        key = f.incremental_key
+        logic = f"{f.name}{LOGIC_SUFFIX}"
+        if key == "logical_request_id":
+            con.execute(
+                f"DELETE FROM {f.name} WHERE logical_request_id IN "
+                "(SELECT logical_request_id FROM derive_scope)"
+            )
+            con.execute(f"INSERT INTO {f.name} SELECT * FROM {logic}")  # the views read the scope
+            if f.name == "attempts":
+                con.execute(
+                    "INSERT INTO derive_scope_days SELECT DISTINCT local_day FROM attempts "
+                    "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)"
+                )
+        elif key == "local_day":
+            days = "(SELECT DISTINCT local_day FROM derive_scope_days)"
+            con.execute(f"DELETE FROM {f.name} WHERE local_day IN {days}")
+            con.execute(f"INSERT INTO {f.name} SELECT * FROM {logic} WHERE local_day IN {days}")
+    con.execute("DELETE FROM derive_scope")
+    for f in files:  # the rest read the updated tables whole
+        if f.incremental_key is None:
+            con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
+    con.execute("DELETE FROM derive_scope_days")
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:

@@ -59,7 +59,7 @@ def test_a_held_lock_is_waited_for_then_one_clear_error(tmp_path: Path) -> None:
             with Warehouse(path, lock_timeout=1.5).connect(read_only=True):
                 pass
         waited = time.monotonic() - t0
-        assert 1.0 <= waited < 10
+        assert 1.0 <= waited < 30  # bounded: the budget plus one backoff step, even on a loaded machine
         assert "\n" not in str(e.value) and "lock_timeout_seconds" in str(e.value)
     finally:
         holder.kill()

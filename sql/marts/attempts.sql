@@ -1,6 +1,7 @@
 -- grain: one attempt
 -- key: attempt_id
 -- materialize: table
+-- incremental: logical_request_id
 -- Every attempt, labeled, priced and placed in its logical request: attempt_index (1-based, by
 -- start time), attempt_count, and whether another attempt followed it (a retry or fallback).
 WITH priced AS (

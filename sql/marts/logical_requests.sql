@@ -1,11 +1,14 @@
 -- grain: one logical request (all attempts sharing a logical request id)
 -- key: logical_request_id
 -- materialize: table
+-- incremental: logical_request_id
 -- Succeeded = its last attempt succeeded; cost = the sum of its attempts' costs (unpriced
 -- attempts are counted, never summed as 0); latency = first start to last end; fallback = the
 -- final served model differs from the first attempt's.
 WITH attempts AS (
     SELECT * FROM attempts
+    WHERE NOT EXISTS (SELECT 1 FROM derive_scope)
+       OR logical_request_id IN (SELECT logical_request_id FROM derive_scope)
 )
 SELECT
     logical_request_id,

@@ -1,6 +1,7 @@
 -- grain: one local day x provider x served model x task x team x key
 -- key: local_day, provider, model, task, team, key_hash
 -- materialize: table
+-- incremental: local_day
 SELECT
     local_day,
     local_week,

@@ -2,5 +2,6 @@
 CREATE TABLE IF NOT EXISTS derived_state (
     fingerprint  VARCHAR NOT NULL,
     built_at     TIMESTAMP NOT NULL,
-    seconds      DOUBLE
+    seconds      DOUBLE,
+    kind         VARCHAR   -- full | incremental
 );

@@ -2,12 +2,16 @@
 -- key: attempt_id
 -- Token classes normalised: OpenAI-style counts (cached and cache-write tokens inside the input,
 -- reasoning inside the output) and Anthropic-style exclusive counts become the same columns.
+-- While derive_scope is filled (inside an incremental rebuild only) just those requests are read.
 WITH raw AS (
     SELECT * FROM raw_attempts
+    WHERE NOT EXISTS (SELECT 1 FROM derive_scope)
+       OR logical_request_id IN (SELECT logical_request_id FROM derive_scope)
 ),
 deduped AS (
     SELECT * FROM raw
-    QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY ingested_at, load_id) = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY logical_request_id, attempt_id ORDER BY ingested_at, load_id) = 1
 ),
 counts AS (
     SELECT

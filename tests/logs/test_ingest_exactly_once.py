@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -108,22 +107,23 @@ def test_sigkill_mid_file_then_rerun_gives_exact_totals(home: Path, tmp_path: Pa
     log.write_bytes(slp_lines(n))
     env = {**os.environ, "ROUTELEDGER_HOME": str(home)}
     cmd = [sys.executable, "-m", "app.cli", "ingest", str(log), "--json"]
-    killed_with_progress = False
-    for delay in (1.5, 2.5, 4.0):
-        p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-            loaded = con.execute("SELECT count(*) FROM raw_attempts").fetchone()[0]
-            con.close()
-            if 0 < loaded < n:
-                killed_with_progress = True
+    # -v logs each committed batch: kill right after the second one, wherever it lands
+    p = subprocess.Popen([sys.executable, "-m", "app.cli", "-v", "ingest", str(log), "--json"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stderr is not None
+    commits = 0
+    for line in p.stderr:
+        if "committed through line" in line:
+            commits += 1
+            if commits == 2:
+                p.send_signal(signal.SIGKILL)
                 break
-        else:
-            p.wait()
-    assert killed_with_progress, "could not kill the ingest mid-file; make the file larger"
+    p.wait(timeout=60)
+    assert commits == 2 and p.returncode == -signal.SIGKILL
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    loaded = con.execute("SELECT count(*) FROM raw_attempts").fetchone()[0]
+    con.close()
+    assert 0 < loaded < n
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     summary = json.loads(out.stdout)
     assert summary["duplicates_skipped"] == 0  # the cursor and the rows were committed together
