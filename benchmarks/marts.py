@@ -169,9 +169,12 @@ def main() -> None:
     configure(con)
     extra = max(args.attempts // 100, 1)
     con.execute(
+        # as an ingest appends: the newest day's traffic, a day later, in a new load
         "INSERT INTO raw_attempts SELECT * REPLACE ('bench-2' AS load_id, attempt_id || '-new' AS attempt_id, "
         "logical_request_id || '-new' AS logical_request_id, started_at + INTERVAL 1 DAY AS started_at, "
-        f"ended_at + INTERVAL 1 DAY AS ended_at) FROM raw_attempts USING SAMPLE {extra} ROWS"
+        "ended_at + INTERVAL 1 DAY AS ended_at) FROM raw_attempts "
+        "WHERE started_at >= (SELECT max(started_at) - INTERVAL 1 DAY FROM raw_attempts) "
+        f"USING SAMPLE {extra} ROWS"
     )
     con.close()
     t = time.perf_counter()

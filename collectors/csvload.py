@@ -10,7 +10,7 @@ import duckdb
 
 from collectors.errors import InputError
 from collectors.logs.base import SqlFormat, sql_ident
-from collectors.parse import BatchResult, _fill_cand, excerpt
+from collectors.parse import BatchResult, _fill_cand, _src_from_data, excerpt
 
 REQUIRED_BY_FORMAT = {"routeledger": ("attempt_id", "started_at", "ended_at", "model", "status")}
 
@@ -87,9 +87,10 @@ def load_sql_csv(
         pa.table({"i": list(range(1, count + 1)), "l": [g + base for g in good_lines[:count]]}),
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE src AS SELECT m.l AS source_line, {cols} FROM "
+        f"CREATE OR REPLACE TEMP TABLE src_data AS SELECT m.l AS source_line, {cols} FROM "
         "(SELECT row_number() OVER () AS i, * FROM csv_rows) r JOIN line_map m USING (i)"
     )
     con.unregister("line_map")
+    _src_from_data(con)
     _fill_cand(con, fmt)
     return result

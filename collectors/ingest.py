@@ -382,8 +382,14 @@ class Ingester:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        log.info("%s: committed through line %d (%d loaded, %d duplicates, %d quarantined)",
-                 key, lines, inserted, dups, n_bad)
+        log.info(
+            "%s: committed through line %d (%d loaded, %d duplicates, %d quarantined)",
+            key,
+            lines,
+            inserted,
+            dups,
+            n_bad,
+        )
         summary.attempts_loaded += int(inserted)
         summary.duplicates_skipped += dups
         summary.quarantined += int(n_bad)

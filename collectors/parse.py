@@ -117,6 +117,11 @@ def _read_json_sql(fmt: SqlFormat, fmt_kind: str, max_bytes: int) -> str:
     )
 
 
+def _src_from_data(con: duckdb.DuckDBPyConnection) -> None:
+    """``src`` is always a view: over ``src_data`` here, over ``src_rows`` on the fast path."""
+    con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_data")
+
+
 def _fill_cand(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> None:
     """``src`` (with ``source_line``) -> ``cand`` via the format's select, all columns text."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW fmt_out AS {fmt.select()}")
@@ -189,16 +194,16 @@ def _read_lines_careful(
             "JOIN (SELECT row_number() OVER () AS i, source_line FROM part_lines) p USING (i)"
         )
         if first:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE src AS {body}", [str(tmp)])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE src_data AS {body}", [str(tmp)])
             first = False
         else:
-            con.execute(f"INSERT INTO src {body}", [str(tmp)])
+            con.execute(f"INSERT INTO src_data {body}", [str(tmp)])
         con.unregister("part_lines")
     if first:  # nothing readable: an empty src with the right columns
         sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
         _write(tmp, [])
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT 0::BIGINT AS source_line, * FROM ({sql}) LIMIT 0",
+            f"CREATE OR REPLACE TEMP TABLE src_data AS SELECT 0::BIGINT AS source_line, * FROM ({sql}) LIMIT 0",
             [str(tmp)],
         )
 
@@ -247,27 +252,33 @@ def load_sql_jsonl(
     result = BatchResult()
     tmp = tmpdir / "batch.jsonl"
     tmp.write_bytes(data)
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    numbered = list(enumerate(lines, start=first_line))
-    blank = sum(1 for _, raw in numbered if not raw.strip())
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     fast_ok = False
-    if blank == 0:
+    # a blank line would shift line numbers; DuckDB skips it, so the row count below catches it
+    if n_lines and b"\n\n" not in data and not data.startswith(b"\n"):
         try:
+            # rowid follows the file's order (insertion order is preserved): line = first + rowid
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE src AS SELECT ? + row_number() OVER () - 1 AS source_line, * "
+                "CREATE OR REPLACE TEMP TABLE src_rows AS SELECT * "
                 f"FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
-                [first_line, str(tmp)],
+                [str(tmp)],
             )
-            row = con.execute("SELECT count(*) FROM src").fetchall()[0]
-            fast_ok = bool(row and row[0] == len(numbered))
+            row = con.execute("SELECT count(*) FROM src_rows").fetchall()[0]
+            fast_ok = bool(row and row[0] == n_lines)
+            if fast_ok:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + {int(first_line)} AS source_line, * "
+                    "FROM src_rows"
+                )
         except duckdb.Error:
             fast_ok = False
     if not fast_ok:
-        _read_lines_careful(
-            con, fmt, [(n, r) for n, r in numbered if r.strip()], tmp, max_bytes, result
-        )
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        numbered = [(n, r) for n, r in enumerate(lines, start=first_line) if r.strip()]
+        _read_lines_careful(con, fmt, numbered, tmp, max_bytes, result)
+        _src_from_data(con)
     _fill_cand(con, fmt)
     return result
 
@@ -281,7 +292,7 @@ def load_sql_document(
     kind = "array" if head[:1] == b"[" else "unstructured"
     try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS source_line, * "
+            "CREATE OR REPLACE TEMP TABLE src_data AS SELECT row_number() OVER () AS source_line, * "
             f"FROM ({_read_json_sql(fmt, kind, max(max_bytes, path.stat().st_size))})",
             [str(path)],
         )
@@ -306,6 +317,7 @@ def load_sql_document(
         if doc is not None and not lines:
             result.quarantine.append((1, "unreadable", str(e).split("\n", 1)[0][:200], ""))
         _read_lines_careful(con, fmt, lines, path.parent / "records.jsonl", max_bytes, result)
+    _src_from_data(con)
     _fill_cand(con, fmt)
     return result
 

@@ -48,10 +48,15 @@ def is_lock_error(e: BaseException) -> bool:
     return isinstance(e, duckdb.Error) and any(m in str(e).lower() for m in _LOCK_MARKERS)
 
 
-def configure(con: duckdb.DuckDBPyConnection) -> None:
+MEMORY_LIMIT = "1536MB"  # per connection; DuckDB spills to disk beyond it (ingest target < 2 GB)
+
+
+def configure(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) -> None:
     """Session settings every RouteLedger connection uses."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
 
 
 @dataclass(frozen=True)
@@ -115,13 +120,14 @@ class Warehouse:
             except duckdb.Error as e:
                 if not is_lock_error(e):
                     raise WarehouseError(f"{self.path}: {what}: {e}") from e
-                if time.monotonic() + delay > deadline:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     raise WarehouseBusy(
                         f"{self.path}: another RouteLedger process held the warehouse for more "
                         f"than {self.lock_timeout:g}s; try again, or raise "
                         "warehouse.lock_timeout_seconds"
                     ) from e
-                time.sleep(delay * (0.5 + random.random()))
+                time.sleep(min(delay * (0.5 + random.random()), remaining))
                 delay = min(delay * 2, 1.0)
 
     @contextmanager
@@ -256,6 +262,18 @@ def update_materialized(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM derive_scope_days")
 
 
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
+    """A mart that became a table (or a view again) replaces the object of the other kind."""
+    row = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND schema_name = 'main' "
+        "AND NOT internal",
+        [name, name],
+    ).fetchall()
+    if row and row[0][0] != kind:
+        con.execute(f"DROP {row[0][0]} {name}")
+
+
 def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
     """Create views in layer order and, within a layer, after the views they reference."""
     done: set[str] = set()
@@ -275,6 +293,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
                 raise WarehouseError(f"sql/{layer}: views reference each other in a cycle: {cycle}")
             for f in ready:
                 try:
+                    _drop_other_kind(con, f.name, "TABLE" if f.materialized else "VIEW")
                     con.execute(view_ddl(f))
                 except duckdb.Error as e:
                     raise WarehouseError(f"sql/{f.layer}/{f.name}.sql: {e}") from e

@@ -59,7 +59,9 @@ def test_a_held_lock_is_waited_for_then_one_clear_error(tmp_path: Path) -> None:
             with Warehouse(path, lock_timeout=1.5).connect(read_only=True):
                 pass
         waited = time.monotonic() - t0
-        assert 1.0 <= waited < 30  # bounded: the budget plus one backoff step, even on a loaded machine
+        assert (
+            1.0 <= waited < 30
+        )  # bounded: the budget plus one backoff step, even on a loaded machine
         assert "\n" not in str(e.value) and "lock_timeout_seconds" in str(e.value)
     finally:
         holder.kill()
@@ -85,3 +87,27 @@ def test_a_lock_released_in_time_is_not_an_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_mart_that_changed_kind_migrates(tmp_path: Path) -> None:
+    """An upgrade where a view became a materialized table (and back) must not fail."""
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    wh = Warehouse(path)
+    wh.migrate()
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE cost_discrepancies")
+    con.execute("CREATE VIEW cost_discrepancies AS SELECT 1 AS x")  # as an older release had it
+    con.execute("DROP VIEW price_changes")
+    con.execute("CREATE TABLE price_changes AS SELECT 1 AS x")
+    con.close()
+    assert wh.migrate(force=True)
+    with wh.connect(read_only=True) as c:
+        kinds = dict(
+            c.execute(
+                "SELECT table_name, 'table' FROM duckdb_tables() WHERE table_name IN ('cost_discrepancies', 'price_changes') "
+                "UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE view_name IN ('cost_discrepancies', 'price_changes')"
+            ).fetchall()
+        )
+    assert kinds == {"cost_discrepancies": "table", "price_changes": "view"}

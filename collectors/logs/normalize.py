@@ -61,7 +61,6 @@ CREATE OR REPLACE TEMP MACRO rl_int(x) AS CASE
     ELSE coalesce(TRY_CAST(trim(x) AS BIGINT),
                   CASE WHEN abs(TRY_CAST(trim(x) AS DOUBLE)) < 9e18
                        THEN TRY_CAST(TRY_CAST(trim(x) AS DOUBLE) AS BIGINT) END) END;
-CREATE OR REPLACE TEMP MACRO rl_bad_int(x) AS NOT rl_blank(x) AND rl_int(x) IS NULL;
 CREATE OR REPLACE TEMP MACRO rl_bool(x) AS CASE
     WHEN lower(trim(x)) IN ('true', '1', 'yes', 't', 'y', 'hit') THEN true
     WHEN lower(trim(x)) IN ('false', '0', 'no', 'f', 'n', 'miss', 'none', 'null', '') THEN false
@@ -125,9 +124,12 @@ SELECT *,
         WHEN t_end < t_start THEN 'end_before_start'
         WHEN rl_blank(served_model) AND rl_blank(requested_model) THEN 'missing_model'
         WHEN status_n IS NULL THEN 'unknown_status'
-        WHEN rl_bad_int(input_tokens) OR rl_bad_int(cached_input_tokens)
-             OR rl_bad_int(cache_write_tokens) OR rl_bad_int(cache_write_1h_tokens)
-             OR rl_bad_int(output_tokens) OR rl_bad_int(reasoning_tokens)
+        WHEN (i_in IS NULL AND NOT rl_blank(input_tokens))
+             OR (i_cached IS NULL AND NOT rl_blank(cached_input_tokens))
+             OR (i_cw IS NULL AND NOT rl_blank(cache_write_tokens))
+             OR (i_cw1h IS NULL AND NOT rl_blank(cache_write_1h_tokens))
+             OR (i_out IS NULL AND NOT rl_blank(output_tokens))
+             OR (i_reason IS NULL AND NOT rl_blank(reasoning_tokens))
              OR (NOT rl_blank(latency_ms) AND n_latency IS NULL)
              OR (NOT rl_blank(ttft_ms) AND n_ttft IS NULL)
              OR (NOT rl_blank(http_status) AND http_i IS NULL)
@@ -178,14 +180,16 @@ SELECT
     $source AS source,
     $source_file AS source_file,
     source_line,
-    $family || ':' || coalesce(rl_str(attempt_key, 200),
-        'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
+    $family || ':' || CASE WHEN rl_blank(attempt_key)
+        THEN 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
-                      input_tokens, output_tokens, logical_request_id)), 32)) AS attempt_id,
-    coalesce(rl_str(logical_request_id, 200), rl_str(attempt_key, 200),
-        'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
+                      input_tokens, output_tokens, logical_request_id)), 32)
+        ELSE rl_str(attempt_key, 200) END AS attempt_id,
+    CASE WHEN NOT rl_blank(logical_request_id) THEN rl_str(logical_request_id, 200)
+         WHEN NOT rl_blank(attempt_key) THEN rl_str(attempt_key, 200)
+         ELSE 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
-                      input_tokens, output_tokens)), 32)) AS logical_request_id,
+                      input_tokens, output_tokens)), 32) END AS logical_request_id,
     rl_int(attempt_index)::INTEGER AS attempt_index,
     t_start AS started_at,
     t_end AS ended_at,

@@ -108,8 +108,13 @@ def test_sigkill_mid_file_then_rerun_gives_exact_totals(home: Path, tmp_path: Pa
     env = {**os.environ, "ROUTELEDGER_HOME": str(home)}
     cmd = [sys.executable, "-m", "app.cli", "ingest", str(log), "--json"]
     # -v logs each committed batch: kill right after the second one, wherever it lands
-    p = subprocess.Popen([sys.executable, "-m", "app.cli", "-v", "ingest", str(log), "--json"],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "-v", "ingest", str(log), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert p.stderr is not None
     commits = 0
     for line in p.stderr:
