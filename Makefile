@@ -26,8 +26,11 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/routeledger demo
 
+# The long benchmarks (see benchmarks/README.md): ingest at BENCH_ROWS, marts at 10M attempts.
+BENCH_ROWS ?= 1000000
 bench: $(STAMP)
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --rows $(BENCH_ROWS)
+	$(BIN)/python benchmarks/marts.py --attempts 10000000
 
 # Re-pin every dependency (needs `uv` on PATH: pip install uv).
 lock:
