@@ -42,7 +42,8 @@ ERROR_CLASS_NAMES = (
 )
 
 MACROS = rf"""
-CREATE OR REPLACE TEMP MACRO rl_blank(x) AS x IS NULL OR trim(x) IN ('', 'null', 'None', 'NULL');
+CREATE OR REPLACE TEMP MACRO rl_blank(x) AS x IS NULL OR (length(x) <= 6 AND trim(x) IN ('', 'null', 'None', 'NULL'))
+    OR (length(x) > 6 AND trim(x) = '');
 CREATE OR REPLACE TEMP MACRO rl_epoch(v) AS CASE
     WHEN v IS NULL OR isnan(v) OR abs(v) > 4e18 THEN NULL
     WHEN abs(v) >= 1e17 THEN make_timestamp((v / 1000)::BIGINT)
@@ -51,8 +52,7 @@ CREATE OR REPLACE TEMP MACRO rl_epoch(v) AS CASE
     ELSE make_timestamp((v * 1000000)::BIGINT) END;
 CREATE OR REPLACE TEMP MACRO rl_ts(x) AS CASE
     WHEN rl_blank(x) THEN NULL
-    WHEN regexp_full_match(trim(x), '[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?')
-        THEN rl_epoch(TRY_CAST(trim(x) AS DOUBLE))
+    WHEN TRY_CAST(x AS DOUBLE) IS NOT NULL THEN rl_epoch(TRY_CAST(x AS DOUBLE))
     ELSE TRY_CAST(TRY_CAST(trim(x) AS TIMESTAMPTZ) AS TIMESTAMP) END;
 CREATE OR REPLACE TEMP MACRO rl_num(x) AS CASE
     WHEN rl_blank(x) THEN NULL ELSE TRY_CAST(trim(x) AS DOUBLE) END;
