@@ -19,6 +19,8 @@ import glob
 import hashlib
 import logging
 import os
+import queue
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from typing import Any
 from collectors import logs
 from collectors.config import Config
 from collectors.errors import InputError, RouteLedgerError
-from collectors.logs.base import LogFormat
+from collectors.logs.base import LogFormat, SqlFormat
 from collectors.logs.normalize import normalize
 from collectors.parse import (
     excerpt,
@@ -181,9 +183,12 @@ class Ingester:
             with temp_dir() as d:
                 tmpdir = Path(d)
                 con = mem_connection()  # one per file: no lock, reused by every batch
+                hf = open(path, "rb")  # noqa: SIM115  (the reader thread owns f)
+                stage = container == "jsonl" and isinstance(fmt, SqlFormat)
+                batches = self._batches(f, container, cur, size, summary)
                 try:
-                    for start, data, first_line, n_lines, end, early in self._batches(
-                        f, container, cur, size, summary
+                    for start, data, first_line, n_lines, end, early, staged in _prefetch(
+                        batches, tmpdir if stage else None, path, size
                     ):
                         res = run_format(
                             con,
@@ -194,10 +199,11 @@ class Ingester:
                             tmpdir,
                             self.max_line,
                             header if start > 0 else None,
+                            staged,
                         )
                         res.quarantine.extend(early)
                         normalize(con, source_name(fmt), family_name(fmt), key)
-                        head_hash = _head_hash(f, end)
+                        head_hash = _head_hash(hf, end)
                         self._commit(
                             con,
                             load_id,
@@ -216,6 +222,7 @@ class Ingester:
                             self.progress(str(path), end, size)
                 finally:
                     con.close()
+                    hf.close()
             self._end_load(load_id, "ok")
 
     def _batches(
@@ -408,6 +415,58 @@ class Ingester:
             ).fetchall()[0]
         summary.logical_requests = int(n or 0)
         summary.first_started_at, summary.last_started_at = lo, hi
+
+
+def _prefetch(
+    batches: Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]]]],
+    stage_dir: Path | None,
+    path: Path,
+    size: int,
+) -> Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]], Path | None]]:
+    """Read (and stage to a file) the next batch in a thread while DuckDB parses this one.
+
+    DuckDB releases the GIL while it works, so reading and copying overlap with parsing. Three
+    stage files rotate: one being parsed, one queued, one being written. A batch that is the
+    whole file from its start needs no copy: DuckDB reads the log itself."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for k, (start, data, first, n, end, early) in enumerate(batches):
+                staged: Path | None = None
+                if stage_dir is not None and data:
+                    if start == 0 and end == size:
+                        staged = path
+                    else:
+                        staged = stage_dir / f"stage-{k % 3}.jsonl"
+                        staged.write_bytes(data)
+                while not stop.is_set():
+                    try:
+                        q.put((start, data, first, n, end, early, staged), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # noqa: BLE001  (handed to the consumer, raised there)
+            q.put(e)
+
+    thread = threading.Thread(target=produce, name="routeledger-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _alive(pid: int) -> bool:

@@ -247,11 +247,16 @@ def load_sql_jsonl(
     first_line: int,
     tmpdir: Path,
     max_bytes: int,
+    staged: Path | None = None,
 ) -> BatchResult:
-    """``data`` is whole lines (each ending in a newline); fills ``cand``."""
+    """``data`` is whole lines (each ending in a newline); fills ``cand``. ``staged`` is a file
+    already holding exactly ``data`` (written ahead by the ingest's reader thread, or the log
+    itself when the batch is the whole file)."""
     result = BatchResult()
-    tmp = tmpdir / "batch.jsonl"
-    tmp.write_bytes(data)
+    tmp = tmpdir / "careful.jsonl"
+    if staged is None:
+        staged = tmpdir / "batch.jsonl"
+        staged.write_bytes(data)
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     fast_ok = False
     # a blank line would shift line numbers; DuckDB skips it, so the row count below catches it
@@ -261,7 +266,7 @@ def load_sql_jsonl(
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE src_rows AS SELECT * "
                 f"FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
-                [str(tmp)],
+                [str(staged)],
             )
             row = con.execute("SELECT count(*) FROM src_rows").fetchall()[0]
             fast_ok = bool(row and row[0] == n_lines)
@@ -412,6 +417,7 @@ def run_format(
     tmpdir: Path,
     max_bytes: int,
     header: bytes | None = None,
+    staged: Path | None = None,
 ) -> BatchResult:
     """Fill ``cand`` from ``data`` (whole lines for jsonl/csv, the whole file for json)."""
     if isinstance(fmt, PythonFormat):
@@ -439,7 +445,7 @@ def run_format(
         path = tmpdir / "document.json"
         path.write_bytes(data)
         return load_sql_document(con, fmt, path, max_bytes)
-    return load_sql_jsonl(con, fmt, data, first_line, tmpdir, max_bytes)
+    return load_sql_jsonl(con, fmt, data, first_line, tmpdir, max_bytes, staged)
 
 
 def fetch_attempts(con: duckdb.DuckDBPyConnection) -> list[Attempt]:
