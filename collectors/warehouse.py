@@ -35,7 +35,13 @@ T = TypeVar("T")
 LAYERS = ("raw", "macros", "staging", "intermediate", "marts")
 VIEW_LAYERS = ("staging", "intermediate", "marts")
 SCHEMA_VERSION = 1  # bump when raw DDL changes incompatibly (a migration step is then needed)
-_LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
+# another process holds the file, or (same process) a connection of the other mode is open
+_LOCK_MARKERS = (
+    "could not set lock",
+    "conflicting lock",
+    "database is locked",
+    "different configuration",
+)
 _MACRO_RE = re.compile(r"^--\s*macro:\s*\(([^)]*)\)", re.MULTILINE)
 _MATERIALIZE_RE = re.compile(r"^--\s*materialize:\s*table\s*$", re.MULTILINE)
 _INCREMENTAL_RE = re.compile(

@@ -111,3 +111,26 @@ def test_a_mart_that_changed_kind_migrates(tmp_path: Path) -> None:
             ).fetchall()
         )
     assert kinds == {"cost_discrepancies": "table", "price_changes": "view"}
+
+
+def test_a_reader_waits_for_a_writer_in_the_same_process(tmp_path: Path) -> None:
+    """DuckDB refuses a read-only connection while a read-write one is open in the same process
+    ("different configuration"); the dashboard and a job in one process must wait, not fail."""
+    import threading
+
+    wh = Warehouse(tmp_path / "w.duckdb", lock_timeout=20)
+    wh.migrate()
+    held = threading.Event()
+
+    def writer() -> None:
+        with wh.connect() as con:
+            held.set()
+            time.sleep(1.0)
+            con.execute("SELECT 1").fetchall()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    held.wait(10)
+    with wh.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_attempts").fetchall() == [(0,)]
+    t.join()
