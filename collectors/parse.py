@@ -82,12 +82,17 @@ def sniff_container(fmt: LogFormat, head: bytes) -> str:
         return "jsonl"  # not JSON at all: read as lines, each quarantined for what it is
     if text[:1] == b"[":
         return "json"
-    first = text.split(b"\n", 1)[0]
-    try:
-        json.loads(first)
-    except ValueError:
+    if fmt.container == "json":
+        return "json"
+    first = text.split(b"\n", 1)[0].strip()
+    if first in (b"{", b"[") or (
+        first.startswith(b"{")
+        and not first.endswith((b"}", b"},"))
+        and b"\n" in text
+        and text.split(b"\n", 1)[1].lstrip()[:1] == b'"'
+    ):
         return "json"  # a pretty-printed document spread over lines
-    return "jsonl" if fmt.container != "json" else "json"
+    return "jsonl"  # one record a line; a broken line is quarantined on its own
 
 
 @dataclass

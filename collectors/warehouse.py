@@ -48,6 +48,9 @@ _INCREMENTAL_RE = re.compile(
     r"^--\s*incremental:\s*(logical_request_id|local_day)\s*$", re.MULTILINE
 )
 LOGIC_SUFFIX = "__logic"
+# raw/ tables that only cache what can be rebuilt from the others: dropped and recreated on a
+# schema change instead of migrated column by column
+DERIVED_TABLES = ("derived_state", "derived_matches", "derive_scope", "derive_scope_days")
 
 
 def is_lock_error(e: BaseException) -> bool:
@@ -179,6 +182,8 @@ class Warehouse:
                 return False
             con.execute("BEGIN")
             try:
+                for name in DERIVED_TABLES:  # caches of the raw tables: rebuilt, never migrated
+                    con.execute(f"DROP TABLE IF EXISTS {name}")
                 for f in files:
                     if f.layer in ("raw", "macros"):
                         con.execute(f.text)

@@ -78,6 +78,8 @@ class Matcher:
             and logged.requested_model != logged.served_model
         ):
             found = self._name(hint, logged.requested_model, "requested_model")
+            if found is not None and hint and found[0] != hint:
+                found = None  # a fallback to another provider's model is not the model asked for
         if found is None:
             tried = f"{logged.served_model!r}" + (
                 f", base model {logged.base_model!r}" if logged.base_model else ""

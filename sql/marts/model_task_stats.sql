@@ -18,9 +18,9 @@ SELECT
     count(*) FILTER (WHERE status = 'success') / count(*) AS success_rate,
     wilson_low(count(*) FILTER (WHERE status = 'success'), count(*)) AS success_rate_low,
     wilson_high(count(*) FILTER (WHERE status = 'success'), count(*)) AS success_rate_high,
-    coalesce(sum(cost_usd), 0) AS spend_usd,
+    sum(cost_usd) AS spend_usd,  -- NULL when nothing in the group has a price: never $0
     CASE WHEN count(*) FILTER (WHERE status = 'success') > 0
-         THEN coalesce(sum(cost_usd), 0) / count(*) FILTER (WHERE status = 'success') END
+         THEN sum(cost_usd) / count(*) FILTER (WHERE status = 'success') END
         AS cost_per_success_usd,
     count(*) FILTER (WHERE status = 'success') AS latency_n,
     quantile_cont(latency_ms, [0.50, 0.95, 0.99]) FILTER (WHERE status = 'success') AS q,

@@ -17,9 +17,9 @@ SELECT
     count(*) FILTER (WHERE succeeded) / count(*) AS success_rate,
     wilson_low(count(*) FILTER (WHERE succeeded), count(*)) AS success_rate_low,
     wilson_high(count(*) FILTER (WHERE succeeded), count(*)) AS success_rate_high,
-    coalesce(sum(cost_usd), 0) AS spend_usd,
+    sum(cost_usd) AS spend_usd,  -- NULL when nothing in the group has a price: never $0
     CASE WHEN count(*) FILTER (WHERE succeeded) > 0
-         THEN coalesce(sum(cost_usd), 0) / count(*) FILTER (WHERE succeeded) END
+         THEN sum(cost_usd) / count(*) FILTER (WHERE succeeded) END
         AS cost_per_successful_request_usd,
     count(*) FILTER (WHERE succeeded) AS latency_n,
     quantile_cont(latency_ms, [0.50, 0.95]) FILTER (WHERE succeeded) AS q,

@@ -192,3 +192,15 @@ def test_random_records_are_loaded_or_quarantined_never_lost(rows: list[dict[str
     result = parse_bytes("routeledger", payload, "fuzz.jsonl")
     lines = {a.source_line for a in result.attempts} | {q.source_line for q in result.quarantined}
     assert lines == set(range(1, len(rows) + 1))
+
+
+def test_a_file_of_only_broken_lines_quarantines_each_line() -> None:
+    """A JSONL file whose first line is broken is still JSONL: every bad line is its own row."""
+    payload = b'{"attempt_id": tru}\n{"b": fals}\n{"c"\n{"d": 1,\n'
+    result = parse_bytes("routeledger", payload, "broken.jsonl")
+    assert [(q.source_line, q.reason) for q in result.quarantined] == [
+        (1, "invalid_json"),
+        (2, "invalid_json"),
+        (3, "invalid_json"),
+        (4, "invalid_json"),
+    ]
