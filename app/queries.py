@@ -1,57 +1,42 @@
 """Every SQL string the app runs. Reads marts only; every value is a bound parameter.
 
-Each function takes an open connection (the caller owns its short life: one unit of work) and
-returns plain rows as dicts, so pages, the CLI and reports share one definition of each figure.
+Each function takes an open connection (the caller owns its short life: one unit of work). The
+CLI's functions (:func:`task_stats`, :func:`model_task_stats`, :func:`unpriced_attempts`,
+:func:`data_span`) return plain rows as dicts; the dashboard's return small aggregated
+DataFrames (every aggregation runs in SQL, never in pandas).
+
+Dashboard filters (:class:`Filters`) are applied through three temporary table macros defined on
+each connection, one per mart the pages filter: ``rl_f_spend`` (``spend_per_day``),
+``rl_f_attempts`` (``attempts``) and ``rl_f_requests`` (``logical_requests``). Each takes the
+filter values as parameters (a NULL list means "all"), so a filter's meaning is written once and
+DuckDB still pushes the day range down to the scan. A NULL provider or team is matched as
+``(none)``. A logical request matches a provider when its first or final attempt ran there, and a
+model when any of its attempts did.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+import pandas as pd
 
 TASK_FIELDS = (
-    "task",
-    "logical_requests",
-    "succeeded",
-    "success_rate",
-    "success_rate_low",
-    "success_rate_high",
-    "spend_usd",
-    "cost_per_successful_request_usd",
-    "latency_n",
-    "p50_ms",
-    "p95_ms",
-    "retry_rate",
-    "fallback_rate",
-    "unpriced_attempts",
-    "spend_on_failed_requests_usd",
-)
+    "task", "logical_requests", "succeeded", "success_rate", "success_rate_low",
+    "success_rate_high", "spend_usd", "cost_per_successful_request_usd", "latency_n", "p50_ms",
+    "p95_ms", "retry_rate", "fallback_rate", "unpriced_attempts", "spend_on_failed_requests_usd",
+)  # fmt: skip
 MODEL_FIELDS = (
-    "provider",
-    "model",
-    "task",
-    "attempts",
-    "successes",
-    "success_rate",
-    "success_rate_low",
-    "success_rate_high",
-    "spend_usd",
-    "cost_per_success_usd",
-    "latency_n",
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "ttft_n",
-    "ttft_p95_ms",
-    "retry_share",
-    "unpriced_attempts",
-    "validated",
-    "validation_pass_rate",
-    "quality_score",
-)
+    "provider", "model", "task", "attempts", "successes", "success_rate", "success_rate_low",
+    "success_rate_high", "spend_usd", "cost_per_success_usd", "latency_n", "p50_ms", "p95_ms",
+    "p99_ms", "ttft_n", "ttft_p95_ms", "retry_share", "unpriced_attempts", "validated",
+    "validation_pass_rate", "quality_score",
+)  # fmt: skip
+NONE_LABEL = "(none)"
+OTHER_LABEL = "(other)"
+GROUPINGS = ("provider", "model", "task", "team")
 
 
 def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -59,34 +44,30 @@ def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-TASK_STATS_SQL = """
-SELECT task, logical_requests, succeeded, success_rate, success_rate_low, success_rate_high,
-       spend_usd, cost_per_successful_request_usd, latency_n, p50_ms, p95_ms, retry_rate,
-       fallback_rate, unpriced_attempts, spend_on_failed_requests_usd
-FROM task_stats(?, ?)
-ORDER BY spend_usd DESC, task
-"""
+# -- the CLI's figures (`routeledger stats`) ------------------------------------------------------
 
-MODEL_TASK_STATS_SQL = """
+_TASK_STATS_SQL = """
+SELECT task, logical_requests, succeeded, success_rate, success_rate_low, success_rate_high,
+    spend_usd, cost_per_successful_request_usd, latency_n, p50_ms, p95_ms, retry_rate,
+    fallback_rate, unpriced_attempts, spend_on_failed_requests_usd
+FROM task_stats(?, ?) ORDER BY spend_usd DESC, task
+"""
+_MODEL_STATS_SQL = """
 SELECT provider, model, task, attempts, successes, success_rate, success_rate_low,
-       success_rate_high, spend_usd, cost_per_success_usd, latency_n, p50_ms, p95_ms, p99_ms,
-       ttft_n, ttft_p95_ms, retry_share, unpriced_attempts, validated, validation_pass_rate,
-       quality_score
-FROM model_task_stats(?, ?)
-ORDER BY spend_usd DESC, provider, model, task
+    success_rate_high, spend_usd, cost_per_success_usd, latency_n, p50_ms, p95_ms, p99_ms, ttft_n,
+    ttft_p95_ms, retry_share, unpriced_attempts, validated, validation_pass_rate, quality_score
+FROM model_task_stats(?, ?) ORDER BY spend_usd DESC, provider, model, task
 """
 
 
 def task_stats(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
-    """One row per task over the local days [since, until] (fields: TASK_FIELDS)."""
-    return _rows(con.execute(TASK_STATS_SQL, [since, until]))
+    return _rows(con.execute(_TASK_STATS_SQL, [since, until]))
 
 
 def model_task_stats(
     con: duckdb.DuckDBPyConnection, since: date, until: date
 ) -> list[dict[str, Any]]:
-    """One row per (provider, model, task) over the local days [since, until] (MODEL_FIELDS)."""
-    return _rows(con.execute(MODEL_TASK_STATS_SQL, [since, until]))
+    return _rows(con.execute(_MODEL_STATS_SQL, [since, until]))
 
 
 def unpriced_attempts(con: duckdb.DuckDBPyConnection, since: date, until: date) -> int:
@@ -109,3 +90,564 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and value != value:  # NaN
         return None
     return value
+
+
+# -- dashboard filters ----------------------------------------------------------------------------
+
+
+class Filters(NamedTuple):
+    """The sidebar's filters; an empty tuple means "all". Hashable, so it keys the cache."""
+
+    since: date
+    until: date
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def params(self) -> list[Any]:
+        """The six arguments of the ``rl_f_*`` macros, in order."""
+        lists = (self.providers, self.models, self.tasks, self.teams)
+        return [self.since, self.until, *[list(v) if v else None for v in lists]]
+
+
+_FILTER_MACROS = (
+    """CREATE OR REPLACE TEMP MACRO rl_f_spend(since, until, providers, models, tasks, teams)
+    AS TABLE SELECT * FROM spend_per_day
+    WHERE local_day BETWEEN since AND until
+      AND (providers IS NULL OR list_contains(providers, coalesce(provider, '(none)')))
+      AND (models IS NULL OR list_contains(models, model))
+      AND (tasks IS NULL OR list_contains(tasks, task))
+      AND (teams IS NULL OR list_contains(teams, coalesce(team, '(none)')))""",
+    """CREATE OR REPLACE TEMP MACRO rl_f_attempts(since, until, providers, models, tasks, teams)
+    AS TABLE SELECT * FROM attempts
+    WHERE local_day BETWEEN since AND until
+      AND (providers IS NULL OR list_contains(providers, coalesce(provider, '(none)')))
+      AND (models IS NULL OR list_contains(models, served_model))
+      AND (tasks IS NULL OR list_contains(tasks, task))
+      AND (teams IS NULL OR list_contains(teams, coalesce(team, '(none)')))""",
+    """CREATE OR REPLACE TEMP MACRO rl_f_requests(since, until, providers, models, tasks, teams)
+    AS TABLE SELECT * FROM logical_requests
+    WHERE local_day BETWEEN since AND until
+      AND (providers IS NULL OR list_contains(providers, coalesce(first_provider, '(none)'))
+           OR list_contains(providers, coalesce(final_provider, '(none)')))
+      AND (models IS NULL OR list_has_any(models, chain))
+      AND (tasks IS NULL OR list_contains(tasks, task))
+      AND (teams IS NULL OR list_contains(teams, coalesce(team, '(none)')))""",
+)
+# A grouping chosen in the page (provider|model|task|team) is a bound parameter, not SQL text.
+_GROUP_SPEND = """CASE ? WHEN 'provider' THEN coalesce(provider, '(none)') WHEN 'model' THEN model
+    WHEN 'task' THEN task ELSE coalesce(team, '(none)') END"""
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    for sql in _FILTER_MACROS:
+        con.execute(sql)
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pd.DataFrame:
+    _prepare(con)
+    return con.execute(sql, params).df()
+
+
+def _grouping(by: str) -> str:
+    if by not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    return by
+
+
+# -- sidebar --------------------------------------------------------------------------------------
+
+
+def warehouse_state(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Whether the marts exist and hold attempts, and the span of local days they cover."""
+    has = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'attempts'"
+    ).fetchall()[0][0]
+    if not has:
+        return {"marts": False, "attempts": 0, "first_day": None, "last_day": None}
+    n, first, last = con.execute(
+        "SELECT sum(attempts), min(local_day), max(local_day) FROM spend_per_day"
+    ).fetchall()[0]
+    return {"marts": True, "attempts": int(n or 0), "first_day": first, "last_day": last}
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Distinct values of each filter dimension, busiest first."""
+    out: dict[str, list[str]] = {}
+    for key, sql in (
+        ("providers", _OPTIONS_PROVIDER),
+        ("models", _OPTIONS_MODEL),
+        ("tasks", _OPTIONS_TASK),
+        ("teams", _OPTIONS_TEAM),
+    ):
+        out[key] = [r[0] for r in con.execute(sql).fetchall()]
+    return out
+
+
+_OPTIONS_PROVIDER = """SELECT coalesce(provider, '(none)') AS v FROM spend_per_day
+    GROUP BY v ORDER BY sum(attempts) DESC, v"""
+_OPTIONS_MODEL = "SELECT model FROM spend_per_day GROUP BY model ORDER BY sum(attempts) DESC, model"
+_OPTIONS_TASK = "SELECT task FROM spend_per_day GROUP BY task ORDER BY sum(attempts) DESC, task"
+_OPTIONS_TEAM = """SELECT coalesce(team, '(none)') AS v FROM spend_per_day
+    GROUP BY v ORDER BY sum(attempts) DESC, v"""
+
+
+# -- overview -------------------------------------------------------------------------------------
+
+
+def period_spend(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    week: date,
+    prev_week: date,
+    month: date,
+    prev_month: date,
+) -> dict[str, float]:
+    """Spend of the calendar week and month holding ``f.until`` (up to it), of the previous
+    week and month (whole), and of the previous ones up to the same day (like for like)."""
+    elapsed_w, elapsed_m = (f.until - week).days, (f.until - month).days
+    sql = """
+    SELECT
+        coalesce(sum(spend_usd) FILTER (WHERE local_week = ?), 0) AS week_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_week = ?), 0) AS prev_week_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_week = ? AND local_day - local_week <= ?), 0)
+            AS prev_week_to_date_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_month = ?), 0) AS month_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_month = ?), 0) AS prev_month_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_month = ? AND local_day - local_month <= ?), 0)
+            AS prev_month_to_date_usd
+    FROM rl_f_spend(?, ?, ?, ?, ?, ?)
+    """
+    window = f._replace(since=min(prev_week, prev_month)).params()
+    params = [week, prev_week, prev_week, elapsed_w, month, prev_month, prev_month, elapsed_m]
+    row = _df(con, sql, params + window).iloc[0]
+    return {k: float(v) for k, v in row.items()}
+
+
+def spend_over_time(
+    con: duckdb.DuckDBPyConnection, f: Filters, by: str, top: int = 8
+) -> pd.DataFrame:
+    """Spend per local day and group; groups past the ``top`` busiest are summed as (other)."""
+    sql = f"""
+    WITH daily AS (
+        SELECT local_day, {_GROUP_SPEND} AS grp, sum(spend_usd) AS spend_usd
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?) GROUP BY ALL
+    ),
+    ranked AS (
+        SELECT grp FROM daily GROUP BY grp ORDER BY sum(spend_usd) DESC, grp LIMIT ?
+    )
+    SELECT local_day, CASE WHEN grp IN (SELECT grp FROM ranked) THEN grp ELSE '(other)' END
+        AS grp, sum(spend_usd) AS spend_usd
+    FROM daily GROUP BY ALL ORDER BY local_day, spend_usd DESC
+    """  # noqa: S608  (_GROUP_SPEND is a constant; the grouping itself is bound)
+    return _df(con, sql, [_grouping(by), *f.params(), top])
+
+
+def top_movers(
+    con: duckdb.DuckDBPyConnection, f: Filters, by: str, week: date, prev_week: date, n: int = 8
+) -> pd.DataFrame:
+    """Groups whose spend changed most between the calendar week from ``week`` (up to
+    ``f.until`` when it holds it) and the same days of the week from ``prev_week``."""
+    elapsed = min((f.until - week).days, 6)
+    sql = f"""
+    WITH w AS (
+        SELECT {_GROUP_SPEND} AS grp,
+            coalesce(sum(spend_usd) FILTER (WHERE local_week = ?), 0) AS week_usd,
+            coalesce(sum(spend_usd) FILTER (WHERE local_week = ? AND local_day - local_week <= ?),
+                     0) AS week_before_usd
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?) GROUP BY grp
+    )
+    SELECT grp, week_usd, week_before_usd, week_usd - week_before_usd AS change_usd,
+        CASE WHEN week_before_usd > 0 THEN week_usd / week_before_usd - 1 END AS change_pct
+    FROM w WHERE week_usd <> week_before_usd
+    ORDER BY abs(change_usd) DESC, grp LIMIT ?
+    """  # noqa: S608  (_GROUP_SPEND is a constant; the grouping itself is bound)
+    params = [_grouping(by), week, prev_week, elapsed, *f._replace(since=prev_week).params(), n]
+    return _df(con, sql, params)
+
+
+def spend_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    sql = """SELECT local_day, sum(spend_usd) AS spend_usd FROM rl_f_spend(?, ?, ?, ?, ?, ?)
+        GROUP BY local_day ORDER BY local_day"""
+    return _df(con, sql, f.params())
+
+
+def unpriced_share(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
+    sql = """SELECT coalesce(sum(attempts), 0) AS attempts,
+        coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?)"""
+    row = _df(con, sql, f.params()).iloc[0]
+    return {"attempts": int(row["attempts"]), "unpriced_attempts": int(row["unpriced_attempts"])}
+
+
+# -- cost per success -----------------------------------------------------------------------------
+
+
+def model_task_cost(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per (provider, model, task): cost per successful attempt as in ``model_task_stats``."""
+    sql = """
+    SELECT coalesce(provider, '(none)') AS provider, model, task,
+        sum(attempts)::BIGINT AS attempts, sum(successes)::BIGINT AS successes,
+        sum(successes) / sum(attempts) AS success_rate,
+        wilson_low(sum(successes), sum(attempts)) AS success_rate_low,
+        wilson_high(sum(successes), sum(attempts)) AS success_rate_high,
+        -- NULL when no attempt of the group has a price, as in the mart: never $0
+        CASE WHEN sum(unpriced_attempts) < sum(attempts) THEN sum(spend_usd) END AS spend_usd,
+        CASE WHEN sum(successes) > 0 AND sum(unpriced_attempts) < sum(attempts)
+             THEN sum(spend_usd) / sum(successes) END
+            AS cost_per_success_usd,
+        sum(unpriced_attempts)::BIGINT AS unpriced_attempts
+    FROM rl_f_spend(?, ?, ?, ?, ?, ?)
+    GROUP BY ALL ORDER BY spend_usd DESC, provider, model, task
+    """
+    return _df(con, sql, f.params())
+
+
+def task_cost(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The ``task_stats`` mart's figures over the filtered logical requests."""
+    sql = """
+    WITH t AS (
+        SELECT task,
+            count(*) AS logical_requests,
+            count(*) FILTER (WHERE succeeded) AS succeeded,
+            sum(cost_usd) AS spend_usd,  -- NULL when nothing is priced, as in task_stats
+            quantile_cont(latency_ms, [0.50, 0.95]) FILTER (WHERE succeeded) AS lat,
+            count(*) FILTER (WHERE retried) AS retried,
+            count(*) FILTER (WHERE fell_back) AS fell_back,
+            sum(unpriced_attempts) AS unpriced_attempts,
+            coalesce(sum(cost_usd) FILTER (WHERE NOT succeeded), 0)
+                AS spend_on_failed_requests_usd
+        FROM rl_f_requests(?, ?, ?, ?, ?, ?)
+        GROUP BY task
+    )
+    SELECT task, logical_requests, succeeded,
+        succeeded / logical_requests AS success_rate,
+        wilson_low(succeeded, logical_requests) AS success_rate_low,
+        wilson_high(succeeded, logical_requests) AS success_rate_high,
+        spend_usd,
+        CASE WHEN succeeded > 0 THEN spend_usd / succeeded END AS cost_per_successful_request_usd,
+        succeeded AS latency_n, lat[1] AS p50_ms, lat[2] AS p95_ms,
+        retried / logical_requests AS retry_rate,
+        fell_back / logical_requests AS fallback_rate,
+        unpriced_attempts, spend_on_failed_requests_usd
+    FROM t ORDER BY spend_usd DESC, task
+    """
+    return _df(con, sql, f.params())
+
+
+# -- latency --------------------------------------------------------------------------------------
+
+_GROUP_ATTEMPT = """CASE ? WHEN 'task' THEN task WHEN 'model_task' THEN served_model || ' · ' || task
+    ELSE served_model END"""
+
+
+MEASURES = {  # name: (column, quantile); a bound parameter each, never SQL text
+    "p50": ("latency", 0.50),
+    "p95": ("latency", 0.95),
+    "p99": ("latency", 0.99),
+    "ttft_p50": ("ttft", 0.50),
+    "ttft_p95": ("ttft", 0.95),
+}
+
+
+def latency_over_time(
+    con: duckdb.DuckDBPyConnection, f: Filters, by: str, measure: str = "p95", top: int = 8
+) -> pd.DataFrame:
+    """One exact percentile (``measure``) of successful attempts' latency or time to first
+    token per day and group, with its n; the ``top`` groups with most attempts."""
+    if by not in ("model", "task", "model_task"):
+        raise ValueError(f"grouping must be model, task or model_task, got {by!r}")
+    column, q = MEASURES[measure]
+    sql = f"""
+    WITH ranked AS (
+        SELECT CASE ? WHEN 'task' THEN task WHEN 'model_task' THEN model || ' · ' || task
+            ELSE model END AS grp
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?) GROUP BY grp ORDER BY sum(successes) DESC, grp LIMIT ?
+    )
+    SELECT local_day, grp, count(ms) AS n, quantile_cont(ms, ?) AS value_ms
+    FROM (
+        SELECT local_day, {_GROUP_ATTEMPT} AS grp,
+            CASE WHEN ? = 'ttft' THEN ttft_ms ELSE latency_ms END AS ms
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?) WHERE status = 'success'
+    )
+    WHERE grp IN (SELECT grp FROM ranked)
+    GROUP BY ALL HAVING count(ms) > 0 ORDER BY local_day, grp
+    """  # noqa: S608  (_GROUP_ATTEMPT is a constant; the grouping itself is bound)
+    return _df(con, sql, [by, *f.params(), top, q, by, column, *f.params()])
+
+
+def latency_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per (provider, model, task) over the window: latency percentiles as in
+    ``model_task_stats``, with n (a list quantile sorts each group once)."""
+    sql = """
+    WITH q AS (
+        SELECT coalesce(provider, '(none)') AS provider, served_model AS model, task,
+            count(*) AS latency_n,
+            quantile_cont(latency_ms, [0.50, 0.95, 0.99]) AS lat,
+            count(ttft_ms) AS ttft_n,
+            quantile_cont(ttft_ms, [0.50, 0.95]) AS ttft
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?) WHERE status = 'success'
+        GROUP BY ALL
+    )
+    SELECT provider, model, task, latency_n, lat[1] AS p50_ms, lat[2] AS p95_ms,
+        lat[3] AS p99_ms, ttft_n, ttft[1] AS ttft_p50_ms, ttft[2] AS ttft_p95_ms
+    FROM q ORDER BY latency_n DESC, provider, model, task
+    """
+    return _df(con, sql, f.params())
+
+
+def latency_distribution(
+    con: duckdb.DuckDBPyConnection, f: Filters, models: list[str], upto_ms: float, bins: int = 40
+) -> pd.DataFrame:
+    """A histogram of successful attempts' latency per model: ``bins`` equal bins up to
+    ``upto_ms`` (the page passes the models' highest P99), the last one holding everything
+    above."""
+    sql = """
+    SELECT served_model AS model, least(floor(latency_ms / ?), ?)::INTEGER AS bin,
+        least(floor(latency_ms / ?), ?) * ? AS from_ms, count(*) AS n
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+    WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, served_model)
+    GROUP BY ALL ORDER BY model, bin
+    """
+    width = max(float(upto_ms), 1.0) / bins
+    return _df(con, sql, [width, bins, width, bins, width, *f.params(), list(models)])
+
+
+def latency_box(con: duckdb.DuckDBPyConnection, f: Filters, models: list[str]) -> pd.DataFrame:
+    """Quartiles, P5 and P95 of successful attempts' latency per model (a box without raw rows)."""
+    sql = """
+    WITH q AS (
+        SELECT served_model AS model, count(*) AS n,
+            quantile_cont(latency_ms, [0.05, 0.25, 0.50, 0.75, 0.95]) AS v
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+        WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, served_model)
+        GROUP BY model
+    )
+    SELECT model, n, v[1] AS p05_ms, v[2] AS q1_ms, v[3] AS median_ms, v[4] AS q3_ms,
+        v[5] AS p95_ms
+    FROM q ORDER BY median_ms
+    """
+    return _df(con, sql, [*f.params(), list(models)])
+
+
+# -- reliability ----------------------------------------------------------------------------------
+
+
+def reliability_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per day: attempt error rate; logical requests' retry, fallback and failure rates."""
+    sql = """
+    WITH a AS (
+        SELECT local_day, sum(attempts)::BIGINT AS attempts,
+            sum(attempts - successes)::BIGINT AS failed_attempts
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?) GROUP BY local_day
+    ),
+    r AS (
+        SELECT local_day, count(*) AS requests,
+            count(*) FILTER (WHERE retried) AS retried,
+            count(*) FILTER (WHERE fell_back) AS fell_back,
+            count(*) FILTER (WHERE NOT succeeded) AS failed_requests
+        FROM rl_f_requests(?, ?, ?, ?, ?, ?) GROUP BY local_day
+    )
+    SELECT local_day, coalesce(attempts, 0) AS attempts,
+        coalesce(failed_attempts, 0) AS failed_attempts,
+        failed_attempts / attempts AS error_rate,
+        coalesce(requests, 0) AS requests,
+        retried / requests AS retry_rate,
+        fell_back / requests AS fallback_rate,
+        failed_requests / requests AS request_failure_rate
+    FROM a FULL JOIN r USING (local_day) ORDER BY local_day
+    """
+    return _df(con, sql, f.params() + f.params())
+
+
+def error_classes(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    sql = """
+    SELECT coalesce(error_class, 'other') AS error_class, served_model AS model,
+        count(*) AS failed_attempts, sum(cost_usd) AS spend_usd,
+        count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,
+        mode(http_status) AS usual_http_status
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?) WHERE status <> 'success'
+    GROUP BY ALL ORDER BY failed_attempts DESC, error_class, model
+    """
+    return _df(con, sql, f.params())
+
+
+def fallback_flows(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Logical requests whose final model differs from the first: first -> final, with counts."""
+    sql = """
+    SELECT first_model, final_model, count(*) AS requests,
+        count(*) FILTER (WHERE succeeded) AS succeeded, coalesce(sum(cost_usd), 0) AS spend_usd
+    FROM rl_f_requests(?, ?, ?, ?, ?, ?) WHERE fell_back
+    GROUP BY ALL ORDER BY requests DESC, first_model, final_model
+    """
+    return _df(con, sql, f.params())
+
+
+def failed_spend(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per (provider, model): money spent on attempts that failed."""
+    sql = """
+    SELECT coalesce(provider, '(none)') AS provider, model,
+        sum(attempts)::BIGINT AS attempts, sum(attempts - successes)::BIGINT AS failed_attempts,
+        sum(spend_usd) AS spend_usd, sum(spend_on_failures_usd) AS spend_on_failures_usd,
+        CASE WHEN sum(spend_usd) > 0 THEN sum(spend_on_failures_usd) / sum(spend_usd) END
+            AS failed_share, sum(unpriced_attempts)::BIGINT AS unpriced_attempts
+    FROM rl_f_spend(?, ?, ?, ?, ?, ?)
+    GROUP BY ALL HAVING sum(attempts - successes) > 0
+    ORDER BY spend_on_failures_usd DESC, provider, model
+    """
+    return _df(con, sql, f.params())
+
+
+# -- prices (price_versions, price_reviews and model_matches are read as well as the marts) -------
+
+_PRICE_SCOPE = """
+    (? IS NULL OR list_contains(?, v.provider))
+    AND (? = '' OR v.model_id ILIKE '%' || ? || '%' ESCAPE '\\')
+    AND (NOT ? OR EXISTS (
+        SELECT 1 FROM model_matches m
+        WHERE m.priced_provider = v.provider AND m.priced_model_id = v.model_id
+          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.logged_model))))
+"""
+
+
+def _scope(f: Filters, search: str, used_only: bool) -> list[Any]:
+    providers = list(f.providers) or None
+    models = list(f.models) or None
+    term = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [providers, providers, term, term, used_only, models, models]
+
+
+def current_prices(
+    con: duckdb.DuckDBPyConnection, f: Filters, search: str = "", used_only: bool = True
+) -> pd.DataFrame:
+    """Prices in force now, every source; ``wins`` marks the source that prices attempts."""
+    sql = f"""
+    SELECT v.provider, v.model_id, v.source, v.source_rank,
+        row_number() OVER (PARTITION BY v.provider, v.model_id, v.variant,
+            v.tier_min_prompt_tokens, v.window_start_utc, v.window_end_utc
+            ORDER BY v.source_rank) = 1 AS wins,
+        v.variant, v.tier_min_prompt_tokens AS above_prompt_tokens,
+        v.input_per_mtok, v.cached_input_per_mtok, v.cache_write_5m_per_mtok, v.output_per_mtok,
+        v.reasoning_per_mtok, v.per_request, v.discount_pct,
+        CASE WHEN v.valid_from = TIMESTAMP '1970-01-01' THEN v.first_observed_at
+             ELSE v.valid_from END AS in_force_since,
+        v.last_observed_at
+    FROM price_versions v
+    WHERE v.valid_to IS NULL AND {_PRICE_SCOPE}
+    ORDER BY v.provider, v.model_id, v.variant, v.tier_min_prompt_tokens, v.source_rank
+    LIMIT 5000
+    """  # noqa: S608  (_PRICE_SCOPE is a constant; every value is bound)
+    return _df(con, sql, _scope(f, search, used_only))
+
+
+def price_history(con: duckdb.DuckDBPyConnection, provider: str, model_id: str) -> pd.DataFrame:
+    """Every standard, untiered, all-day version of one model, per source, oldest first."""
+    sql = """
+    SELECT source, source_rank,
+        CASE WHEN valid_from = TIMESTAMP '1970-01-01' THEN coalesce(first_observed_at, valid_from)
+             ELSE valid_from END AS valid_from,
+        valid_to, input_per_mtok, cached_input_per_mtok, output_per_mtok
+    FROM price_versions
+    WHERE provider = ? AND model_id = ? AND variant = 'standard' AND tier_min_prompt_tokens = 0
+      AND window_start_utc IS NULL
+    ORDER BY source_rank, valid_from
+    """
+    return _df(con, sql, [provider, model_id])
+
+
+def price_changes(
+    con: duckdb.DuckDBPyConnection, f: Filters, search: str = "", used_only: bool = True
+) -> pd.DataFrame:
+    sql = f"""
+    SELECT v.changed_at, v.provider, v.model_id, v.source, v.variant,
+        v.tier_min_prompt_tokens AS above_prompt_tokens,
+        v.prev_input_per_mtok, v.input_per_mtok, v.prev_output_per_mtok, v.output_per_mtok
+    FROM price_changes v
+    WHERE {_PRICE_SCOPE}
+    ORDER BY v.changed_at DESC, v.provider, v.model_id LIMIT 500
+    """  # noqa: S608  (_PRICE_SCOPE is a constant; every value is bound)
+    return _df(con, sql, _scope(f, search, used_only))
+
+
+def pending_reviews(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    sql = """SELECT detected_at, source, provider, model_id, kind, detail FROM price_reviews
+        WHERE status = 'pending' ORDER BY detected_at DESC, provider, model_id"""
+    return _df(con, sql, [])
+
+
+def unpriced_models(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    sql = """
+    SELECT provider, model, attempts, logical_requests, prompt_tokens, output_tokens,
+        priced_from_gateway, reported_cost_usd, first_seen, last_seen, reason
+    FROM unpriced_usage
+    WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], coalesce(provider, '(none)')))
+      AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model))
+    ORDER BY attempts DESC, provider, model
+    """
+    p, m = list(f.providers) or None, list(f.models) or None
+    return _df(con, sql, [p, p, m, m])
+
+
+# -- data health (loads, raw_quarantine, price_source_status, job_runs) ---------------------------
+
+
+def loads_by_source(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    sql = """
+    SELECT source,
+        max(ended_at) FILTER (WHERE status = 'ok') AS last_success_at,
+        arg_max(status, started_at) AS last_status,
+        count(*) AS loads, sum(rows_loaded) AS rows_loaded, sum(duplicates) AS duplicates,
+        sum(quarantined) AS quarantined,
+        count(*) FILTER (WHERE status = 'failed') AS failed,
+        count(*) FILTER (WHERE status = 'interrupted') AS interrupted,
+        arg_max(error, started_at) FILTER (WHERE error IS NOT NULL) AS last_error
+    FROM loads GROUP BY source ORDER BY source
+    """
+    return _df(con, sql, [])
+
+
+def recent_loads(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
+    sql = """SELECT started_at, ended_at, source, file, status, rows_loaded, duplicates,
+        quarantined, bytes_read, error FROM loads ORDER BY started_at DESC LIMIT ?"""
+    return _df(con, sql, [limit])
+
+
+def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    sql = """SELECT reason, count(*) AS rows, count(DISTINCT source_file) AS files,
+        min(quarantined_at) AS first_at, max(quarantined_at) AS last_at
+        FROM raw_quarantine GROUP BY reason ORDER BY rows DESC, reason"""
+    return _df(con, sql, [])
+
+
+def quarantine_samples(con: duckdb.DuckDBPyConnection, per_reason: int = 5) -> pd.DataFrame:
+    sql = """SELECT reason, source_file AS file, source_line AS line, detail, raw_excerpt
+        FROM raw_quarantine
+        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY quarantined_at DESC,
+                                   source_file, source_line) <= ?
+        ORDER BY reason, file, line"""
+    return _df(con, sql, [per_reason])
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """UTC times of the newest attempt and of the last successful load."""
+    has = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'attempts'"
+    ).fetchall()[0][0]
+    last_attempt = (
+        con.execute("SELECT max(started_at) FROM attempts").fetchall()[0][0] if has else None
+    )
+    last_load = con.execute("SELECT max(ended_at) FROM loads WHERE status = 'ok'").fetchall()[0][0]
+    return {"last_attempt_at": last_attempt, "last_load_at": last_load}
+
+
+def price_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    sql = """SELECT source, status, last_success_at, last_attempt_at, models, changed,
+        pending_review, error FROM price_source_status ORDER BY source"""
+    return _df(con, sql, [])
+
+
+def job_runs(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    sql = """SELECT job, started_at, ended_at, status, detail FROM job_runs
+        ORDER BY started_at DESC LIMIT ?"""
+    return _df(con, sql, [limit])

@@ -1,0 +1,350 @@
+"""What every dashboard page shares: the sidebar filters, cached queries, formatting, tables with
+a CSV download, charts, empty states and error rendering.
+
+A page is a function of a :class:`Ctx` run through :func:`page`, which shows the empty state
+when there is nothing to show and renders any error once, as one line (never a traceback).
+
+Queries run through :func:`query`: results are cached for 60 s keyed on the warehouse path, the
+modification times of the DuckDB file and its WAL, and the arguments (the filters). A
+connection is never cached: each query opens a read-only one for its own unit of work.
+
+Strings from logs and price pages are data: they reach the screen only through dataframes,
+widgets' plain-text labels and plotly labels escaped with :func:`safe`; never as Markdown/HTML.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import queries
+from app.queries import Filters
+from collectors import config as config_mod
+from collectors.errors import RouteLedgerError, WarehouseBusy
+from collectors.warehouse import Warehouse
+
+log = logging.getLogger("routeledger.dashboard")
+
+CACHE_TTL_SECONDS = 60
+LOCK_TIMEOUT_SECONDS = 5.0  # a page waits this long for a writer, then says so and retries
+BUSY_RETRY_SECONDS = 3
+CTX_KEY = "rl_ctx"
+FILTER_KEYS = {"providers": "rl_providers", "models": "rl_models", "tasks": "rl_tasks",
+               "teams": "rl_teams"}  # fmt: skip
+DATES_KEY = "rl_dates"
+EMPTY_HELP = (
+    "Run `routeledger ingest PATH` to load your gateway's logs, or `routeledger demo` to "
+    "explore sample data."
+)
+
+
+@dataclass
+class Ctx:
+    """What a page needs: the configuration, the warehouse's state and the chosen filters."""
+
+    cfg: config_mod.Config | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    filters: Filters | None = None
+    error: str | None = None
+    busy: bool = False
+
+    @property
+    def has_warehouse(self) -> bool:
+        return self.cfg is not None and self.cfg.warehouse_path.exists()
+
+    @property
+    def today(self) -> date:
+        tz = ZoneInfo(self.cfg.timezone if self.cfg else "UTC")
+        return datetime.now(tz).date()
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+def _stamp(path: Path) -> tuple[float, float]:
+    wal = path.with_name(path.name + ".wal")
+    return (path.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
+def _cached(
+    name: str, path: str, stamp: tuple[float, float], args: tuple[Any, ...], _fn: Callable[..., Any]
+) -> Any:
+    with Warehouse(path, LOCK_TIMEOUT_SECONDS).connect(read_only=True) as con:
+        return _fn(con, *args)
+
+
+def query(ctx: Ctx, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(con, *args)`` (a query function, e.g. from :mod:`app.queries`) on a read-only
+    connection of its own, cached per function, warehouse version and arguments."""
+    assert ctx.cfg is not None
+    path = ctx.cfg.warehouse_path
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _cached(name, str(path), _stamp(path), tuple(args), _fn=fn)
+
+
+# -- context and sidebar --------------------------------------------------------------------------
+
+
+def one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def load_context() -> Ctx:
+    ctx = Ctx()
+    try:
+        ctx.cfg = config_mod.load()
+        if ctx.has_warehouse:
+            ctx.state = query(ctx, queries.warehouse_state)
+    except WarehouseBusy:
+        ctx.busy = True
+    except RouteLedgerError as e:
+        ctx.error = one_line(e)
+    return ctx
+
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def prev_month_start(d: date) -> date:
+    return (month_start(d) - timedelta(days=1)).replace(day=1)
+
+
+def week_start(d: date, first_weekday: str) -> date:
+    ws = config_mod.WEEKDAYS.index(first_weekday)  # 0 = Monday, as date.weekday()
+    return d - timedelta(days=(d.weekday() - ws) % 7)
+
+
+def days_in_month(d: date) -> int:
+    return calendar.monthrange(d.year, d.month)[1]
+
+
+def _clamp(d: date, lo: date, hi: date) -> date:
+    return min(max(d, lo), hi)
+
+
+def sidebar() -> Ctx:
+    """Render the shared filters (kept in st.session_state across pages) and remember the
+    context for the page that runs next."""
+    ctx = load_context()
+    st.session_state[CTX_KEY] = ctx
+    if not ctx.state.get("attempts"):
+        return ctx
+    first, last = ctx.state["first_day"], ctx.state["last_day"]
+    hi = max(last, ctx.today)
+    until = min(last, ctx.today)  # logs may end in the past: show where the data is
+    default = (max(first, prev_month_start(until)), until)
+    current = st.session_state.get(DATES_KEY, default)
+    st.session_state[DATES_KEY] = tuple(_clamp(d, first, hi) for d in current) or default
+    options = query(ctx, queries.filter_options)
+    for name, key in FILTER_KEYS.items():
+        st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options[name]]
+
+    side = st.sidebar
+    side.header("Filters")
+    picked = side.date_input(
+        "Local days", key=DATES_KEY, min_value=first, max_value=hi, format="YYYY-MM-DD",
+        help=f"Calendar days in {ctx.cfg.timezone if ctx.cfg else 'UTC'} (calendar.timezone).",
+    )  # fmt: skip
+    labels = {"providers": "Provider", "models": "Model", "tasks": "Task", "teams": "Team"}
+    for name, key in FILTER_KEYS.items():
+        side.multiselect(labels[name], options[name], key=key, placeholder="All")
+    side.button("Reset filters", on_click=_reset, args=(default,), width="stretch")
+    side.caption(
+        f"Data from {first} to {last} · {ctx.state['attempts']:,} attempts. "
+        "A request matches a model if any of its attempts used it."
+    )
+    picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+    since = picked[0] if picked else default[0]
+    ctx.filters = Filters(
+        since=since,
+        until=picked[1] if len(picked) > 1 else since,
+        **{name: tuple(st.session_state[key]) for name, key in FILTER_KEYS.items()},
+    )
+    return ctx
+
+
+def _reset(default: tuple[date, date]) -> None:
+    st.session_state[DATES_KEY] = default
+    for key in FILTER_KEYS.values():
+        st.session_state[key] = []
+
+
+# -- the page frame -------------------------------------------------------------------------------
+
+
+def page(
+    title: str, body: Callable[[Ctx], None], *, needs_attempts: bool = True, note: str = ""
+) -> None:
+    """Run a page body with the empty states and one-line error rendering every page shares."""
+    st.title(title)
+    if note:
+        st.caption(note)
+    ctx = st.session_state.get(CTX_KEY) or load_context()
+    if ctx.busy:
+        _busy()
+    if ctx.error:
+        st.error(ctx.error)
+        return
+    if not ctx.has_warehouse:
+        path = ctx.cfg.warehouse_path if ctx.cfg else "the warehouse"
+        st.info(f"No warehouse yet at `{path}`. {EMPTY_HELP}")
+        return
+    if needs_attempts and not ctx.state.get("attempts"):
+        st.info(f"The warehouse holds no attempts yet. {EMPTY_HELP}")
+        return
+    try:
+        body(ctx)
+    except WarehouseBusy:
+        _busy()
+    except RouteLedgerError as e:
+        st.error(one_line(e))
+    except Exception as e:  # noqa: BLE001  (the edge: one line on screen, the trace in the log)
+        log.exception("dashboard page %r failed", title)
+        st.error(f"{title} could not be shown: {type(e).__name__}: {one_line(e)}")
+
+
+def _busy() -> None:
+    st.warning(
+        "The warehouse is busy: another RouteLedger process is writing to it. "
+        f"Retrying in {BUSY_RETRY_SECONDS} s..."
+    )
+    time.sleep(BUSY_RETRY_SECONDS)
+    st.rerun()
+
+
+def no_rows(df: pd.DataFrame | None, what: str = "rows") -> bool:
+    """True (and says so) when a query returned nothing for the current filters."""
+    if df is None or df.empty:
+        st.info(f"No {what} for the selected days and filters.")
+        return True
+    return False
+
+
+# -- formatting -----------------------------------------------------------------------------------
+
+
+def usd(v: float | None, precise: bool = False) -> str:
+    if v is None or pd.isna(v):
+        return "-"
+    if v == 0:
+        return "$0.00"
+    if precise or abs(v) < 1:
+        return f"${v:,.4f}" if abs(v) >= 0.01 else f"${v:,.6f}"
+    return f"${v:,.2f}"
+
+
+def pct(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None or pd.isna(v) else f"{v * 100:.{digits}f}%"
+
+
+def ms(v: float | None) -> str:
+    return "-" if v is None or pd.isna(v) else f"{v:,.0f} ms"
+
+
+def label(col: str) -> str:
+    """``cost_per_success_usd`` -> ``Cost per success ($)``; ``latency_n`` -> ``Latency (n)``."""
+    words, unit = col.split("_"), ""
+    if words[-2:] == ["per", "mtok"]:
+        words, unit = words[:-2], " ($/Mtok)"
+    elif len(words) > 1 and words[-1] in ("usd", "ms"):
+        unit = " ($)" if words.pop() == "usd" else " (ms)"
+    words = ["(n)" if w == "n" and len(words) > 1 else w for w in words]
+    text = re.sub(r"\bp(\d\d)\b", r"P\1", " ".join(words)).replace("ttft", "TTFT")
+    return text[:1].upper() + text[1:] + unit
+
+
+def column_config(df: pd.DataFrame) -> dict[str, Any]:
+    """Currency, percentages, milliseconds, counts and UTC times formatted by column name."""
+    cfg: dict[str, Any] = {}
+    cc = st.column_config
+    for col in df.columns:
+        name, text = str(col), label(str(col))
+        if name.endswith("_usd"):
+            fine = name.startswith("cost_per") or df[col].abs().max(skipna=True) < 10
+            cfg[name] = cc.NumberColumn(text, format="$%.6f" if fine else "dollar")
+        elif name.endswith("_per_mtok") or name == "per_request":
+            cfg[name] = cc.NumberColumn(text, format="$%.4f")
+        elif name.endswith(("_rate", "_share", "_low", "_high", "_pct")) and name != "discount_pct":
+            cfg[name] = cc.NumberColumn(text, format="percent")
+        elif name.endswith("_ms"):
+            cfg[name] = cc.NumberColumn(text, format="%.0f ms")
+        elif name.endswith("_at") or name in ("in_force_since", "valid_from", "valid_to"):
+            cfg[name] = cc.DatetimeColumn(text + " (UTC)", format="YYYY-MM-DD HH:mm")
+        elif name == "local_day":
+            cfg[name] = cc.DateColumn("Day", format="YYYY-MM-DD")
+        elif pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+            cfg[name] = cc.NumberColumn(text, format="localized")
+        else:
+            cfg[name] = cc.Column(text)
+    return cfg
+
+
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV with log strings neutralised for spreadsheets (a leading = + - @ gets a quote)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_CSV_FORMULA) else v
+            )
+    return out.to_csv(index=False).encode("utf-8")
+
+
+def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
+    """A formatted dataframe with a CSV download of exactly what is shown."""
+    st.dataframe(df, hide_index=True, column_config=column_config(df), height=height)
+    st.download_button(
+        "Download CSV",
+        data=lambda: csv_bytes(df),
+        file_name=f"routeledger-{name}.csv",
+        mime="text/csv",
+        key=f"csv-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+# -- charts ---------------------------------------------------------------------------------------
+
+
+def safe(values: Any) -> Any:
+    """Escape log strings for plotly, whose labels accept a subset of HTML."""
+    if isinstance(values, pd.Series):
+        return values.map(lambda v: html.escape(str(v)) if v is not None else v)
+    return html.escape(str(values))
+
+
+def safe_cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        out[c] = safe(out[c])
+    return out
+
+
+def chart(fig: go.Figure, height: int = 380) -> None:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        hoverlabel={"namelength": -1},
+    )
+    st.plotly_chart(fig, config={"displaylogo": False})
