@@ -56,6 +56,7 @@ def emit_json(obj: dict[str, Any]) -> None:
 
 
 from app.cli import dashboard as _dashboard  # noqa: E402,F401
+from app.cli import demo as _demo  # noqa: E402,F401
 from app.cli import ingest as _ingest  # noqa: E402,F401  (registers commands)
 from app.cli import init as _init  # noqa: E402,F401
 from app.cli import stats as _stats  # noqa: E402,F401

@@ -1,0 +1,300 @@
+"""Building a demo home: a month of real gateway log files, ingested and priced, ready to browse.
+
+:func:`ensure` is what ``routeledger demo`` calls. A home it built carries ``demo.json`` (the
+parameters, the day it was built, the timings); when that matches the request and the
+warehouse is there (same size, seed and generator, built today), nothing is rebuilt. Otherwise :func:`build` starts from scratch, in order:
+
+1. ``routeledger.toml`` (``[[sources]]`` for the two log folders, the calendar) and the routing
+   manifest ``manifest.yaml``, a copy of :data:`app.demo.spec.MANIFEST`;
+2. the log files (:func:`app.demo.workload.generate`) under ``logs/``;
+3. the price history: the bundled catalog, then one OpenRouter-format price list per day of the
+   month (``prices/openrouter/models-YYYY-MM-DD.json``, the demo's own price feed for the
+   models it routes), with the incidents of :func:`app.demo.spec.incidents` (the cut from day
+   15, the typo held for review from day 27). The days before today are appended
+   with :func:`collectors.prices.store.insert_refresh`, today's goes through
+   :func:`collectors.prices.api.refresh` like ``routeledger prices refresh --from-file``, which
+   rebuilds the versions, the source status and the model matches;
+4. the ingest, through the real collectors (:func:`collectors.ingest.ingest` on the configured
+   sources), which refreshes the marts.
+
+A home that has a ``routeledger.toml`` but no ``demo.json`` is someone's real home: refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.demo import spec, workload
+from collectors import config as config_mod
+from collectors.errors import InputError
+from collectors.ingest import ingest
+from collectors.prices import api as prices_api
+from collectors.prices import openrouter, store
+from collectors.prices.refresh import warehouse_of
+
+log = logging.getLogger(__name__)
+
+MARKER = "demo.json"
+GENERATOR_VERSION = 1
+OWNED = ("logs", "prices", "warehouse.duckdb", "warehouse.duckdb.wal", "manifest.yaml",
+         "routeledger.toml", "price_overrides.yaml", MARKER)  # fmt: skip
+OPENROUTER_IDS = {
+    "gpt-4o": "openai/gpt-4o",
+    "gpt-4o-mini": "openai/gpt-4o-mini",
+    "claude-sonnet-4-5": "anthropic/claude-sonnet-4.5",
+    "claude-haiku-4-5": "anthropic/claude-haiku-4.5",
+    "gemini-2.5-flash": "google/gemini-2.5-flash",
+    "gemini-2.5-pro": "google/gemini-2.5-pro",
+}
+"""The models the demo's price feed lists (OpenRouter ids). DeepSeek (off-peak windows), Mistral
+and Groq are priced from the bundled catalog alone."""
+SNAPSHOT_HOUR = 6  # the daily price refresh runs at 06:00 UTC
+
+CONFIG = """\
+# RouteLedger demo home, written by `routeledger demo` (app/demo/build.py).
+# `routeledger demo --rebuild` writes it again from scratch; otherwise edit freely.
+
+[calendar]
+timezone = "{tz}"
+week_start = "monday"
+
+[prices]
+overrides = "price_overrides.yaml"
+
+# The team's monthly LLM budget: the Overview's budget burn and the budget alerts use it
+[budget]
+monthly_usd = 2500.0
+
+# The routing manifest the gateway runs today; the tuner starts from it:
+#   routeledger --home {home} tune --manifest {home}/manifest.yaml
+# manifest = "manifest.yaml"
+
+# LiteLLM proxy, StandardLoggingPayload JSONL (one file per day)
+[[sources]]
+path = "logs/litellm/*.jsonl"
+format = "litellm"
+
+# IDE autocomplete service, OpenTelemetry GenAI spans as OTLP/JSON lines
+[[sources]]
+path = "logs/otel/*.traces.jsonl"
+format = "otel"
+"""
+
+OVERRIDES = """\
+# Negotiated discounts and your own prices (see `routeledger prices --help`).
+# The self-hosted acme-coder-7b has no list price anywhere, so the demo shows it as unpriced.
+# To price it at its hosting cost, uncomment and run `routeledger prices refresh --source overrides`:
+#
+# prices:
+#   - provider: acme
+#     model: acme-coder-7b
+#     input_per_mtok: 0.05
+#     output_per_mtok: 0.10
+"""
+
+
+@dataclass
+class BuildResult:
+    home: str
+    built: bool  # False: an existing complete demo home was reused
+    requests: int
+    seed: int
+    built_on: str
+    window: tuple[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+    generated: dict[str, Any] = field(default_factory=dict)
+    ingested: dict[str, Any] = field(default_factory=dict)
+    prices: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ensure(
+    home: Path,
+    requests: int = workload.DEFAULT_REQUESTS,
+    seed: int = workload.DEFAULT_SEED,
+    rebuild: bool = False,
+    now: datetime | None = None,
+) -> BuildResult:
+    """The demo home at ``home``, reused when complete and current, else built."""
+    marker = home / MARKER
+    if not rebuild and marker.exists():
+        try:
+            done = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            done = {}
+        today = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+        if (
+            done.get("generator_version") == GENERATOR_VERSION
+            and done.get("requests") == requests
+            and done.get("seed") == seed
+            and done.get("built_on") == today
+            and (home / "warehouse.duckdb").exists()
+        ):
+            kept = {k: done[k] for k in BuildResult.__dataclass_fields__ if k in done}
+            kept["window"] = tuple(kept.get("window", ("", "")))
+            return BuildResult(**{**kept, "home": str(home), "built": False})
+    return build(home, requests, seed, now)
+
+
+def build(
+    home: Path,
+    requests: int = workload.DEFAULT_REQUESTS,
+    seed: int = workload.DEFAULT_SEED,
+    now: datetime | None = None,
+) -> BuildResult:
+    """Build the demo home from scratch (see the module docstring)."""
+    w = spec.window(now)
+    _clear(home)
+    home.mkdir(parents=True, exist_ok=True)
+    result = BuildResult(
+        home=str(home),
+        built=True,
+        requests=requests,
+        seed=seed,
+        built_on=w.now.date().isoformat(),
+        window=(w.start.isoformat(), w.now.isoformat()),
+    )
+    t_all = time.monotonic()
+    (home / "routeledger.toml").write_text(
+        CONFIG.format(tz=spec.TIMEZONE, home=home), encoding="utf-8"
+    )
+    shutil.copyfile(spec.MANIFEST, home / "manifest.yaml")
+    (home / "price_overrides.yaml").write_text(OVERRIDES, encoding="utf-8")
+    cfg = config_mod.load(home)
+
+    t = time.monotonic()
+    gen = workload.generate(home / "logs", requests, seed, w.now)
+    result.timings["generate_s"] = round(time.monotonic() - t, 2)
+    result.generated = {
+        "requests": gen.requests,
+        "gateway_attempts": gen.attempts,
+        "otel_spans": gen.spans,
+        "bytes": gen.bytes,
+        "files": len(gen.files),
+    }
+
+    t = time.monotonic()
+    result.prices = record_prices(cfg, w)
+    result.timings["prices_s"] = round(time.monotonic() - t, 2)
+
+    t = time.monotonic()
+    summary = ingest(cfg)  # the configured [[sources]]; refreshes the marts at the end
+    result.timings["ingest_and_marts_s"] = round(time.monotonic() - t, 2)
+    result.ingested = summary.as_json()
+    if summary.failed_files or summary.quarantined:
+        log.warning("demo ingest: %s", json.dumps(result.ingested)[:500])
+    result.timings["total_s"] = round(time.monotonic() - t_all, 2)
+    marker = {"generator_version": GENERATOR_VERSION, **result.as_json()}
+    marker.pop("built")
+    (home / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def _clear(home: Path) -> None:
+    """Remove what a previous demo build wrote; refuse to touch a home that is not a demo's."""
+    if not home.exists():
+        return
+    if (home / "routeledger.toml").exists() and not (home / MARKER).exists():
+        raise InputError(
+            f"{home} holds a routeledger.toml that `routeledger demo` did not write; "
+            "give the demo its own directory with --home"
+        )
+    for name in OWNED:
+        path = home / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+# --- prices -----------------------------------------------------------------------------------
+
+
+def snapshot(w: spec.Window, day: int) -> tuple[datetime, bytes]:
+    """The demo price feed on ``day``: (observed at, an OpenRouter ``/api/v1/models`` body)."""
+    inc = spec.incidents(w)
+    at = w.start + timedelta(days=day, hours=SNAPSHOT_HOUR)
+    models = []
+    for m in spec.MODELS:
+        if m.name not in OPENROUTER_IDS:
+            continue
+        factor = inc.cut_factor if m.name == inc.cut_model and at.timestamp() >= inc.cut_at else 1
+        inp, cached, write, out = (p * factor for p in m.prices)
+        if m.name == inc.glitch_model and at.timestamp() >= inc.glitch_at:
+            out *= inc.glitch_factor  # the feed's typo: held for review, never applied
+        pricing: dict[str, Any] = {"prompt": _per_token(inp), "completion": _per_token(out)}
+        if cached:
+            pricing["input_cache_read"] = _per_token(cached)
+        if write:
+            pricing["input_cache_write"] = _per_token(write)
+        if m.tier:  # long-context prices, the way OpenRouter lists them
+            tokens, (t_inp, t_cached, t_write, t_out) = m.tier
+            tier = {"min_prompt_tokens": tokens, "prompt": _per_token(t_inp),
+                    "completion": _per_token(t_out)}  # fmt: skip
+            if t_cached:
+                tier["input_cache_read"] = _per_token(t_cached)
+            if t_write:
+                tier["input_cache_write"] = _per_token(t_write)
+            pricing["overrides"] = [tier]
+        slug = OPENROUTER_IDS[m.name]
+        models.append(
+            {
+                "id": slug,
+                "canonical_slug": slug,
+                "name": m.name,
+                "context_length": m.context,
+                "pricing": pricing,
+            }
+        )
+    body = json.dumps({"data": models}, indent=1, sort_keys=True).encode()
+    return at, body
+
+
+def _per_token(per_mtok: float) -> str:
+    """USD per 1M tokens as OpenRouter writes it: USD per token, a plain decimal string."""
+    return f"{per_mtok / 1e6:.12f}".rstrip("0").rstrip(".")
+
+
+def record_prices(cfg: config_mod.Config, w: spec.Window) -> dict[str, Any]:
+    """The month's price history: catalog first, then the daily feed (see the module docstring)."""
+    prices_api.refresh(cfg, ["catalog"], now=lambda: w.start - timedelta(days=1))
+    folder = cfg.home / "prices" / "openrouter"
+    folder.mkdir(parents=True, exist_ok=True)
+    days = [
+        d for d in range(spec.DAYS) if w.start + timedelta(days=d, hours=SNAPSHOT_HOUR) <= w.now
+    ]
+    files: list[tuple[datetime, Path, bytes]] = []
+    for d in days:
+        at, body = snapshot(w, d)
+        path = folder / f"models-{at.date().isoformat()}.json"
+        path.write_bytes(body)
+        files.append((at, path, body))
+    history, latest = files[:-1], files[-1]
+    with warehouse_of(cfg).connect() as con:
+        con.execute("BEGIN")
+        for at, path, body in history:
+            store.insert_refresh(
+                con,
+                refresh_id=hashlib.sha256(f"demo:{at.isoformat()}".encode()).hexdigest()[:16],
+                source=openrouter.SOURCE,
+                started_at=at,
+                observed_at=at,
+                observations=openrouter.parse(body, at, url=f"file {path}"),
+                content_sha256=hashlib.sha256(body).hexdigest(),
+                origin=str(path),
+            )
+        con.execute("COMMIT")
+    summary = prices_api.refresh(
+        cfg, ["catalog"], {openrouter.SOURCE: latest[1]}, now=lambda: latest[0]
+    )
+    return {"snapshots": len(files), **summary.as_json()}
