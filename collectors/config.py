@@ -42,6 +42,17 @@ class Setting:
     expected: str = ""
 
 
+def _hhmm_ok(v: str) -> bool:
+    h, sep, m = v.partition(":")
+    return bool(sep) and len(m) == 2 and h.isdigit() and m.isdigit() and int(h) < 24 and int(m) < 60
+
+
+def _budgets_ok(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) and x >= 0 for x in v.values()
+    )
+
+
 def _tz_ok(v: str) -> bool:
     try:
         zoneinfo.ZoneInfo(v)
@@ -65,7 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ingest.batch_bytes",
         "int",
-        64 * 1024 * 1024,
+        128 * 1024 * 1024,
         "bytes of log read per committed batch (bounds lock time and memory)",
         lambda v: 4096 <= v <= 2**31,
         "an integer between 4096 and 2147483648",
@@ -136,6 +147,205 @@ SETTINGS: tuple[Setting, ...] = (
         {},
         'logged model name = canonical model id (e.g. "my-gpt" = "openai/gpt-4o")',
     ),
+    Setting(
+        "tuner.manifest",
+        "str",
+        "manifest.yaml",
+        "the routing manifest `routeledger tune` reads and `manifest approve` writes, "
+        "relative to the home directory",
+    ),
+    Setting(
+        "tuner.window_days",
+        "int",
+        28,
+        "days of evidence the tuner reads by default, ending on the last day with data",
+        lambda v: 1 <= v <= 366,
+        "an integer between 1 and 366",
+    ),
+    Setting(
+        "tuner.min_samples",
+        "int",
+        30,
+        "requests a task, and attempts a model, need before the tuner changes or promotes them",
+        lambda v: v >= 1,
+        "a positive integer",
+    ),
+    Setting(
+        "tuner.min_pair_samples",
+        "int",
+        10,
+        "requests where A failed and B was tried next before P(B succeeds | A failed) is "
+        "taken from the logs rather than assumed",
+        lambda v: v >= 1,
+        "a positive integer",
+    ),
+    Setting(
+        "tuner.assumed_failure_correlation",
+        "float",
+        0.5,
+        "where the logs never show B after A failed, B is assumed to rescue at most "
+        "1 - this share of A's failures",
+        lambda v: 0 <= v <= 1,
+        "a number between 0 and 1",
+    ),
+    Setting(
+        "tuner.min_improvement",
+        "float",
+        0.01,
+        "a current chain that meets every target is replaced only by one at least this share "
+        "cheaper per successful request",
+        lambda v: 0 <= v < 1,
+        "a number from 0 up to (not including) 1",
+    ),
+    Setting(
+        "tuner.bootstrap_resamples",
+        "int",
+        200,
+        "resamples of the logical requests behind the savings interval",
+        lambda v: 0 <= v <= 10000,
+        "an integer between 0 and 10000",
+    ),
+    Setting(
+        "dashboard.approvers",
+        "list[str]",
+        [],
+        'who may approve manifests when the dashboard listens beyond localhost: "user:'
+        'pbkdf2_sha256$iterations$salt$hash" (see `routeledger manifest hash-password`)',
+        lambda v: all(isinstance(x, str) and ":pbkdf2_sha256$" in x for x in v),
+        'a list of "user:pbkdf2_sha256$iterations$salt$hash" strings',
+    ),
+    Setting(
+        "schedule.ingest_minutes",
+        "int",
+        5,
+        "`routeledger serve` ingests the [[sources]] every this many minutes",
+        lambda v: 1 <= v <= 1440,
+        "an integer number of minutes between 1 and 1440",
+    ),
+    Setting(
+        "schedule.prices_daily_at",
+        "str",
+        "03:00",
+        "local time (calendar.timezone) of the daily price refresh",
+        _hhmm_ok,
+        "a local time HH:MM such as 03:00",
+    ),
+    Setting(
+        "schedule.report_weekday",
+        "str",
+        "monday",
+        "day of the weekly report (and, half an hour before it, the tuner's proposal)",
+        lambda v: v.lower() in WEEKDAYS,
+        "a weekday name: " + "|".join(WEEKDAYS),
+    ),
+    Setting(
+        "schedule.report_at",
+        "str",
+        "08:00",
+        "local time of the weekly report, which covers the calendar week before",
+        _hhmm_ok,
+        "a local time HH:MM such as 08:00",
+    ),
+    Setting(
+        "schedule.misfire_grace_seconds",
+        "int",
+        300,
+        "a run missed by at most this long (machine asleep, a busy job) still runs, once",
+        lambda v: 1 <= v <= 7 * 86400,
+        "an integer number of seconds between 1 and 604800",
+    ),
+    Setting(
+        "budget.monthly_usd",
+        "float",
+        0.0,
+        "monthly budget for all spend in USD (0 = no budget)",
+        lambda v: v >= 0,
+        "a number of USD, 0 or more",
+    ),
+    Setting(
+        "budget.teams",
+        "table",
+        {},
+        "monthly budgets per team in USD (e.g. search = 500.0)",
+        _budgets_ok,
+        "a table of team = USD amount",
+    ),
+    Setting(
+        "budget.tasks",
+        "table",
+        {},
+        'monthly budgets per task in USD (e.g. "code-review" = 300.0)',
+        _budgets_ok,
+        "a table of task = USD amount",
+    ),
+    Setting(
+        "budget.alert_thresholds",
+        "list[float]",
+        [0.8, 1.0],
+        "alert once a month when month-to-date spend, or its linear projection to the month's "
+        "end, reaches these shares of a budget",
+        lambda v: bool(v) and all(0 < x <= 10 for x in v),
+        "a non-empty list of shares such as [0.8, 1.0]",
+    ),
+    Setting(
+        "report.regression_factor",
+        "float",
+        1.3,
+        "the weekly report flags a model whose P95 latency grew by more than this factor",
+        lambda v: v > 1,
+        "a number greater than 1",
+    ),
+    Setting(
+        "report.dashboard_url",
+        "str",
+        "http://localhost:8501",
+        "the dashboard's address, for the links in the weekly report",
+    ),
+    Setting("delivery.recipients", "list[str]", [], "e-mail addresses of the weekly report"),
+    Setting(
+        "delivery.webhook_url",
+        "str",
+        "",
+        "chat webhook of the weekly report and budget alerts (empty = none)",
+    ),
+    Setting(
+        "delivery.webhook_kind",
+        "str",
+        "slack",
+        "webhook payload: slack (text and blocks) or json (the report's figures)",
+        lambda v: v in ("slack", "json"),
+        "slack|json",
+    ),
+    Setting("delivery.smtp.host", "str", "", "SMTP server (empty = no e-mail)"),
+    Setting(
+        "delivery.smtp.port",
+        "int",
+        587,
+        "SMTP port (587 for starttls, 465 for ssl)",
+        lambda v: 1 <= v <= 65535,
+        "a TCP port number",
+    ),
+    Setting(
+        "delivery.smtp.security",
+        "str",
+        "starttls",
+        "starttls, ssl or none",
+        lambda v: v in ("starttls", "ssl", "none"),
+        "starttls|ssl|none",
+    ),
+    Setting("delivery.smtp.from", "str", "", "sender address of the weekly report"),
+    Setting(
+        "delivery.smtp.username_env",
+        "str",
+        "",
+        "name of the environment variable holding the SMTP user (empty = no login)",
+    ),
+    Setting(
+        "delivery.smtp.password_env",
+        "str",
+        "",
+        "name of the environment variable holding the SMTP password",
+    ),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -145,7 +355,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "float": (int, float),
     "bool": (bool,),
     "list[str]": (list,),
+    "list[float]": (list,),
 }
+_ITEM_TYPES: dict[str, tuple[type, ...]] = {"list[str]": (str,), "list[float]": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -216,11 +428,18 @@ def _check(file: str, key: str, value: Any) -> Any:
     if s is None:
         raise ConfigError(file, key, "a known setting (see README, Configuration)", "unknown key")
     if s.kind == "table":
+        if s.check is not None and not s.check(value):
+            raise ConfigError(file, key, s.expected, value)
         return value
     if not isinstance(value, _TYPES[s.kind]) or (s.kind != "bool" and isinstance(value, bool)):
         raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
+    items, seq = _ITEM_TYPES.get(s.kind), value if isinstance(value, list) else []
+    if items and not all(isinstance(x, items) and not isinstance(x, bool) for x in seq):
+        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
     if s.check is not None and not s.check(value):
         raise ConfigError(file, key, s.expected, value)
+    if s.kind == "list[float]":
+        return [float(x) for x in seq]
     return float(value) if s.kind == "float" else value  # type: ignore[arg-type]
 
 

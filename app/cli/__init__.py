@@ -60,6 +60,7 @@ from app.cli import demo as _demo  # noqa: E402,F401
 from app.cli import ingest as _ingest  # noqa: E402,F401  (registers commands)
 from app.cli import init as _init  # noqa: E402,F401
 from app.cli import stats as _stats  # noqa: E402,F401
+from app.cli import tune as _tune  # noqa: E402,F401
 
 try:  # the prices commands arrive with the price collectors
     from app.cli import prices as _prices  # noqa: E402,F401

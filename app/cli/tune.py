@@ -1,0 +1,300 @@
+"""``routeledger tune``, ``routeledger manifest approve|reject|history|rollback|hash-password``
+and ``routeledger evals import``: the routing-table tuner on the command line."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from app.cli import Ctx, emit_json, main
+from app.tuner import approvals, auth, exports
+from app.tuner import manifest as manifest_mod
+from app.tuner import queries as tq
+from app.tuner.proposal import Proposal, manifest_path, propose
+from collectors import derive
+from collectors.errors import InputError
+
+_DAY = click.DateTime(["%Y-%m-%d"])
+
+
+def _d(v: datetime | None) -> date | None:
+    return v.date() if v else None
+
+
+def _run(
+    obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None
+) -> tuple[Any, Proposal]:
+    cfg = obj.config()
+    derive.refresh(cfg)
+    return cfg, propose(cfg, manifest, _d(since), _d(until))
+
+
+def _window_options(f: Any) -> Any:
+    f = click.option(
+        "--until", type=_DAY, help="Last local day of evidence (default: the last day with data)."
+    )(f)
+    f = click.option(
+        "--since", type=_DAY, help="First local day (default: tuner.window_days before --until)."
+    )(f)
+    f = click.option("--manifest", "manifest", type=click.Path(dir_okay=False),
+                     help="The routing manifest (default: tuner.manifest in the home).")(f)  # fmt: skip
+    return f
+
+
+@main.command("tune")
+@_window_options
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the proposal (or an export) to FILE."
+)
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="native", show_default=True,
+              help="Format written by --out.")  # fmt: skip
+@click.option("--base", type=click.Path(exists=True, dir_okay=False),
+              help="An existing LiteLLM config.yaml to update (--format litellm): the rest of it is kept.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def tune_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
+             out: str | None, fmt: str, base: str | None, as_json: bool) -> None:  # fmt: skip
+    """Propose a routing manifest from the evidence: chains, reasons, savings. Writes nothing
+    but --out; `routeledger manifest approve` installs it."""
+    if fmt != "native" and not out:
+        raise click.BadParameter("--format writes a file: give --out FILE", param_hint="--format")
+    _, p = _run(obj, manifest, since, until)
+    if out:
+        proposed = manifest_mod.loads(p.text, p.manifest.file)
+        base_text = Path(base).read_text(encoding="utf-8") if base else None
+        approvals.atomic_write(Path(out), exports.export(proposed, fmt, base_text))
+    if as_json:
+        emit_json(p.as_json())
+        return
+    _print(p, out, fmt)
+
+
+def _print(p: Proposal, out: str | None, fmt: str) -> None:
+    c = Console(highlight=False)
+    c = Console(highlight=False, width=max(c.width, 110))  # chains need the room
+    c.print(f"[bold]{escape(p.manifest.file)}[/bold]: evidence {p.since} .. {p.until}")
+    t = Table(title="Tasks", title_justify="left")
+    t.add_column("task", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("proposed chain", overflow="fold", min_width=20)
+    for col in ("success (low)", "$ / success", "P95"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for r in p.tasks:
+        e = r.proposed
+        same = r.proposed_chain == r.current_chain
+        t.add_row(
+            escape(r.task),
+            r.status,
+            ("= " if same else "") + escape(" → ".join(r.proposed_chain)),
+            f"{e.success:.1%} ({e.success_low:.1%})" if e else "-",
+            f"{e.cost_per_success:.6f}" if e and e.cost_per_success < float("inf") else "-",
+            f"{e.p95_ms:,.0f} ms" if e and e.p95_ms is not None else "-",
+        )
+    c.print(t)
+    for r in p.tasks:
+        c.print(f"[bold]{escape(r.task)}[/bold]")
+        for reason in r.reasons:
+            c.print(f"  - {escape(reason)}")
+    if p.prices:
+        c.print("[bold]providers[/bold] (prices in force)")
+    for pc in p.prices:
+        c.print(f"  - {escape(pc.reason)}")
+    s = p.savings_total
+    if s.get("current_spend_usd") is not None:
+        c.print(f"Savings over the window: ${s['savings_usd']:,.2f} (95% interval "
+                f"${s['low_usd']:,.2f} .. ${s['high_usd']:,.2f}); spend ${s['current_spend_usd']:,.2f}"
+                f" now, ${s['proposed_spend_usd']:,.2f} proposed")  # fmt: skip
+    if p.changed:
+        c.print("\n[bold]Proposed changes[/bold]")
+        c.print(escape(p.diff), end="")
+        c.print(f"\nApprove with: routeledger manifest approve --manifest {escape(p.manifest.file)}"
+                f" --since {p.since} --until {p.until} --expect {p.sha256[:16]}")  # fmt: skip
+    else:
+        c.print("No change proposed.")
+    if out:
+        c.print(f"Written {escape(out)} ({fmt}).")
+
+
+# -- manifest -------------------------------------------------------------------------------------
+
+
+@main.group("manifest")
+def manifest_group() -> None:
+    """Approve, reject, list and roll back routing manifest versions."""
+
+
+def _decision(by: str | None, comment: str) -> approvals.Decision:
+    return approvals.Decision(by or approvals.current_user(), "cli", comment)
+
+
+@manifest_group.command("approve")
+@_window_options
+@click.option("--comment", default="", help="Why; kept in the audit trail.")
+@click.option("--by", help="Approver recorded (default: the OS user).")
+@click.option(
+    "--expect", help="The proposal_sha256 (or a prefix) you reviewed; refuse if it differs."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def approve_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
+                comment: str, by: str | None, expect: str | None, as_json: bool) -> None:  # fmt: skip
+    """Regenerate the proposal and write it to the manifest's path (atomically, keeping the
+    previous version)."""
+    cfg, p = _run(obj, manifest, since, until)
+    if expect and not p.sha256.startswith(expect.lower()):
+        raise InputError(f"the proposal is now {p.sha256[:16]}, not {expect}: the evidence or the "
+                         "manifest changed; run `routeledger tune` and review it again")  # fmt: skip
+    if not p.changed:
+        out = {"decision": "approved", "decision_id": None, "manifest": p.manifest.file,
+               "version": None, "sha256": p.sha256, "previous_sha256": p.manifest.sha256,
+               "note": "nothing to change"}  # fmt: skip
+    else:
+        out = approvals.approve(cfg, Path(p.manifest.file), p.text, _decision(by, comment),
+                                window=(p.since, p.until), proposal=p.as_json(),
+                                expect_sha256=p.manifest.sha256)  # fmt: skip
+    _emit(out, as_json)
+
+
+@manifest_group.command("reject")
+@_window_options
+@click.option("--comment", default="", help="Why; kept in the audit trail.")
+@click.option("--by", help="Who rejects (default: the OS user).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def reject_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
+               comment: str, by: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record that the current proposal was rejected (nothing is written)."""
+    cfg, p = _run(obj, manifest, since, until)
+    out = approvals.reject(cfg, Path(p.manifest.file), p.text, _decision(by, comment),
+                           window=(p.since, p.until), proposal=p.as_json())  # fmt: skip
+    _emit(out, as_json)
+
+
+@manifest_group.command("history")
+@click.option("--manifest", type=click.Path(dir_okay=False), help="Default: tuner.manifest.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def history_cmd(obj: Ctx, manifest: str | None, as_json: bool) -> None:
+    """Every stored version of the manifest and every decision on it."""
+    cfg = obj.config()
+    h = approvals.history(cfg, manifest_path(cfg, manifest).resolve())
+    if as_json:
+        emit_json(h)
+        return
+    c = Console(highlight=False)
+    t = Table(title=f"Versions of {escape(h['manifest'])}", title_justify="left")
+    for col in ("version", "kind", "created (UTC)", "by", "sha256", "comment", ""):
+        t.add_column(col)
+    for v in h["versions"]:
+        t.add_row(str(v["version"]), v["kind"], f"{v['created_at']:%Y-%m-%d %H:%M:%S}",
+                  escape(v["created_by"]), v["sha256"][:12], escape(v["comment"] or ""),
+                  "current" if v["current"] else "")  # fmt: skip
+    c.print(t)
+    for dcs in h["decisions"]:
+        c.print(f"{dcs['decided_at']:%Y-%m-%d %H:%M} {dcs['decision']} by {escape(dcs['decided_by'])}"
+                f" ({dcs['auth']}): {escape(dcs['comment'] or '')}")  # fmt: skip
+
+
+@manifest_group.command("rollback")
+@click.argument("version", type=int)
+@click.option("--manifest", type=click.Path(dir_okay=False), help="Default: tuner.manifest.")
+@click.option("--comment", default="", help="Why; kept in the audit trail.")
+@click.option("--by", help="Who rolls back (default: the OS user).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def rollback_cmd(obj: Ctx, version: int, manifest: str | None, comment: str, by: str | None,
+                 as_json: bool) -> None:  # fmt: skip
+    """Restore stored VERSION of the manifest (see `routeledger manifest history`)."""
+    cfg = obj.config()
+    out = approvals.rollback(cfg, manifest_path(cfg, manifest).resolve(), version,
+                             _decision(by, comment))  # fmt: skip
+    _emit(out, as_json)
+
+
+@manifest_group.command("hash-password")
+@click.argument("user")
+@click.password_option(help="The password (prompted, twice, when not given).")
+def hash_password_cmd(user: str, password: str) -> None:
+    """Print a dashboard.approvers entry for USER (PBKDF2-SHA256)."""
+    try:
+        click.echo(auth.hash_password(user, password))
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="USER") from None
+
+
+def _emit(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(out)
+        return
+    v = f" as version {out['version']}" if out.get("version") else ""
+    click.echo(f"{out['decision']}: {out['manifest']}{v} (sha256 {out['sha256'][:12]})"
+               + (f"; {out['note']}" if out.get("note") else ""))  # fmt: skip
+
+
+# -- evals ----------------------------------------------------------------------------------------
+
+
+@main.group("evals")
+def evals_group() -> None:
+    """Offline evaluation scores the tuner uses as quality."""
+
+
+@evals_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def evals_import_cmd(obj: Ctx, file: str, as_json: bool) -> None:
+    """Import FILE.csv with columns task, model, score (0..1; one row per example or per model).
+    The latest import per (task, model) is the quality the tuner checks min_quality against."""
+    cfg = obj.config()
+    rows = _read_scores(Path(file))
+    import_id, at = uuid.uuid4().hex[:12], datetime.now(UTC).replace(tzinfo=None)
+    with derive.warehouse(cfg).connect() as con:
+        tq.ensure_tables(con)
+        con.execute("BEGIN")
+        con.executemany(tq.INSERT_EVAL_SQL, [[import_id, at, str(Path(file).resolve()), line, t, m, s]
+                                            for line, t, m, s in rows])  # fmt: skip
+        con.execute("COMMIT")
+    out = {"file": file, "import_id": import_id, "rows": len(rows),
+           "tasks": len({r[1] for r in rows}), "models": len({r[2] for r in rows})}  # fmt: skip
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(
+            f"imported {out['rows']} scores for {out['tasks']} tasks and {out['models']} models"
+        )
+
+
+def _read_scores(path: Path) -> list[tuple[int, str, str, float]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = {"task", "model", "score"} - set(reader.fieldnames or [])
+            if missing:
+                raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                                 "expected a header with task, model, score")  # fmt: skip
+            out = []
+            for i, row in enumerate(reader, start=2):
+                task, model = (row.get("task") or "").strip(), (row.get("model") or "").strip()
+                try:
+                    score = float(row.get("score") or "")
+                except ValueError:
+                    score = float("nan")
+                if not task or not model or not 0 <= score <= 1:
+                    raise InputError(f"{path}:{i}: expected a task, a model and a score between "
+                                     f"0 and 1, got {row.get('task')!r}, {row.get('model')!r}, "
+                                     f"{row.get('score')!r}")  # fmt: skip
+                out.append((i, task, model, score))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{path}: cannot read the CSV: {e}") from None
+    if not out:
+        raise InputError(f"{path}: no scores")
+    return out

@@ -1,0 +1,411 @@
+"""The evidence the tuner decides on: per task, the logical requests reduced to *patterns* of
+stages, and per model its attempt outcomes, costs, latencies and quality.
+
+A *stage* is a run of consecutive attempts on one model (retries on the same model belong to one
+stage); a request's *pattern* is its sequence of stages. Every stage but the last failed; the
+last succeeded exactly when the request did. :func:`collect` reads both aggregates
+(:mod:`app.tuner.queries`) in one short read-only unit of work; :meth:`TaskEvidence.named`
+renames logged models to the manifest's provider names (merging stages that become one).
+
+:class:`Stats` turns patterns into the estimates a chain needs, from the *conditional* outcomes
+in the logs: how often model B succeeded on requests where A had just failed. It works on a
+matrix of pattern weights (one row per bootstrap resample, or one row of observed counts), so
+the savings bootstrap re-estimates everything per resample with the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from app.tuner import queries
+
+Vec = np.ndarray  # shape (B,): one value per weight row
+Z = 1.96
+
+
+@dataclass(frozen=True)
+class Stage:
+    model: str
+    ok: bool
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Pattern:
+    stages: tuple[Stage, ...]
+    n: int
+    priced_n: int = 0
+    priced_cost: float = 0.0  # total cost of the requests of this pattern that were fully priced
+
+    @property
+    def succeeded(self) -> bool:
+        return self.stages[-1].ok
+
+
+@dataclass
+class ModelObs:
+    """One model's attempts on one task in the window (all providers that served it)."""
+
+    model: str
+    providers: set[str] = field(default_factory=set)
+    logged: set[str] = field(default_factory=set)  # the served-model strings merged here
+    attempts: int = 0
+    successes: int = 0
+    cost: dict[bool, tuple[float, int]] = field(default_factory=dict)  # ok -> (sum, priced n)
+    validated: int = 0
+    passed: int = 0
+    quality_sum: float = 0.0
+    scored: int = 0
+    p95_ms: float | None = None  # successful attempts
+    latency: dict[bool, list[tuple[int, Any]]] = field(default_factory=dict)  # ok -> (n, grid)
+
+    def attempt_cost(self, ok: bool) -> float:
+        """Mean cost of one attempt with this outcome; the other outcome's mean when none with
+        this one was priced; NaN when the model has no priced attempt at all."""
+        for outcome in (ok, not ok):
+            s, n = self.cost.get(outcome, (0.0, 0))
+            if n:
+                return s / n
+        return math.nan
+
+    @property
+    def priced(self) -> bool:
+        return any(n for _, n in self.cost.values())
+
+    def merge(self, other: ModelObs) -> None:
+        self.providers |= other.providers
+        self.logged |= other.logged
+        self.attempts += other.attempts
+        self.successes += other.successes
+        for ok, (s, n) in other.cost.items():
+            s0, n0 = self.cost.get(ok, (0.0, 0))
+            self.cost[ok] = (s0 + s, n0 + n)
+        self.validated += other.validated
+        self.passed += other.passed
+        self.quality_sum += other.quality_sum
+        self.scored += other.scored
+        if other.p95_ms is not None:
+            self.p95_ms = max(self.p95_ms or 0.0, other.p95_ms)
+        for ok, grids in other.latency.items():
+            self.latency.setdefault(ok, []).extend(grids)
+
+
+@dataclass
+class TaskEvidence:
+    task: str
+    patterns: list[Pattern]
+    models: dict[str, ModelObs]
+    evals: dict[str, tuple[float, int]] = field(default_factory=dict)  # model -> (score, n)
+
+    @property
+    def requests(self) -> int:
+        return sum(p.n for p in self.patterns)
+
+    def named(self, names: Mapping[str, str]) -> TaskEvidence:
+        """The same evidence with logged models renamed (``names``: logged -> provider name);
+        consecutive stages that become the same name merge into one stage."""
+        models: dict[str, ModelObs] = {}
+        for logged, obs in self.models.items():
+            name = names.get(logged, logged)
+            if name in models:
+                models[name].merge(obs)
+            else:
+                models[name] = replace(obs, model=name, providers=set(obs.providers),
+                                       logged=set(obs.logged), cost=dict(obs.cost),
+                                       latency={k: list(v) for k, v in obs.latency.items()})  # fmt: skip
+        merged: dict[tuple[Stage, ...], Pattern] = {}
+        for p in self.patterns:
+            stages: list[Stage] = []
+            for s in p.stages:
+                name = names.get(s.model, s.model)
+                if stages and stages[-1].model == name:
+                    stages[-1] = Stage(name, s.ok, stages[-1].attempts + s.attempts)
+                else:
+                    stages.append(Stage(name, s.ok, s.attempts))
+            key = tuple(stages)
+            old = merged.get(key)
+            merged[key] = (
+                Pattern(key, p.n, p.priced_n, p.priced_cost)
+                if old is None
+                else Pattern(
+                    key, old.n + p.n, old.priced_n + p.priced_n, old.priced_cost + p.priced_cost
+                )
+            )
+        evals = {names.get(m, m): v for m, v in self.evals.items()}
+        return TaskEvidence(self.task, list(merged.values()), models, evals)
+
+
+def _stages(chain: list[str], succeeded: bool) -> tuple[Stage, ...]:
+    out: list[Stage] = []
+    for m in chain:
+        if out and out[-1].model == m:
+            out[-1] = Stage(m, False, out[-1].attempts + 1)
+        else:
+            out.append(Stage(m, False))
+    out[-1] = Stage(out[-1].model, succeeded, out[-1].attempts)
+    return tuple(out)
+
+
+def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[str, TaskEvidence]:
+    """Every task's evidence in the window of local days ``since`` .. ``until``."""
+    tasks: dict[str, TaskEvidence] = {}
+
+    def task(name: str) -> TaskEvidence:
+        return tasks.setdefault(name, TaskEvidence(name, [], {}))
+
+    for r in queries.patterns(con, since, until):
+        if not r["chain"]:
+            continue
+        task(r["task"]).patterns.append(
+            Pattern(_stages(list(r["chain"]), bool(r["succeeded"])), int(r["n"]),
+                    int(r["priced_n"]), float(r["priced_cost"]))
+        )  # fmt: skip
+    for r in queries.attempt_stats(con, since, until):
+        models = task(r["task"]).models
+        obs = models.setdefault(r["model"], ModelObs(r["model"], logged={r["model"]}))
+        ok = bool(r["ok"])
+        if r["provider"]:
+            obs.providers.add(r["provider"])
+        obs.attempts += int(r["n"])
+        obs.successes += int(r["n"]) if ok else 0
+        s0, n0 = obs.cost.get(ok, (0.0, 0))
+        obs.cost[ok] = (s0 + float(r["cost_sum"]), n0 + int(r["cost_n"]))
+        obs.validated += int(r["validated"])
+        obs.passed += int(r["passed"])
+        if r["scored"]:
+            obs.quality_sum += float(r["quality_score"]) * int(r["scored"])
+            obs.scored += int(r["scored"])
+        if ok and r["p95_ms"] is not None:
+            obs.p95_ms = max(obs.p95_ms or 0.0, float(r["p95_ms"]))
+        if r["lat_q"]:
+            grid = np.array([float(v) for v in r["lat_q"] if v is not None])
+            obs.latency.setdefault(ok, []).append((int(r["n"]), grid))
+    for r in queries.eval_scores(con):
+        if r["task"] in tasks:
+            tasks[r["task"]].evals[r["model"]] = (float(r["score"]), int(r["n"]))
+    return tasks
+
+
+# -- estimates ------------------------------------------------------------------------------------
+
+
+def wilson_low(k: Vec, n: Vec) -> Vec:
+    """Lower bound of the 95% Wilson score interval (0 where n = 0)."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    p = k / safe
+    centre = p + Z * Z / (2 * safe)
+    spread = Z * np.sqrt(np.maximum(p * (1 - p) / safe + Z * Z / (4 * safe * safe), 0.0))
+    return np.where(n > 0, np.clip((centre - spread) / (1 + Z * Z / safe), 0.0, 1.0), 0.0)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """P(the stage succeeds | it is reached) with its Wilson lower bound, and how it was got."""
+
+    p: Vec
+    low: Vec
+    n: Vec  # requests the estimate rests on
+    k: Vec
+    source: str  # first | marginal | conditional | partial | assumed | none
+    note: str  # one line, with numbers (from the first weight row)
+    cost_p: Vec | None = None  # the p costs are estimated with (0 where assumed), else p
+
+    @property
+    def p_for_cost(self) -> Vec:
+        return self.p if self.cost_p is None else self.cost_p
+
+
+class Counts:
+    """Requests ``n`` and successes ``k`` per weight row, with their rate and Wilson bound."""
+
+    __slots__ = ("k", "low", "n", "rate")
+
+    def __init__(self, n: Vec, k: Vec) -> None:
+        self.n, self.k = n, k
+        self.rate = np.where(n > 0, k / np.where(n > 0, n, 1.0), 0.0)
+        self.low = wilson_low(k, n)
+
+
+class Index:
+    """Which patterns hold which counts: built once per task, shared by every weight matrix."""
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        self.patterns = patterns
+        self.first: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+        self.every: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+        self.after: dict[tuple[str, ...], dict[int, tuple[int, int]]] = defaultdict(dict)
+        for i, p in enumerate(patterns):
+            s = p.stages
+            self.first[s[0].model][i] = (1, int(s[0].ok))
+            for j, st in enumerate(s):
+                n, k = self.every[st.model].get(i, (0, 0))
+                self.every[st.model][i] = (n + 1, k + int(st.ok))
+                if j >= 1:  # every stage before j failed
+                    keys: list[tuple[str, ...]] = [(s[j - 1].model, st.model)]
+                    if j >= 2:
+                        keys.append((s[j - 2].model, s[j - 1].model, st.model))
+                    for key in keys:
+                        n, k = self.after[key].get(i, (0, 0))
+                        self.after[key][i] = (n + 1, k + int(st.ok))
+        self.attempts_per_stage: dict[tuple[str, bool], dict[int, int]] = defaultdict(dict)
+        for p in patterns:
+            for st in p.stages:
+                d = self.attempts_per_stage[(st.model, st.ok)]
+                d[st.attempts] = d.get(st.attempts, 0) + p.n
+
+    def counts(self) -> np.ndarray:
+        return np.array([[p.n for p in self.patterns]], dtype=float)
+
+
+class Stats:
+    """Estimates from pattern weights ``w`` (shape (B, patterns))."""
+
+    def __init__(self, index: Index, w: np.ndarray | None = None, *, min_samples: int = 30,
+                 min_pair_samples: int = 10, correlation: float = 0.5) -> None:  # fmt: skip
+        self.index = index
+        self.w = index.counts() if w is None else w
+        self.min_samples = min_samples
+        self.min_pair = min_pair_samples
+        self.correlation = correlation
+        self._cache: dict[Any, Counts] = {}
+        self._estimates: dict[tuple[tuple[str, ...], str], Estimate] = {}
+        self._zero = np.zeros(self.w.shape[0])
+
+    def _sum(self, table: dict[Any, dict[int, tuple[int, int]]], key: Any) -> Counts:
+        ck = (id(table), key)
+        got = self._cache.get(ck)
+        if got is None:
+            cells = table.get(key)
+            if not cells:
+                got = Counts(self._zero, self._zero)
+            else:
+                idx = np.fromiter(cells, dtype=int)
+                nk = np.array(list(cells.values()), dtype=float)
+                sub = self.w[:, idx]
+                got = Counts(sub @ nk[:, 0], sub @ nk[:, 1])
+            self._cache[ck] = got
+        return got
+
+    def marginal(self, m: str) -> Counts:
+        return self._sum(self.index.every, m)
+
+    def first(self, m: str) -> Estimate:
+        one, every = self._sum(self.index.first, m), self.marginal(m)
+        use = one.n >= self.min_samples
+        c = one if use.all() else every if not use.any() else Counts(
+            np.where(use, one.n, every.n), np.where(use, one.k, every.k))  # fmt: skip
+        first = bool(use[0])
+        n0, k0 = int(c.n[0]), int(c.k[0])
+        note = (f"{m} as primary: {k0:,}/{n0:,} succeeded" if first else
+                f"{m} as primary: measured only in other positions, {k0:,}/{n0:,} succeeded")  # fmt: skip
+        source = "first" if first else ("marginal" if n0 > 0 else "none")
+        return Estimate(c.rate, c.low, c.n, c.k, source, note)
+
+    def after(self, prefix: tuple[str, ...], m: str) -> Estimate:
+        """P(m succeeds | every model of ``prefix`` failed on the same request, in order)."""
+        after = " and ".join(prefix[-2:])
+        if len(prefix) >= 2:
+            a, b = prefix[-2], prefix[-1]
+            full = self._sum(self.index.after, (a, b, m))
+            pairs = [
+                (b, self._sum(self.index.after, (b, m))),
+                (a, self._sum(self.index.after, (a, m))),
+            ]
+        else:
+            full = None
+            pairs = [(prefix[-1], self._sum(self.index.after, (prefix[-1], m)))]
+        every = self.marginal(m)
+        cons = np.minimum(every.low, 1.0 - self.correlation)
+        rows = self.w.shape[0]
+        # thin evidence (0 < n < min_pair anywhere) may only lower the conservative estimate
+        thin_p, thin_low = cons, cons
+        for c in [full] + [c for _, c in pairs] if full is not None else [c for _, c in pairs]:
+            thin = (c.n > 0) & (c.n < self.min_pair)
+            if thin.any():
+                thin_p = np.where(thin, np.minimum(thin_p, c.rate), thin_p)
+                thin_low = np.where(thin, np.minimum(thin_low, c.low), thin_low)
+        # enough evidence after the last (or the one before) failure: the lower of the two
+        pair_p, pair_low = np.full(rows, np.inf), np.full(rows, np.inf)
+        pair_n, pair_k, pair_from = self._zero, self._zero, ""
+        for name, c in pairs:
+            ok = c.n >= self.min_pair
+            if ok.any():
+                better = ok & (c.rate < pair_p)
+                if better[0]:
+                    pair_from = name
+                pair_n, pair_k = np.where(better, c.n, pair_n), np.where(better, c.k, pair_k)
+                pair_p = np.where(ok, np.minimum(pair_p, c.rate), pair_p)
+                pair_low = np.where(ok, np.minimum(pair_low, c.low), pair_low)
+        have_pair = np.isfinite(pair_p)
+        p, low = np.where(have_pair, pair_p, thin_p), np.where(have_pair, pair_low, thin_low)
+        n, k = pair_n, pair_k
+        full_v = np.zeros(rows, dtype=bool) if full is None else full.n >= self.min_pair
+        if full is not None and full_v.any():
+            p, low = np.where(full_v, full.rate, p), np.where(full_v, full.low, low)
+            n, k = np.where(full_v, full.n, n), np.where(full_v, full.k, k)
+        n0, k0 = int(n[0]), int(k[0])
+        if full_v[0]:
+            source, note = "conditional", (f"{m} after {after} failed: {k0:,}/{n0:,} "
+                                           "succeeded on the same requests")  # fmt: skip
+        elif have_pair[0]:
+            source = "conditional" if full is None else "partial"
+            note = f"{m} after {pair_from} failed: {k0:,}/{n0:,} succeeded on the same requests"
+            if full is not None:
+                note += f" (never observed after both {after} failed)"
+        else:
+            seen = int(sum(c.n[0] for _, c in pairs) + (0 if full is None else full.n[0]))
+            source = "assumed"
+            note = (f"{m} after {after} failed: {'only ' + str(seen) if seen else 'never'} "
+                    f"observed; assumed {float(p[0]):.0%} (conservative: the lower of its "
+                    f"Wilson lower bound {float(every.low[0]):.1%} and "
+                    f"1 - assumed failure correlation {self.correlation:g})")  # fmt: skip
+        assumed = ~full_v & ~have_pair  # no (or too thin) evidence: credit no rescue for cost
+        return Estimate(p, low, n, k, source, note, np.where(assumed, 0.0, p))
+
+    def estimate(self, chain: tuple[str, ...], j: int) -> Estimate:
+        """The estimate for stage ``j`` of ``chain``; it depends on at most the two models
+        before it, so it is computed once per (those models, model)."""
+        key = (chain[max(0, j - 2) : j], chain[j])
+        est = self._estimates.get(key)
+        if est is None:
+            est = self.first(chain[0]) if j == 0 else self.after(chain[:j], chain[j])
+            self._estimates[key] = est
+        return est
+
+
+def stage_attempts(index: Index, m: str, ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(attempts per stage, share of stages) for ``m`` ending with outcome ``ok``."""
+    d = index.attempts_per_stage.get((m, ok)) or index.attempts_per_stage.get((m, not ok)) or {1: 1}
+    r = np.array(sorted(d), dtype=int)
+    w = np.array([d[x] for x in r], dtype=float)
+    return r, w / w.sum()
+
+
+def mean_attempts(index: Index, m: str, ok: bool) -> float:
+    r, w = stage_attempts(index, m, ok)
+    return float((r * w).sum())
+
+
+def latency_pool(
+    grids: Iterable[tuple[int, Any]], rng: np.random.Generator, size: int = 2000
+) -> np.ndarray:
+    """A sample of ``size`` latencies from the mixture of quantile grids (weighted by their n)."""
+    items = [(n, g) for n, g in grids if len(g)]
+    if not items:
+        return np.array([])
+    weights = np.array([n for n, _ in items], dtype=float)
+    which = rng.choice(len(items), size=size, p=weights / weights.sum())
+    out = np.empty(size)
+    for i, (_, g) in enumerate(items):
+        mask = which == i
+        out[mask] = g[rng.integers(0, len(g), size=int(mask.sum()))]
+    return out

@@ -1,0 +1,275 @@
+"""A proposal: the manifest regenerated from a window of evidence, with its reasons and savings.
+
+:func:`propose` is what ``routeledger tune``, the Routing page and the scheduler call. It reads
+the manifest, collects the evidence in one read-only unit of work, recommends a chain per task,
+refreshes every provider's ``cost_per_output_token`` from the prices in force, replays the window
+for the savings, and renders the proposed manifest text (the original bytes when nothing
+changed). :meth:`Proposal.as_json` is the ``routeledger tune --json`` contract.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.tuner import evidence as evidence_mod
+from app.tuner import manifest as manifest_mod
+from app.tuner import queries, replay
+from app.tuner.evidence import ModelObs, TaskEvidence
+from app.tuner.manifest import Changes, Manifest, Provider
+from app.tuner.recommend import Settings, TaskResult, recommend
+from collectors import derive
+from collectors.config import Config
+from collectors.errors import RouteLedgerError
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    provider: str
+    previous: float | None
+    current: float
+    reason: str
+
+
+@dataclass
+class Proposal:
+    manifest: Manifest
+    since: date
+    until: date
+    tasks: list[TaskResult]
+    savings: list[replay.TaskSavings]
+    savings_total: dict[str, float | None]
+    prices: list[PriceChange]
+    changes: Changes
+    text: str
+    unmanaged_tasks: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.manifest.text
+
+    @property
+    def sha256(self) -> str:
+        return manifest_mod.sha256(self.text)
+
+    @property
+    def diff(self) -> str:
+        return manifest_mod.unified_diff(
+            self.manifest.text, self.text, Path(self.manifest.file).name
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        by_task = {s.task: s for s in self.savings}
+        return {
+            "tasks": [
+                _task_json(t, by_task.get(t.task), self.manifest.tasks.get(t.task))
+                for t in self.tasks
+            ],
+            "savings": self.savings_total,
+            "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "manifest": self.manifest.file,
+            "manifest_sha256": self.manifest.sha256,
+            "proposal_sha256": self.sha256,
+            "changed": self.changed,
+            "providers": [
+                {
+                    "name": p.provider,
+                    "cost_per_output_token": p.current,
+                    "previous_cost_per_output_token": p.previous,
+                    "reason": p.reason,
+                }
+                for p in self.prices
+            ],  # fmt: skip
+            "unmanaged_tasks": [
+                {"task": t, "logical_requests": n} for t, n in sorted(self.unmanaged_tasks.items())
+            ],
+            "notes": self.notes,
+        }
+
+
+def _num(x: float | None, digits: int = 6) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, digits)
+
+
+def _task_json(
+    t: TaskResult, s: replay.TaskSavings | None, spec: manifest_mod.Task | None
+) -> dict[str, Any]:
+    e = t.proposed
+    cur = t.current
+    return {
+        "task": t.task,
+        "status": t.status,
+        "current_chain": list(t.current_chain),
+        "proposed_chain": list(t.proposed_chain),
+        "estimated_success": _num(e.success) if e else None,
+        "cost_per_successful_request_usd": _num(e.cost_per_success, 9) if e else None,
+        "p95_ms": _num(e.p95_ms, 1) if e else None,
+        "reasons": t.reasons,
+        "estimated_success_low": _num(e.success_low) if e else None,
+        "logical_requests": t.requests,
+        "success_target": spec.success_target if spec else None,
+        "latency_target_ms": spec.latency_target_ms if spec else None,
+        "binding_constraint": t.binding,
+        "current_estimate": None if cur is None else {
+            "estimated_success": _num(cur.success),
+            "estimated_success_low": _num(cur.success_low),
+            "cost_per_successful_request_usd": _num(cur.cost_per_success, 9),
+            "p95_ms": _num(cur.p95_ms, 1),
+        },
+        "savings": s.as_json() if s else None,
+    }  # fmt: skip
+
+
+def settings(cfg: Config) -> Settings:
+    return Settings(
+        min_samples=int(cfg.get("tuner.min_samples")),
+        min_pair_samples=int(cfg.get("tuner.min_pair_samples")),
+        correlation=float(cfg.get("tuner.assumed_failure_correlation")),
+        min_improvement=float(cfg.get("tuner.min_improvement")),
+    )
+
+
+def manifest_path(cfg: Config, given: str | Path | None = None) -> Path:
+    return (Path(given) if given else cfg.resolve(str(cfg.get("tuner.manifest")))).resolve()
+
+
+def window(cfg: Config, since: date | None, until: date | None) -> tuple[date, date]:
+    """The evidence window: ``until`` defaults to the last day with data (never after today),
+    ``since`` to ``tuner.window_days`` days before it."""
+    if until is None:
+        today = datetime.now(ZoneInfo(cfg.timezone)).date()
+        last = None
+        if cfg.warehouse_path.exists():
+            with derive.warehouse(cfg).connect(read_only=True) as con:
+                last = queries.last_day(con)
+        until = min(last, today) if last else today
+    if since is None:
+        since = until - timedelta(days=int(cfg.get("tuner.window_days")) - 1)
+    if since > until:
+        raise RouteLedgerError(f"the window starts ({since}) after it ends ({until})")
+    return since, until
+
+
+def logged_names(models: dict[str, ModelObs], providers: dict[str, Provider]) -> dict[str, str]:
+    """Logged model -> manifest provider name: the provider's ``model`` (or ``name``) equals the
+    logged model, or ``<logged provider>/<logged model>``."""
+    out: dict[str, str] = {}
+    for logged, obs in models.items():
+        forms = {logged} | {f"{p}/{logged}" for p in obs.providers}
+        for p in providers.values():
+            if p.model in forms or p.name in forms:
+                out[logged] = p.name
+                break
+    return out
+
+
+def current_prices(cfg: Config, providers: dict[str, Provider]) -> list[PriceChange]:
+    """``cost_per_output_token`` of every provider from the standard price in force now (the
+    entry ``routeledger prices show`` lists first), in one read-only unit of work."""
+    from collectors.prices.api import resolve_model
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    out: list[PriceChange] = []
+    with derive.warehouse(cfg).connect(read_only=True) as con:
+        for p in providers.values():
+            entry = None
+            for name in dict.fromkeys((p.model, p.name, p.model.split("/", 1)[-1])):
+                try:
+                    provider, model_id, _ = resolve_model(con, name, cfg.aliases)
+                except RouteLedgerError:
+                    continue
+                entry = queries.current_price(con, provider, model_id, now)
+                if entry:
+                    break
+            if entry is None:
+                continue
+            change = _price_change(p, entry)
+            if change:
+                out.append(change)
+    return out
+
+
+def _price_change(p: Provider, entry: dict[str, Any]) -> PriceChange | None:
+    per_mtok = float(entry["output_per_mtok"])
+    new = round(per_mtok / 1_000_000, 12)
+    old = p.cost_per_output_token
+    if old is not None and math.isclose(old, new, rel_tol=1e-6, abs_tol=1e-15):
+        return None
+    since = entry["valid_from"]
+    was = "unset" if old is None else f"{old:.10f}".rstrip("0")
+    when = f", in force since {since:%Y-%m-%d}" if since and since.year > 1970 else ""
+    return PriceChange(p.name, old, new, (
+        f"{p.name}: cost_per_output_token {was} → {f'{new:.10f}'.rstrip('0')} "
+        f"(${per_mtok:g} per 1M output tokens from {entry['source']}{when})"
+    ))  # fmt: skip
+
+
+def propose(
+    cfg: Config,
+    path: str | Path | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    resamples: int | None = None,
+    refresh_prices: bool = True,
+) -> Proposal:
+    m = manifest_mod.load(manifest_path(cfg, path))
+    since, until = window(cfg, since, until)
+    with derive.warehouse(cfg).connect(read_only=True) as con:
+        found = evidence_mod.collect(con, since, until)
+    s = settings(cfg)
+    n_boot = int(cfg.get("tuner.bootstrap_resamples")) if resamples is None else resamples
+    results: list[TaskResult] = []
+    per_task: list[tuple[replay.TaskSavings, Any]] = []
+    for name, task in m.tasks.items():
+        raw = found.get(name) or TaskEvidence(name, [], {})
+        names = logged_names(raw.models, m.providers)
+        ev = raw.named(names)
+        by_model = {p.model: p.name for p in m.providers.values()}
+        ev.evals = {
+            by_model.get(k, k) if k not in m.providers else k: v for k, v in ev.evals.items()
+        }
+        r = recommend(ev, task, m.providers, s)
+        for logged, obs in sorted(raw.models.items()):
+            if logged not in names and obs.attempts >= s.min_samples:
+                r.reasons.append(
+                    f"logged model {logged} ({', '.join(sorted(obs.providers)) or 'no provider'}, "
+                    f"{obs.attempts:,} attempts) matches no provider of the manifest: give one "
+                    "the model string the gateway logs to let the tuner use it"
+                )
+        results.append(r)
+        per_task.append(replay.savings(ev, r.current_chain, r.proposed_chain, s, n_boot))
+    prices = current_prices(cfg, m.providers) if refresh_prices else []
+    supported: dict[str, tuple[str, ...]] = {}
+    for r in results:
+        if r.status != "changed":
+            continue
+        for name in r.proposed_chain:
+            entry = m.providers[name]
+            listed = entry.extra.get("supported_tasks")
+            if isinstance(listed, list) and r.task not in listed:
+                supported[name] = (*supported.get(name, ()), r.task)
+                r.reasons.append(f"{name}: {r.task} added to its supported_tasks")
+    changes = Changes(
+        chains={r.task: r.proposed_chain for r in results if r.status == "changed"},
+        costs={p.provider: p.current for p in prices},
+        supported=supported,
+    )
+    unmanaged = {t: ev.requests for t, ev in found.items() if t not in m.tasks and ev.requests}
+    return Proposal(
+        manifest=m,
+        since=since,
+        until=until,
+        tasks=results,
+        savings=[t for t, _ in per_task],
+        savings_total=replay.total(per_task),
+        prices=prices,
+        changes=changes,
+        text=manifest_mod.render(m, changes),
+        unmanaged_tasks=unmanaged,
+    )

@@ -1,0 +1,170 @@
+"""Every SQL string the tuner runs. Reads the marts (and its own raw tables); values are bound.
+
+The evidence is aggregated in DuckDB, never pulled row by row, in two scans:
+
+* :data:`PATTERNS_SQL`: ``logical_requests`` grouped by (task, chain of served models, succeeded).
+  A request stops at its first success, so every attempt but the last failed and the last one
+  succeeded exactly when the request did: the chain and the outcome are the whole sequence of
+  (model, outcome) attempts. A few hundred rows, however many requests the window holds.
+* :data:`ATTEMPT_STATS_SQL`: ``attempts`` grouped by (task, provider, model, status): counts,
+  costs, validation and quality, the exact P95 of successful attempts, and a grid of latency
+  quantiles (the observed latencies the tuner resamples).
+
+Neither needs a window function or a join, so both stay one pass over their mart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+LATENCY_GRID = tuple(round(i / 100, 2) for i in range(1, 100))  # 0.01 .. 0.99
+
+_GRID_SQL = "[" + ", ".join(str(q) for q in LATENCY_GRID) + "]"
+
+PATTERNS_SQL = """
+SELECT task, [first_model] AS chain, succeeded,
+    count(*) AS n,
+    count(*) FILTER (WHERE unpriced_attempts = 0) AS priced_n,
+    coalesce(sum(cost_usd) FILTER (WHERE unpriced_attempts = 0), 0) AS priced_cost
+FROM logical_requests
+WHERE local_day BETWEEN ? AND ? AND attempts = 1
+GROUP BY task, first_model, succeeded
+UNION ALL
+SELECT task, chain, succeeded,
+    count(*) AS n,
+    count(*) FILTER (WHERE unpriced_attempts = 0) AS priced_n,
+    coalesce(sum(cost_usd) FILTER (WHERE unpriced_attempts = 0), 0) AS priced_cost
+FROM logical_requests
+WHERE local_day BETWEEN ? AND ? AND attempts > 1
+GROUP BY task, chain, succeeded
+"""  # requests of one attempt (most) are grouped on a plain column, not on a list
+
+ATTEMPT_STATS_SQL = f"""
+SELECT task, coalesce(provider, '') AS provider, served_model AS model, status = 'success' AS ok,
+    count(*) AS n,
+    coalesce(sum(cost_usd), 0) AS cost_sum,
+    count(cost_usd) AS cost_n,
+    count(validation_passed) AS validated,
+    count(*) FILTER (WHERE validation_passed) AS passed,
+    avg(quality_score) AS quality_score,
+    count(quality_score) AS scored,
+    quantile_cont(latency_ms, 0.95) AS p95_ms,
+    quantile_disc(latency_ms, {_GRID_SQL}) AS lat_q
+FROM attempts
+WHERE local_day BETWEEN ? AND ?
+GROUP BY ALL
+"""  # noqa: S608  (the grid is a constant of this module)
+
+EVAL_SCORES_SQL = """
+WITH latest AS (
+    SELECT task, model, max(imported_at) AS imported_at FROM eval_scores GROUP BY task, model
+)
+SELECT e.task, e.model, avg(e.score) AS score, count(*) AS n, any_value(e.source_file) AS file
+FROM eval_scores e JOIN latest l USING (task, model, imported_at)
+GROUP BY e.task, e.model
+"""
+
+LAST_DAY_SQL = "SELECT max(local_day) FROM logical_requests"
+
+# The price in force at a time for one priced model: the standard, untiered, all-day version of
+# the highest-precedence source (what `routeledger prices show` lists first).
+CURRENT_PRICE_SQL = """
+SELECT source, output_per_mtok, valid_from
+FROM price_versions
+WHERE provider = ? AND model_id = ? AND variant = 'standard' AND tier_min_prompt_tokens = 0
+  AND window_start_utc IS NULL AND output_per_mtok IS NOT NULL
+  AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)
+ORDER BY source_rank, source
+LIMIT 1
+"""
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def patterns(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    return _rows(con.execute(PATTERNS_SQL, [since, until, since, until]))
+
+
+def attempt_stats(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    return _rows(con.execute(ATTEMPT_STATS_SQL, [since, until]))
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [name]
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def eval_scores(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The latest imported scores (none when the warehouse predates the eval_scores table)."""
+    return _rows(con.execute(EVAL_SCORES_SQL)) if has_table(con, "eval_scores") else []
+
+
+def current_price(
+    con: duckdb.DuckDBPyConnection, provider: str, model_id: str, at: datetime
+) -> dict[str, Any] | None:
+    rows = _rows(con.execute(CURRENT_PRICE_SQL, [provider, model_id, at, at]))
+    return rows[0] if rows else None
+
+
+def last_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    row = con.execute(LAST_DAY_SQL).fetchall()
+    return row[0][0] if row else None
+
+
+# -- approvals and evals (short writes) -----------------------------------------------------------
+
+INSERT_EVAL_SQL = "INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?, ?, ?)"
+INSERT_VERSION_SQL = "INSERT INTO manifest_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_DECISION_SQL = """INSERT INTO manifest_decisions
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+VERSIONS_SQL = """
+SELECT version, manifest_path, sha256, stored_path, kind, created_at, created_by, comment,
+    restored_from
+FROM manifest_versions WHERE manifest_path = ? ORDER BY version DESC
+"""
+DECISIONS_SQL = """
+SELECT decision_id, decided_at, decision, decided_by, auth, comment, manifest_path,
+    previous_sha256, proposed_sha256, window_since, window_until, version
+FROM manifest_decisions WHERE manifest_path = ? ORDER BY decided_at DESC, decision_id
+"""
+NEXT_VERSION_SQL = (
+    "SELECT coalesce(max(version), 0) + 1 FROM manifest_versions WHERE manifest_path = ?"
+)
+
+
+def versions(con: duckdb.DuckDBPyConnection, manifest_path: str) -> list[dict[str, Any]]:
+    if not has_table(con, "manifest_versions"):
+        return []
+    return _rows(con.execute(VERSIONS_SQL, [manifest_path]))
+
+
+def decisions(con: duckdb.DuckDBPyConnection, manifest_path: str) -> list[dict[str, Any]]:
+    if not has_table(con, "manifest_decisions"):
+        return []
+    return _rows(con.execute(DECISIONS_SQL, [manifest_path]))
+
+
+TUNER_TABLES = ("manifest_versions", "manifest_decisions", "eval_scores")
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tuner's raw tables from their DDL in ``sql/raw/`` (idempotent), so a write
+    never has to run the whole migration (which would empty the materialized marts until the
+    next refresh when the schema changed)."""
+    from collectors.warehouse import sql_files
+
+    for f in sql_files():
+        if f.layer == "raw" and f.name in TUNER_TABLES:
+            con.execute(f.text)
+
+
+def next_version(con: duckdb.DuckDBPyConnection, manifest_path: str) -> int:
+    return int(con.execute(NEXT_VERSION_SQL, [manifest_path]).fetchall()[0][0])

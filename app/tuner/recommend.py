@@ -1,0 +1,396 @@
+"""Per task: the cheapest fallback chain whose lower confidence bounds meet every target.
+
+1. Hard filters drop models: not among ``allowed_providers`` (sensitive data), fewer than
+   ``min_samples`` attempts, no price, a P95 over the latency target, a quality under
+   ``min_quality``.
+2. Every chain of length 1 to 3 over the remaining models is estimated from the conditional
+   outcomes in the logs (:class:`app.tuner.evidence.Stats`): success probability and its
+   lower bound (each stage at its Wilson lower bound), expected cost per request and per
+   successful request, and P95 latency by resampling the observed latencies of each stage
+   (failed stages and retries included).
+3. The cheapest chain per successful request whose success lower bound meets the success target
+   and whose P95 meets the latency target wins; ties go to the lower P95, then the shorter chain.
+
+Too few requests gives ``insufficient_data``; no qualifying chain gives ``infeasible`` naming the
+constraint that binds. Every result carries one-line reasons with their numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.tuner.evidence import (
+    Estimate,
+    Index,
+    Stats,
+    TaskEvidence,
+    latency_pool,
+    mean_attempts,
+    stage_attempts,
+    wilson_low,
+)
+from app.tuner.manifest import Provider, Task
+
+MAX_CHAIN = 3
+SIMULATIONS = 4000
+COST_TIE = 1e-9  # relative: chains this close in cost are a tie
+
+
+@dataclass(frozen=True)
+class Settings:
+    min_samples: int = 30
+    min_pair_samples: int = 10
+    correlation: float = 0.5  # assumed failure correlation where the logs have no evidence
+    min_improvement: float = 0.01  # a compliant current chain is replaced only if this much cheaper
+
+
+@dataclass
+class ChainEval:
+    chain: tuple[str, ...]
+    success: float
+    success_low: float
+    cost: float  # expected cost of one request
+    stages: list[Estimate]
+    p95_ms: float | None = None
+
+    @property
+    def cost_per_success(self) -> float:
+        return self.cost / self.success if self.success > 0 else math.inf
+
+    @property
+    def label(self) -> str:
+        return " → ".join(self.chain)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    model: str
+    constraint: str  # allowed_providers | min_samples | price | latency_target_ms | min_quality
+    reason: str
+
+
+@dataclass
+class TaskResult:
+    task: str
+    status: str  # changed | unchanged | insufficient_data | infeasible
+    current_chain: tuple[str, ...]
+    proposed_chain: tuple[str, ...]
+    current: ChainEval | None
+    proposed: ChainEval | None
+    reasons: list[str]
+    candidates: list[ChainEval] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list)
+    binding: str | None = None
+    requests: int = 0
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _target(x: float) -> str:
+    """A target as written: 0.98 -> 98%, 0.9999 -> 99.99%."""
+    return f"{x * 100:.6g}%"
+
+
+def _usd(x: float) -> str:
+    return "unknown" if not math.isfinite(x) else f"${x:,.6f}" if x < 1 else f"${x:,.2f}"
+
+
+def _ms(x: float | None) -> str:
+    return "unknown" if x is None else f"{x:,.0f} ms"
+
+
+def quality(ev: TaskEvidence, m: str) -> tuple[float, str] | None:
+    """(quality, how it was measured): the imported eval score, else the Wilson lower bound of
+    the validation pass rate; None when neither exists."""
+    if m in ev.evals:
+        score, n = ev.evals[m]
+        return score, f"eval score {score:.3f} (n={n:,})"
+    obs = ev.models.get(m)
+    if obs is None or not obs.validated:
+        return None
+    low = float(wilson_low(np.array([obs.passed]), np.array([obs.validated]))[0])
+    rate = obs.passed / obs.validated
+    return low, f"validation pass rate {_pct(rate)} (Wilson low {_pct(low)}, n={obs.validated:,})"
+
+
+def _allowed(p: Provider | None, obs_providers: set[str], allowed: tuple[str, ...]) -> bool:
+    if not allowed:
+        return True
+    names = {p.name, p.model, p.vendor} if p else set()
+    return bool((names | obs_providers) & set(allowed))
+
+
+def eligible(
+    ev: TaskEvidence, task: Task, providers: dict[str, Provider], s: Settings
+) -> tuple[list[str], list[Exclusion]]:
+    keep: list[str] = []
+    out: list[Exclusion] = []
+    for m, obs in sorted(ev.models.items()):
+        if m not in providers:
+            continue  # not routable: the manifest has no provider entry for it
+        if not _allowed(providers[m], obs.providers, task.allowed_providers):
+            out.append(Exclusion(m, "allowed_providers", f"{m} excluded: not among "
+                       f"allowed_providers ({', '.join(task.allowed_providers)})"))  # fmt: skip
+            continue
+        if obs.attempts < s.min_samples:
+            out.append(Exclusion(m, "min_samples", f"{m} not considered: {obs.attempts:,} "
+                       f"attempts, fewer than tuner.min_samples = {s.min_samples}"))  # fmt: skip
+            continue
+        if not obs.priced:
+            out.append(Exclusion(m, "price", f"{m} excluded: no price, so its cost per "
+                                 "success is unknown (see `routeledger prices unmatched`)"))  # fmt: skip
+            continue
+        target = task.latency_target_ms
+        if target is not None and (obs.p95_ms is None or obs.p95_ms > target):
+            out.append(Exclusion(m, "latency_target_ms", f"{m} excluded: P95 latency "
+                       f"{_ms(obs.p95_ms)} over the {_ms(target)} latency target "
+                       f"(n={obs.successes:,} successful attempts)"))  # fmt: skip
+            continue
+        if task.min_quality is not None:
+            q = quality(ev, m)
+            if q is None or q[0] < task.min_quality:
+                got = "no validation or eval evidence" if q is None else q[1]
+                out.append(Exclusion(m, "min_quality", f"{m} excluded: quality below "
+                           f"min_quality {task.min_quality:g}: {got}"))  # fmt: skip
+                continue
+        keep.append(m)
+    return keep, out
+
+
+class Evaluator:
+    """Chain estimates for one task, from one weight matrix (observed counts by default)."""
+
+    def __init__(self, ev: TaskEvidence, s: Settings, w: np.ndarray | None = None) -> None:
+        self.ev = ev
+        self.index = Index(ev.patterns)
+        self.stats = Stats(self.index, w, min_samples=s.min_samples,
+                           min_pair_samples=s.min_pair_samples, correlation=s.correlation)  # fmt: skip
+        self._pools: dict[tuple[str, bool], np.ndarray] = {}
+        self._stage_costs: dict[str, tuple[float, float]] = {}
+
+    def stage_cost(self, m: str, p: np.ndarray) -> np.ndarray:
+        """Expected cost of a stage on ``m`` that succeeds with probability ``p`` (retries on
+        the same model included)."""
+        if m not in self._stage_costs:
+            obs = self.ev.models.get(m)
+            if obs is None:
+                self._stage_costs[m] = (math.nan, math.nan)
+            else:
+                c_ok, c_fail = obs.attempt_cost(True), obs.attempt_cost(False)
+                self._stage_costs[m] = (
+                    (mean_attempts(self.index, m, True) - 1) * c_fail + c_ok,
+                    mean_attempts(self.index, m, False) * c_fail,
+                )
+        ok_stage, fail_stage = self._stage_costs[m]
+        return p * ok_stage + (1 - p) * fail_stage
+
+    def vectors(
+        self, chain: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Estimate]]:
+        """(success, success lower bound, expected cost) per weight row, and the stages. A stage
+        whose success after the earlier failures is assumed, not observed, counts toward success
+        at its assumed (conservative) rate, and as rescuing nothing toward cost: every request
+        reaching it is costed as going on down the chain."""
+        rows = self.stats.w.shape[0]
+        reach, success, fail_low = np.ones(rows), np.zeros(rows), np.ones(rows)
+        cost_reach, cost = np.ones(rows), np.zeros(rows)
+        stages = []
+        for j, m in enumerate(chain):
+            est = self.stats.estimate(chain, j)
+            stages.append(est)
+            stage = np.maximum(self.stage_cost(m, est.p), self.stage_cost(m, est.p_for_cost))
+            # a stage never reached costs nothing, even when its cost is unknown
+            cost = cost + np.where(cost_reach > 0, cost_reach * stage, 0.0)
+            success = success + reach * est.p
+            fail_low = fail_low * (1 - est.low)
+            reach = reach * (1 - est.p)
+            cost_reach = cost_reach * (1 - est.p_for_cost)
+        return success, 1 - fail_low, cost, stages
+
+    def evaluate(self, chain: tuple[str, ...]) -> ChainEval:
+        success, low, cost, stages = self.vectors(chain)
+        return ChainEval(chain, float(success[0]), float(low[0]), float(cost[0]), stages)
+
+    def _pool(self, m: str, ok: bool) -> np.ndarray:
+        key = (m, ok)
+        if key not in self._pools:
+            obs = self.ev.models.get(m)
+            rng = np.random.default_rng(zlib.crc32(f"{self.ev.task}|{m}|{ok}".encode()))
+            grids = [] if obs is None else obs.latency.get(ok) or obs.latency.get(not ok) or []
+            self._pools[key] = latency_pool(grids, rng)
+        return self._pools[key]
+
+    def p95(self, e: ChainEval) -> float | None:
+        """P95 end-to-end latency of the chain's successful requests, by resampling the observed
+        latencies of each stage (a failed stage's latency, and its retries, add to the total)."""
+        if e.p95_ms is not None:
+            return e.p95_ms
+        rng = np.random.default_rng(zlib.crc32("|".join((self.ev.task, *e.chain)).encode()))
+        n = SIMULATIONS
+        total, alive, done = np.zeros(n), np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+        for m, est in zip(e.chain, e.stages, strict=True):
+            ok = alive & (rng.random(n) < float(est.p[0]))
+            for outcome, mask in ((True, ok), (False, alive & ~ok)):
+                count = int(mask.sum())
+                last, retry = self._pool(m, outcome), self._pool(m, False)
+                if not count or not len(last):
+                    continue
+                r, w = stage_attempts(self.index, m, outcome)
+                extra = rng.choice(r, size=count, p=w) - 1
+                lat = rng.choice(last, size=count)
+                if extra.max() > 0 and len(retry):
+                    draws = rng.choice(retry, size=(count, int(extra.max())))
+                    lat = lat + (draws * (np.arange(draws.shape[1]) < extra[:, None])).sum(axis=1)
+                total[mask] += lat
+            done |= ok
+            alive &= ~ok
+        e.p95_ms = float(np.quantile(total[done], 0.95)) if done.any() else None
+        return e.p95_ms
+
+
+def _meets_latency(p95: float | None, target: float | None) -> bool:
+    return target is None or (p95 is not None and p95 <= target)
+
+
+def recommend(
+    ev: TaskEvidence, task: Task, providers: dict[str, Provider], s: Settings
+) -> TaskResult:
+    ev_ = Evaluator(ev, s)
+    current_chain = task.chain
+    current = ev_.evaluate(current_chain) if ev.patterns else None
+    if current is not None:
+        ev_.p95(current)
+    result = TaskResult(task.name, "unchanged", current_chain, current_chain, current, current, [],
+                        requests=ev.requests)  # fmt: skip
+    if ev.requests < s.min_samples:
+        result.status = "insufficient_data"
+        result.reasons.append(f"insufficient data: {ev.requests:,} logical requests in the window, "
+                              f"fewer than tuner.min_samples = {s.min_samples}; chain kept")  # fmt: skip
+        return result
+    keep, result.exclusions = eligible(ev, task, providers, s)
+    if not keep:
+        counts = Counter(x.constraint for x in result.exclusions)
+        if not counts or set(counts) == {"min_samples"}:
+            result.status = "insufficient_data"
+            result.reasons.append(f"insufficient data: no model has tuner.min_samples = "
+                                  f"{s.min_samples} attempts on this task; chain kept")  # fmt: skip
+        else:
+            result.status, result.binding = "infeasible", counts.most_common(1)[0][0]
+            result.reasons.append(f"infeasible: {result.binding} binds: it leaves no eligible "
+                                  "model; chain kept")  # fmt: skip
+        result.reasons += [x.reason for x in result.exclusions]
+        return result
+    chains = [c for k in range(1, MAX_CHAIN + 1) for c in itertools.permutations(keep, k)]
+    cands = [ev_.evaluate(c) for c in chains]
+    result.candidates = cands
+    target = task.success_target
+    ok = sorted((c for c in cands if c.success_low >= target and math.isfinite(c.cost)),
+                key=lambda c: (c.cost_per_success, len(c.chain), c.chain))  # fmt: skip
+    chosen: ChainEval | None = None
+    for c in ok:
+        if chosen is not None and c.cost_per_success > chosen.cost_per_success * (1 + COST_TIE):
+            break
+        if not _meets_latency(ev_.p95(c), task.latency_target_ms):
+            continue
+        if chosen is None or (c.p95_ms or 0, len(c.chain)) < (
+            chosen.p95_ms or 0,
+            len(chosen.chain),
+        ):
+            chosen = c
+    if chosen is None:
+        result.status = "infeasible"
+        result.reasons.append(_binding(result, ev_, ok, cands, task))
+        result.reasons += _misses(current, task, result.exclusions, ev_)
+        result.reasons += [x.reason for x in result.exclusions]
+        return result
+    misses = _misses(current, task, result.exclusions, ev_)
+    if (
+        chosen.chain != current_chain
+        and current is not None
+        and not misses
+        and chosen.cost_per_success >= current.cost_per_success * (1 - s.min_improvement)
+    ):
+        saving = 1 - chosen.cost_per_success / current.cost_per_success
+        gain = (f"would save only {saving:.2%} per successful request (less than "
+                f"tuner.min_improvement = {s.min_improvement:.0%})" if saving > 0
+                else "is no cheaper per successful request")  # fmt: skip
+        result.reasons.append(
+            f"kept {current.label}: it meets every target ({_summary(current)}); the cheapest "
+            f"alternative, {chosen.label}, {gain}"
+        )
+        result.reasons += [x.reason for x in result.exclusions]
+        return result
+    result.proposed, result.proposed_chain = chosen, chosen.chain
+    result.status = "unchanged" if chosen.chain == current_chain else "changed"
+    result.reasons += _explain(result, task, chosen, current)
+    result.reasons += misses
+    result.reasons += [x.reason for x in result.exclusions]
+    return result
+
+
+def _misses(
+    current: ChainEval | None, task: Task, exclusions: list[Exclusion], ev_: Evaluator
+) -> list[str]:
+    """What the current chain breaks: a target, or a hard constraint on one of its models."""
+    if current is None:
+        return ["the current chain has no evidence in the window"]
+    out = []
+    if current.success_low < task.success_target:
+        out.append(f"the current chain misses the success target: Wilson low "
+                   f"{_pct(current.success_low)} < {_target(task.success_target)}")  # fmt: skip
+    target = task.latency_target_ms
+    if target is not None and not _meets_latency(ev_.p95(current), target):
+        out.append(f"the current chain misses the latency target: P95 {_ms(current.p95_ms)} "
+                   f"over {_ms(target)}")  # fmt: skip
+    hard = {"allowed_providers", "latency_target_ms", "min_quality"}
+    for x in exclusions:
+        if x.model in current.chain and x.constraint in hard:
+            out.append(f"the current chain uses {x.model}, which breaks {x.constraint}")
+    return out
+
+
+def _binding(
+    r: TaskResult, ev_: Evaluator, ok: list[ChainEval], cands: list[ChainEval], task: Task
+) -> str:
+    if not ok:
+        best = max(cands, key=lambda c: c.success_low)
+        r.binding = "success_target"
+        return (f"infeasible: success_target {_target(task.success_target)} binds: the best chain, "
+                f"{best.label}, reaches a Wilson lower bound of {_pct(best.success_low)} "
+                f"(estimate {_pct(best.success)}); chain kept")  # fmt: skip
+    r.binding = "latency_target_ms"
+    timed = [c for c in ok[:200] if ev_.p95(c) is not None]
+    fastest = min(timed, key=lambda c: c.p95_ms or math.inf) if timed else ok[0]
+    return (f"infeasible: latency_target_ms {_ms(task.latency_target_ms)} binds: the fastest chain "
+            f"meeting the success target, {fastest.label}, has P95 {_ms(fastest.p95_ms)}; "
+            "chain kept")  # fmt: skip
+
+
+def _summary(e: ChainEval) -> str:
+    return (f"{_usd(e.cost_per_success)} per successful request, success {_pct(e.success)} "
+            f"(Wilson low {_pct(e.success_low)}), P95 {_ms(e.p95_ms)}")  # fmt: skip
+
+
+def _explain(r: TaskResult, task: Task, chosen: ChainEval, current: ChainEval | None) -> list[str]:
+    targets = f"targets: success {_target(task.success_target)}" + (
+        f", P95 {_ms(task.latency_target_ms)}" if task.latency_target_ms else ""
+    )
+    out: list[str] = []
+    if r.status == "changed":
+        now = _summary(current) if current else "no estimate"
+        out.append(f"{' → '.join(task.chain)} ⇒ {chosen.label}: {_summary(chosen)}; "
+                   f"now {now}; {targets}")  # fmt: skip
+    else:
+        out.append(f"kept {chosen.label}: still the cheapest chain meeting every target: "
+                   f"{_summary(chosen)}; {targets}")  # fmt: skip
+    for est in chosen.stages:
+        out.append(f"{est.note} (Wilson low {_pct(float(est.low[0]))})")
+    return out

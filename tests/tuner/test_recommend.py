@@ -1,0 +1,186 @@
+"""The recommendation on constructed logs whose right answers are known (tests/tuner/logs.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.tuner import manifest as manifest_mod
+from app.tuner.evidence import Index, Pattern, Stage, Stats, TaskEvidence
+from app.tuner.proposal import Proposal, propose
+from app.tuner.recommend import Evaluator, Settings, TaskResult
+from collectors import config
+
+SINCE, UNTIL = date(2026, 10, 1), date(2026, 10, 28)
+
+
+@pytest.fixture(scope="module")
+def proposal(tuner_home: Path) -> Proposal:
+    return propose(config.load(tuner_home), None, SINCE, UNTIL)
+
+
+def task(p: Proposal, name: str) -> TaskResult:
+    return next(t for t in p.tasks if t.task == name)
+
+
+def test_a_cheap_model_rescued_by_a_fallback_beats_the_strong_model_alone(
+    proposal: Proposal,
+) -> None:
+    t = task(proposal, "summarize")
+    assert t.status == "changed"
+    assert t.proposed_chain == ("cheap-mini", "strong-large")
+    assert t.proposed is not None and t.current is not None
+    # 0.001 + 0.4 * 0.02 per request, every request succeeds: about $0.009 per success
+    assert t.proposed.cost_per_success == pytest.approx(0.009, rel=0.1)
+    assert t.current.cost_per_success == pytest.approx(0.02)
+    assert t.proposed.success_low >= 0.98  # the task's target, on the lower bound
+    # the fallback's rescue rate is read from the requests where cheap-mini failed
+    assert any("strong-large after cheap-mini failed" in r and "succeeded on the same requests" in r
+               for r in t.reasons)  # fmt: skip
+    assert "$0.0087" in t.reasons[0] and "success 98%" in t.reasons[0]
+
+
+def test_a_model_whose_p95_breaks_the_latency_target_is_excluded(proposal: Proposal) -> None:
+    t = task(proposal, "chat")
+    assert t.proposed_chain == ("fast-model",)
+    assert "slow-cheap" not in {m for c in t.candidates for m in c.chain}
+    why = [r for r in t.reasons if r.startswith("slow-cheap excluded")]
+    assert why and "P95 latency" in why[0] and "5,000 ms latency target" in why[0]
+    assert [x.constraint for x in t.exclusions if x.model == "slow-cheap"] == ["latency_target_ms"]
+    assert t.proposed is not None and t.proposed.p95_ms is not None and t.proposed.p95_ms <= 5000
+
+
+def test_a_sensitive_task_only_uses_its_allowed_providers(proposal: Proposal) -> None:
+    t = task(proposal, "legal")
+    used = {m for c in t.candidates for m in c.chain}
+    assert used == {"strong-large", "mid-model"}
+    assert t.proposed_chain == ("mid-model",)  # the cheaper of the two allowed
+    assert any(r.startswith("cheap-mini excluded: not among allowed_providers") for r in t.reasons)
+
+
+def test_too_little_data_is_insufficient_data_and_keeps_the_chain(proposal: Proposal) -> None:
+    t = task(proposal, "rare")
+    assert t.status == "insufficient_data"
+    assert t.proposed_chain == t.current_chain == ("cheap-mini",)
+    assert "10 logical requests" in t.reasons[0] and "tuner.min_samples = 30" in t.reasons[0]
+
+
+def test_correlated_failures_are_not_treated_as_independent(proposal: Proposal) -> None:
+    t = task(proposal, "extract")
+    ab = next(c for c in t.candidates if c.chain == ("model-a", "model-b"))
+    a = next(c for c in t.candidates if c.chain == ("model-a",))
+    # model-b never rescued model-a: the chain is no better than model-a alone, and costs more
+    assert ab.success == pytest.approx(a.success)
+    assert ab.cost_per_success > a.cost_per_success
+    # what an independence assumption would have said, from the same logs
+    p_a, p_b = a.success, 0.9
+    assert 1 - (1 - p_a) * (1 - p_b) > 0.95 > ab.success_low
+    assert t.proposed_chain not in (("model-a", "model-b"), ("model-a",))
+    assert t.proposed_chain == ("model-b", "model-c")
+    assert t.proposed is not None and t.proposed.success_low >= 0.95
+
+
+def test_a_fallback_never_seen_after_a_failure_is_assumed_conservatively() -> None:
+    # model-x fails 30% of 200 requests and nothing ever ran after it; model-y alone succeeds 99%
+    ev = TaskEvidence("t", [
+        Pattern((Stage("x", True),), 140), Pattern((Stage("x", False),), 60),
+        Pattern((Stage("y", True),), 198), Pattern((Stage("y", False),), 2),
+    ], {})  # fmt: skip
+    stats = Stats(Index(ev.patterns), min_samples=30, min_pair_samples=10, correlation=0.5)
+    est = stats.after(("x",), "y")
+    assert est.source == "assumed"
+    assert float(est.p[0]) == pytest.approx(0.5)  # capped at 1 - correlation, not 99%
+    assert float(est.p_for_cost[0]) == 0.0  # and credited with no rescue when costing
+    assert "never observed" in est.note and "conservative" in est.note
+
+
+def test_three_stage_chains_use_the_requests_where_both_earlier_models_failed() -> None:
+    ev = TaskEvidence("t", [
+        Pattern((Stage("a", False), Stage("b", False), Stage("c", True)), 40),
+        Pattern((Stage("a", False), Stage("b", False), Stage("c", False)), 10),
+        Pattern((Stage("b", False), Stage("c", True)), 50),
+    ], {})  # fmt: skip
+    stats = Stats(Index(ev.patterns), min_samples=30, min_pair_samples=10)
+    est = stats.after(("a", "b"), "c")
+    assert est.source == "conditional"
+    assert (int(est.k[0]), int(est.n[0])) == (40, 50)
+    assert stats.after(("b",), "c").n[0] == 100
+
+
+def test_retries_on_the_same_model_are_one_stage() -> None:
+    from app.tuner.evidence import _stages
+
+    assert _stages(["a", "a", "b"], True) == (Stage("a", False, 2), Stage("b", True, 1))
+    assert _stages(["a"], False) == (Stage("a", False, 1),)
+
+
+def test_an_unreachable_target_is_infeasible_naming_the_binding_constraint(
+    tuner_home: Path, tmp_path: Path
+) -> None:
+    text = (tuner_home / "manifest.yaml").read_text(encoding="utf-8")
+    text = text.replace("    success_target: 0.98\n", "    success_target: 0.9999\n", 1)
+    path = tmp_path / "strict.yaml"
+    path.write_text(text, encoding="utf-8")
+    p = propose(config.load(tuner_home), path, SINCE, UNTIL)
+    t = task(p, "summarize")
+    assert t.status == "infeasible" and t.binding == "success_target"
+    assert t.proposed_chain == t.current_chain
+    assert t.reasons[0].startswith("infeasible: success_target 99.99% binds")
+    assert "summarize" not in p.changes.chains
+
+
+def test_evaluator_reproduces_the_chain_arithmetic() -> None:
+    ev = TaskEvidence("t", [
+        Pattern((Stage("a", True),), 80), Pattern((Stage("a", False), Stage("b", True)), 20),
+    ], {})  # fmt: skip
+    from app.tuner.evidence import ModelObs
+
+    ev.models = {"a": ModelObs("a", cost={True: (0.08, 80), False: (0.02, 20)}),
+                 "b": ModelObs("b", cost={True: (0.2, 20)})}  # fmt: skip
+    e = Evaluator(ev, Settings(min_samples=10, min_pair_samples=5)).evaluate(("a", "b"))
+    assert e.success == pytest.approx(1.0)
+    assert e.cost == pytest.approx(0.001 + 0.2 * 0.01)  # a always, b on a's 20% failures
+    assert e.success_low < 1.0
+
+
+def test_every_change_has_a_reason_with_numbers(proposal: Proposal) -> None:
+    for t in proposal.tasks:
+        assert t.reasons, t.task
+        assert any(ch.isdigit() for ch in t.reasons[0]), t.reasons[0]
+    assert manifest_mod.loads(proposal.text).tasks["summarize"].chain == (
+        "cheap-mini",
+        "strong-large",
+    )
+
+
+def test_a_compliant_chain_is_not_churned_for_a_negligible_saving() -> None:
+    from app.tuner.evidence import ModelObs
+    from app.tuner.manifest import Provider, Task
+    from app.tuner.recommend import recommend
+
+    # a fails 3%, b always rescues it, c (the last fallback) was never reached
+    ev = TaskEvidence("t", [
+        Pattern((Stage("a", True),), 970, 970, 970 * 0.01),
+        Pattern((Stage("a", False), Stage("b", True)), 30, 30, 30 * 0.03),
+    ], {})  # fmt: skip
+    ev.models = {
+        "a": ModelObs("a", attempts=1000, successes=970, cost={True: (9.7, 970), False: (0.3, 30)},
+                      p95_ms=900.0, latency={True: [(970, np.full(99, 800.0))],
+                                             False: [(30, np.full(99, 500.0))]}),
+        "b": ModelObs("b", attempts=30, successes=30, cost={True: (0.6, 30)}, p95_ms=1500.0,
+                      latency={True: [(30, np.full(99, 1400.0))]}),
+    }  # fmt: skip
+    providers = {n: Provider(n, n, None, (), None, None) for n in "abc"}
+    task = Task("t", ("a", "b", "c"), 0.97, 10_000, None, (), None)  # a alone: low 95.7%
+    r = recommend(ev, task, providers, Settings(min_samples=30, min_pair_samples=10))
+    assert r.status == "unchanged" and r.proposed_chain == ("a", "b", "c")
+    assert r.reasons[0].startswith("kept a → b → c: it meets every target")
+    assert "a → b" in r.reasons[0]
+    # with a latency target b breaks, the chain is no longer "compliant": the tuner says so
+    strict = Task("t", ("a", "b", "c"), 0.97, 1_000, None, (), None)
+    r = recommend(ev, strict, providers, Settings(min_samples=30, min_pair_samples=10))
+    assert r.status == "infeasible" and r.binding == "success_target"
+    assert "the current chain uses b, which breaks latency_target_ms" in r.reasons
