@@ -22,6 +22,7 @@ PAGES = {
     "Spend": [
         st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("views/cost.py", title="Cost per success", icon=":material/paid:"),
+        st.Page("views/reports.py", title="Reports", icon=":material/summarize:"),
         st.Page("views/routing.py", title="Routing", icon=":material/alt_route:"),
     ],
     "Quality": [

@@ -59,6 +59,8 @@ from app.cli import dashboard as _dashboard  # noqa: E402,F401
 from app.cli import demo as _demo  # noqa: E402,F401
 from app.cli import ingest as _ingest  # noqa: E402,F401  (registers commands)
 from app.cli import init as _init  # noqa: E402,F401
+from app.cli import report as _report  # noqa: E402,F401
+from app.cli import serve as _serve  # noqa: E402,F401
 from app.cli import stats as _stats  # noqa: E402,F401
 from app.cli import tune as _tune  # noqa: E402,F401
 

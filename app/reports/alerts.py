@@ -1,0 +1,236 @@
+"""Budget alerts: monthly budgets (total, per team, per task), each threshold alerted once a month.
+
+For each budget of the configuration (``budget.monthly_usd``, ``[budget.teams]``,
+``[budget.tasks]``) and each share in ``budget.alert_thresholds``, :func:`check` compares the
+local month's spend so far, and its linear projection to the month's end (spend / elapsed days x
+days in the month, elapsed counted to the minute and at least one day), with the budget. The first
+time either reaches the threshold, the (month, scope, threshold) row of ``budget_alerts`` is
+claimed, then the alert goes out on the configured channels (webhook and/or e-mail) in one
+message per run. A claimed row is never alerted again that month; a delivery that failed is
+retried by the next runs, at most :data:`MAX_ATTEMPTS` times.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from app.reports import deliver
+from app.reports import queries as q
+from collectors import derive
+from collectors.config import Config
+from collectors.errors import RouteLedgerError
+from collectors.http import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+CENT = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    scope: str  # total | team | task
+    name: str  # the team or task; "" for the total
+    budget_usd: Decimal
+    spend_usd: Decimal  # month to date
+    projected_usd: Decimal  # linear to the month's end
+    pace_usd: Decimal  # the budget times the share of the month elapsed
+
+    @property
+    def label(self) -> str:
+        return "all spend" if self.scope == "total" else f"{self.scope} {self.name}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "name": self.name,
+            "label": self.label,
+            "budget_usd": self.budget_usd,
+            "spend_usd": self.spend_usd,
+            "projected_usd": self.projected_usd,
+            "pace_usd": self.pace_usd,
+            "share": float(self.spend_usd / self.budget_usd),
+            "projected_share": float(self.projected_usd / self.budget_usd),
+            "over_pace": self.spend_usd > self.pace_usd,
+        }
+
+
+def budgets(cfg: Config) -> list[tuple[str, str, Decimal]]:
+    """(scope, name, USD) of every configured budget above 0."""
+    out = []
+    total = Decimal(str(cfg.get("budget.monthly_usd")))
+    if total > 0:
+        out.append(("total", "", total))
+    for scope, key in (("team", "budget.teams"), ("task", "budget.tasks")):
+        for name, usd in sorted(cfg.get(key).items()):
+            if usd > 0:
+                out.append((scope, str(name), Decimal(str(usd))))
+    return out
+
+
+def statuses(
+    cfg: Config,
+    total: Decimal,
+    teams: dict[str, Decimal],
+    tasks: dict[str, Decimal],
+    elapsed_days: float,
+    days_in_month: int,
+) -> list[BudgetStatus]:
+    """Each budget against the month's spend so far, its pace and its projection."""
+    spent = {"team": teams, "task": tasks}
+    elapsed = Decimal(str(max(1.0, min(elapsed_days, days_in_month))))
+    out = []
+    for scope, name, budget in budgets(cfg):
+        spend = Decimal(total if scope == "total" else spent[scope].get(name, 0))
+        out.append(
+            BudgetStatus(
+                scope,
+                name,
+                budget,
+                spend,
+                (spend / elapsed * days_in_month).quantize(CENT),
+                (budget * elapsed / days_in_month).quantize(CENT),
+            )
+        )
+    return out
+
+
+def crossed(status: BudgetStatus, threshold: float) -> str | None:
+    """'actual' when month-to-date spend reached the threshold, 'projected' when only its
+    projection did, else None."""
+    line = status.budget_usd * Decimal(str(threshold))
+    if status.spend_usd >= line:
+        return "actual"
+    if status.projected_usd >= line:
+        return "projected"
+    return None
+
+
+def _usd(v: Decimal) -> str:
+    return f"${float(v):,.2f}"
+
+
+def describe(row: dict[str, Any]) -> str:
+    """One line per alert."""
+    who = "all spend" if row["scope"] == "total" else f"{row['scope']} {row['scope_value']}"
+    month = row["month"].strftime("%Y-%m")
+    budget, spend, projected = row["budget_usd"], row["spend_usd"], row["projected_usd"]
+    pct = f"{row['threshold'] * 100:.0f}%"
+    if row["basis"] == "actual":
+        return (
+            f"{month}, {who}: spent {_usd(spend)} so far, {float(spend / budget) * 100:.0f}% of "
+            f"its {_usd(budget)} monthly budget (threshold {pct}); projected {_usd(projected)} "
+            "by the month's end."
+        )
+    return (
+        f"{month}, {who}: on course for {_usd(projected)} by the month's end, "
+        f"{float(projected / budget) * 100:.0f}% of its {_usd(budget)} monthly budget "
+        f"(threshold {pct}); spent {_usd(spend)} so far."
+    )
+
+
+def _payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if cfg.get("delivery.webhook_kind") == "json":
+        return {"event": "budget_alert", "alerts": [deliver.plain(r) for r in rows]}
+    text = "RouteLedger budget alert\n" + "\n".join(f"- {line}" for line in lines)
+    items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "RouteLedger budget alert"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": items[:2900]}},
+        ],
+    }
+
+
+def check(
+    cfg: Config,
+    now: datetime | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+) -> dict[str, Any]:
+    """Claim and send the alerts due now; ``{"budgets", "new", "sent", "failed", "alerts"}``."""
+    if not budgets(cfg):
+        return {"budgets": 0, "new": 0, "sent": 0, "failed": 0, "alerts": []}
+    zone = ZoneInfo(cfg.timezone)
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    month = local.date().replace(day=1)
+    elapsed = (local - datetime.combine(month, time(0), zone)).total_seconds() / 86400
+    days = calendar.monthrange(month.year, month.month)[1]
+    thresholds = sorted(set(cfg.get("budget.alert_thresholds")))
+    detected = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    derive.refresh(cfg)
+    wh = derive.warehouse(cfg)
+    new = 0
+    with wh.connect() as con:
+        rows = statuses(cfg, *q.month_spend(con, month, local.date()), elapsed, days)
+        known = q.alert_keys(con, month)
+        for s in rows:
+            for t in thresholds:
+                basis = crossed(s, t)
+                if basis is None or (s.scope, s.name, t) in known:
+                    continue
+                q.insert_alert(con, {
+                    "month": month, "scope": s.scope, "scope_value": s.name, "threshold": t,
+                    "basis": basis, "budget_usd": s.budget_usd, "spend_usd": s.spend_usd,
+                    "projected_usd": s.projected_usd, "detected_at": detected,
+                })  # fmt: skip
+                new += 1
+        due = q.alerts_to_send(con, month, MAX_ATTEMPTS)
+    result: dict[str, Any] = {"budgets": len(rows), "new": new, "sent": 0, "failed": 0}
+    result["alerts"] = [describe(r) for r in due]
+    if not due:
+        return result
+    status, channels, detail = _send(cfg, due, transport, policy)
+    with wh.connect() as con:
+        for r in due:
+            key = (r["month"], r["scope"], r["scope_value"], r["threshold"])
+            q.finish_alert(con, key, status, channels, detail)
+    result["sent" if status in ("sent", "recorded") else "failed"] = len(due)
+    return result
+
+
+def _send(
+    cfg: Config,
+    rows: list[dict[str, Any]],
+    transport: httpx.BaseTransport | None,
+    policy: RetryPolicy | None,
+) -> tuple[str, str, str | None]:
+    """(status, channels that took it, one-line detail). Sent when any channel took it: the
+    others are named in the detail rather than sent the alert twice."""
+    lines = [describe(r) for r in rows]
+    worked, errors = [], []
+    if deliver.webhook_configured(cfg):
+        try:
+            deliver.post_webhook(
+                cfg, _payload(cfg, lines, rows), transport=transport, policy=policy
+            )
+            worked.append("webhook")
+        except RouteLedgerError as e:
+            errors.append(f"webhook: {e}")
+    if deliver.email_configured(cfg):
+        first = rows[0]
+        who = "all spend" if first["scope"] == "total" else first["scope_value"]
+        more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
+        subject = f"RouteLedger budget alert: {who} at {first['threshold'] * 100:.0f}%{more}"
+        text = "RouteLedger budget alert\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+        try:
+            deliver.send_email(cfg, deliver.Message(subject, text), policy=policy)
+            worked.append("email")
+        except RouteLedgerError as e:
+            errors.append(f"email: {e}")
+    for e in errors:
+        log.warning("budget alert delivery failed: %s", e)
+    detail = "; ".join(errors)[:500] or None
+    if not worked and not errors:
+        return "recorded", "", "no webhook or e-mail configured"
+    return ("sent" if worked else "failed"), ", ".join(worked), detail

@@ -1,0 +1,273 @@
+"""The weekly report's figures: one calendar week in the configured time zone, from the marts.
+
+A week is named by its ISO label ``YYYY-Www``. With ``calendar.week_start`` other than Monday,
+the week called ``2026-W10`` is the one starting on that weekday that contains the Monday of ISO
+week 10, so a label always names exactly one week and every week has one label.
+
+What is compared with what (the thresholds are constants here and in docs/reports.md):
+
+* spend, per provider, model, task and team: this week against the week before;
+* the month's budget pace: spend of the local month up to the week's last day against the
+  budget times the share of the month elapsed, and its linear projection to the month's end;
+* P95 latency per model: a regression when it grew by more than ``report.regression_factor``
+  with at least :data:`MIN_N` successful attempts in both weeks;
+* retry and error spikes: a rate at least :data:`SPIKE_FACTOR` times last week's and
+  :data:`SPIKE_MIN_POINTS` higher, with at least :data:`MIN_N` requests or attempts in both weeks.
+"""
+
+from __future__ import annotations
+
+import calendar
+import importlib
+import importlib.util
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.reports import alerts
+from app.reports import queries as q
+from collectors import derive
+from collectors.config import WEEKDAYS, Config
+from collectors.errors import InputError, RouteLedgerError
+
+log = logging.getLogger(__name__)
+
+MIN_N = 20
+SPIKE_FACTOR = 2.0
+SPIKE_MIN_POINTS = 0.05
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Week:
+    label: str
+    since: date  # first local day
+    until: date  # last local day, inclusive
+
+    @property
+    def days(self) -> tuple[date, date]:
+        return (self.since, self.until)
+
+    @property
+    def previous(self) -> Week:
+        start = self.since - timedelta(days=7)
+        return Week(label_of(start), start, start + timedelta(days=6))
+
+    def utc_range(self, tz: str) -> tuple[datetime, datetime]:
+        """[start, end) of the week in naive UTC, as the warehouse stores times."""
+        zone = ZoneInfo(tz)
+
+        def at(d: date) -> datetime:
+            return datetime.combine(d, time(0), zone).astimezone(UTC).replace(tzinfo=None)
+
+        return at(self.since), at(self.until + timedelta(days=1))
+
+
+def label_of(start: date) -> str:
+    """The ISO label of the week starting on ``start``: that of the Monday it contains."""
+    monday = start + timedelta(days=(-start.weekday()) % 7)
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_of(day: date, week_start: str) -> Week:
+    start = day - timedelta(days=(day.weekday() - WEEKDAYS.index(week_start)) % 7)
+    return Week(label_of(start), start, start + timedelta(days=6))
+
+
+def parse_week(text: str, week_start: str) -> Week:
+    m = _WEEK_RE.match(text.strip())
+    try:
+        if not m:
+            raise ValueError(text)
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise InputError(f"--week {text!r}: expected an ISO week such as 2026-W07") from None
+    return week_of(monday, week_start)
+
+
+def last_complete_week(cfg: Config, now: datetime | None = None) -> Week:
+    """The calendar week before the one ``now`` falls in, in the configured time zone."""
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(cfg.timezone)).date()
+    return week_of(week_of(today, cfg.week_start).since - timedelta(days=1), cfg.week_start)
+
+
+def change(cur: Any, prev: Any) -> float | None:
+    """Relative change, or None when there is nothing to compare with."""
+    if cur is None or prev is None or prev == 0:
+        return None
+    return float((Decimal(cur) - Decimal(prev)) / Decimal(prev))
+
+
+def _rate(part: Any, whole: Any) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+def _spike(value: float | None, prev: float | None, n: int, prev_n: int) -> bool:
+    if value is None or prev is None or n < MIN_N or prev_n < MIN_N:
+        return False
+    return value >= prev * SPIKE_FACTOR and value - prev >= SPIKE_MIN_POINTS
+
+
+def pending_proposal(cfg: Config) -> tuple[dict[str, Any] | None, str]:
+    """The tuner's pending routing proposal (``routeledger tune --json`` shape), or a note why
+    there is none. Pending = what the tuner proposes from the evidence now, when it differs from
+    the manifest in force (approving regenerates and installs exactly that). The tuner is
+    optional here: looked up by name, never imported when it is not installed."""
+    if importlib.util.find_spec("app.tuner.proposal") is None:
+        return None, "no proposal: the tuner is not installed"
+    tuner = importlib.import_module("app.tuner.proposal")
+    path = tuner.manifest_path(cfg)
+    if not path.is_file():
+        return None, f"no proposal: no routing manifest at {path} (tuner.manifest)"
+    try:
+        proposal = tuner.propose(cfg)
+    except RouteLedgerError as e:
+        return None, f"no proposal: {e}"
+    if not proposal.changed:
+        return None, "no proposal: the routing manifest is up to date with the evidence"
+    return proposal.as_json(), ""
+
+
+def _spend_rows(rows: list[dict[str, Any]], total: Decimal) -> list[dict[str, Any]]:
+    top = max((Decimal(r["spend_usd"]) for r in rows), default=Decimal(0))
+    for r in rows:
+        r["change_usd"] = Decimal(r["spend_usd"]) - Decimal(r["prev_spend_usd"])
+        r["change_pct"] = change(r["spend_usd"], r["prev_spend_usd"])
+        r["share"] = float(Decimal(r["spend_usd"]) / total) if total else 0.0
+        r["bar"] = float(Decimal(r["spend_usd"]) / top) if top else 0.0
+    return rows
+
+
+def _tasks(cur: list[dict[str, Any]], prev: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    before = {r["task"]: r for r in prev}
+    out = []
+    for r in cur:
+        p = before.get(r["task"], {})
+        out.append(
+            {
+                "task": r["task"],
+                "logical_requests": r["logical_requests"],
+                "succeeded": r["succeeded"],
+                "success_rate": r["success_rate"],
+                "spend_usd": r["spend_usd"],
+                "cost_per_success_usd": r["cost_per_successful_request_usd"],
+                "prev_cost_per_success_usd": p.get("cost_per_successful_request_usd"),
+                "cost_change_pct": change(
+                    r["cost_per_successful_request_usd"], p.get("cost_per_successful_request_usd")
+                ),
+                "p95_ms": r["p95_ms"],
+                "latency_n": r["latency_n"],
+                "retry_rate": r["retry_rate"],
+                "prev_retry_rate": p.get("retry_rate"),
+                "prev_logical_requests": p.get("logical_requests", 0),
+                "fallback_rate": r["fallback_rate"],
+            }
+        )
+    return out
+
+
+def _latency(rows: list[dict[str, Any]], factor: float) -> list[dict[str, Any]]:
+    for r in rows:
+        r["ratio"] = (
+            float(r["p95_ms"]) / float(r["prev_p95_ms"])
+            if r["p95_ms"] is not None and r["prev_p95_ms"]
+            else None
+        )
+        r["regression"] = bool(
+            r["ratio"] is not None
+            and r["ratio"] > factor
+            and r["n"] >= MIN_N
+            and r["prev_n"] >= MIN_N
+        )
+    return rows
+
+
+def _spikes(tasks: list[dict[str, Any]], errors: dict[str, list[dict[str, Any]]]) -> list[Any]:
+    out: list[dict[str, Any]] = []
+    for t in tasks:
+        n, prev_n = int(t["logical_requests"]), int(t["prev_logical_requests"] or 0)
+        if _spike(t["retry_rate"], t["prev_retry_rate"], n, prev_n):
+            out.append({"metric": "retry rate", "scope": "task", "name": t["task"],
+                        "value": t["retry_rate"], "prev": t["prev_retry_rate"], "n": n})  # fmt: skip
+    for scope, rows in errors.items():
+        for r in rows:
+            value = _rate(r["errors"], r["attempts"])
+            prev = _rate(r["prev_errors"], r["prev_attempts"])
+            if _spike(value, prev, int(r["attempts"]), int(r["prev_attempts"])):
+                out.append({"metric": "error rate", "scope": scope, "name": r["name"],
+                            "value": value, "prev": prev, "n": int(r["attempts"])})  # fmt: skip
+    return out
+
+
+def _budget(cfg: Config, con: Any, week: Week) -> dict[str, Any]:
+    month = week.until.replace(day=1)
+    elapsed = (week.until - month).days + 1
+    days = calendar.monthrange(month.year, month.month)[1]
+    total, teams, tasks = q.month_spend(con, month, week.until)
+    rows = alerts.statuses(cfg, total, teams, tasks, elapsed, days)
+    return {
+        "month": month.strftime("%Y-%m"),
+        "through": week.until.isoformat(),
+        "elapsed_days": elapsed,
+        "days_in_month": days,
+        "month_to_date_usd": total,
+        "rows": [s.as_dict() for s in rows],
+    }
+
+
+def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any]:
+    """Every figure of the report for ``week`` (values as the marts give them: Decimal money)."""
+    derive.refresh(cfg)
+    prev = week.previous
+    factor = float(cfg.get("report.regression_factor"))
+    with derive.warehouse(cfg).connect(read_only=True) as con:
+        cur_totals = q.totals(con, *week.days)
+        prev_totals = q.totals(con, *prev.days)
+        spend_by = {d: q.spend_by(con, d, week.days, prev.days) for d in q.DIMENSIONS}
+        tasks = _tasks(q.task_stats(con, *week.days), q.task_stats(con, *prev.days))
+        latency = _latency(q.p95_by_model(con, week.days, prev.days), factor)
+        errors = {d: q.error_rates(con, d, week.days, prev.days) for d in ("task", "model")}
+        classes = q.error_classes(con, week.days, prev.days)
+        changes = q.price_changes(con, *week.utc_range(cfg.timezone))
+        unpriced = q.unpriced(con, *week.days)
+        models = q.model_task_stats(con, *week.days)
+        budget = _budget(cfg, con, week)
+    total = Decimal(cur_totals["spend_usd"])
+    for rows in spend_by.values():
+        _spend_rows(rows, total)
+    proposal, proposal_note = pending_proposal(cfg)
+    base = str(cfg.get("report.dashboard_url")).rstrip("/")
+    return {
+        "week": week.label,
+        "since": week.since.isoformat(),
+        "until": week.until.isoformat(),
+        "previous_week": prev.label,
+        "timezone": cfg.timezone,
+        "week_start": cfg.week_start,
+        "generated_at": (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None),
+        "totals": {
+            **cur_totals,
+            "success_rate": _rate(cur_totals["succeeded"], cur_totals["logical_requests"]),
+            "prev": prev_totals,
+            "change_pct": change(cur_totals["spend_usd"], prev_totals["spend_usd"]),
+        },
+        "budget": budget,
+        "spend_by": spend_by,
+        "tasks": tasks,
+        "latency": latency,
+        "regressions": [r for r in latency if r["regression"]],
+        "regression_factor": factor,
+        "spikes": _spikes(tasks, errors),
+        "error_classes": classes,
+        "price_changes": changes,
+        "unpriced": unpriced,
+        "proposal": proposal,
+        "proposal_note": proposal_note,
+        "models_by_task": models,
+        "links": {"dashboard": base, "routing": f"{base}/routing", "reports": f"{base}/reports"},
+    }

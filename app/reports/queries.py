@@ -1,0 +1,286 @@
+"""Every SQL string the reports, the budget alerts and the Reports page run.
+
+Figures come from the marts only (``spend_per_day``, ``attempts``, ``logical_requests``,
+``price_changes``, ``unpriced_usage`` and the ``task_stats`` / ``model_task_stats`` macros, the
+latter two through :mod:`app.queries`, the CLI's functions); the bookkeeping tables
+``report_deliveries`` and ``budget_alerts`` are this package's own. Every value is a bound
+parameter; the only text put into SQL is a column name picked from :data:`DIMENSIONS`.
+
+Each function takes an open connection: the caller owns its short life (one unit of work).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from app.queries import model_task_stats, task_stats  # noqa: F401  (re-exported)
+
+DIMENSIONS = {  # report section -> the spend_per_day columns that name a row
+    "provider": ("provider",),
+    "model": ("provider", "model"),
+    "task": ("task",),
+    "team": ("team",),
+}
+NONE_LABEL = "(none)"
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# -- the week's figures ---------------------------------------------------------------------------
+
+_TOTALS_SQL = """
+SELECT
+    coalesce(sum(spend_usd), 0) AS spend_usd,
+    coalesce(sum(attempts), 0) AS attempts,
+    coalesce(sum(successes), 0) AS successes,
+    coalesce(sum(spend_on_failures_usd), 0) AS spend_on_failures_usd,
+    coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
+FROM spend_per_day WHERE local_day BETWEEN ? AND ?
+"""
+_REQUESTS_SQL = """
+SELECT
+    count(*) AS logical_requests,
+    count(*) FILTER (WHERE succeeded) AS succeeded,
+    count(*) FILTER (WHERE retried) AS retried,
+    count(*) FILTER (WHERE fell_back) AS fell_back
+FROM logical_requests WHERE local_day BETWEEN ? AND ?
+"""
+
+
+def totals(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[str, Any]:
+    """Spend and attempts (``spend_per_day``) and logical requests of the local days."""
+    out = _rows(con.execute(_TOTALS_SQL, [since, until]))[0]
+    out.update(_rows(con.execute(_REQUESTS_SQL, [since, until]))[0])
+    return out
+
+
+def spend_by(
+    con: duckdb.DuckDBPyConnection, dimension: str, week: tuple[date, date], prev: tuple[date, date]
+) -> list[dict[str, Any]]:
+    """Spend per provider, model, task or team in the week and the week before."""
+    cols = DIMENSIONS[dimension]
+    keys = ", ".join(f"coalesce({c}, '{NONE_LABEL}') AS {c}" for c in cols)
+    sql = f"""
+    SELECT {keys},
+        coalesce(sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS spend_usd,
+        coalesce(sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS prev_spend_usd,
+        coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS attempts
+    FROM spend_per_day WHERE local_day BETWEEN ? AND ?
+    GROUP BY ALL ORDER BY spend_usd DESC, prev_spend_usd DESC, {", ".join(cols)}
+    """  # noqa: S608  (column names come from DIMENSIONS; every value is bound)
+    return _rows(con.execute(sql, [*week, *prev, *week, prev[0], week[1]]))
+
+
+_P95_SQL = """
+SELECT
+    provider,
+    served_model AS model,
+    count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS n,
+    quantile_cont(latency_ms, 0.95) FILTER (WHERE local_day BETWEEN ? AND ?) AS p95_ms,
+    count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS prev_n,
+    quantile_cont(latency_ms, 0.95) FILTER (WHERE local_day BETWEEN ? AND ?) AS prev_p95_ms
+FROM attempts
+WHERE status = 'success' AND local_day BETWEEN ? AND ?
+GROUP BY ALL
+HAVING count(*) FILTER (WHERE local_day BETWEEN ? AND ?) > 0
+ORDER BY n DESC, provider, model
+"""
+
+
+def p95_by_model(
+    con: duckdb.DuckDBPyConnection, week: tuple[date, date], prev: tuple[date, date]
+) -> list[dict[str, Any]]:
+    """Exact P95 latency of successful attempts per (provider, served model), with n, in the
+    week and the week before."""
+    params = [*week, *week, *prev, *prev, prev[0], week[1], *week]
+    return _rows(con.execute(_P95_SQL, params))
+
+
+_ERROR_RATES_SQL = """
+SELECT
+    {col} AS name,
+    coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS attempts,
+    coalesce(sum(attempts - successes) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS errors,
+    coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS prev_attempts,
+    coalesce(sum(attempts - successes) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS prev_errors
+FROM spend_per_day WHERE local_day BETWEEN ? AND ?
+GROUP BY ALL ORDER BY errors DESC, name
+"""
+
+
+def error_rates(
+    con: duckdb.DuckDBPyConnection, dimension: str, week: tuple[date, date], prev: tuple[date, date]
+) -> list[dict[str, Any]]:
+    """Failed attempts per task or per served model, this week and the week before."""
+    col = {"task": "task", "model": "model"}[dimension]
+    sql = _ERROR_RATES_SQL.format(col=col)
+    return _rows(con.execute(sql, [*week, *week, *prev, *prev, prev[0], week[1]]))
+
+
+_ERROR_CLASSES_SQL = """
+SELECT
+    coalesce(error_class, 'other') AS error_class,
+    count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS attempts,
+    count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS prev_attempts
+FROM attempts
+WHERE status <> 'success' AND local_day BETWEEN ? AND ?
+GROUP BY ALL ORDER BY attempts DESC, error_class
+"""
+
+
+def error_classes(
+    con: duckdb.DuckDBPyConnection, week: tuple[date, date], prev: tuple[date, date]
+) -> list[dict[str, Any]]:
+    return _rows(con.execute(_ERROR_CLASSES_SQL, [*week, *prev, prev[0], week[1]]))
+
+
+_PRICE_CHANGES_SQL = """
+SELECT v.changed_at, v.provider, v.model_id, v.source, v.variant,
+    v.tier_min_prompt_tokens AS above_prompt_tokens,
+    v.prev_input_per_mtok, v.input_per_mtok, v.prev_output_per_mtok, v.output_per_mtok
+FROM price_changes v
+SEMI JOIN (SELECT DISTINCT priced_provider, priced_model_id FROM attempts) u
+    ON u.priced_provider = v.provider AND u.priced_model_id = v.model_id
+WHERE v.changed_at >= ? AND v.changed_at < ?
+ORDER BY v.changed_at, v.provider, v.model_id
+LIMIT 100
+"""
+
+
+def price_changes(
+    con: duckdb.DuckDBPyConnection, start_utc: datetime, end_utc: datetime
+) -> list[dict[str, Any]]:
+    """Price changes that took effect in [start, end) UTC, of models seen in the logs."""
+    return _rows(con.execute(_PRICE_CHANGES_SQL, [start_utc, end_utc]))
+
+
+_UNPRICED_SQL = """
+SELECT
+    a.provider,
+    a.served_model AS model,
+    count(*) FILTER (WHERE a.cost_basis = 'unpriced') AS unpriced_attempts,
+    count(*) FILTER (WHERE a.cost_basis = 'reported') AS reported_cost_attempts,
+    any_value(u.reason) AS reason
+FROM attempts a
+LEFT JOIN unpriced_usage u ON a.provider IS NOT DISTINCT FROM u.provider AND a.served_model = u.model
+WHERE a.cost_basis IN ('unpriced', 'reported') AND a.local_day BETWEEN ? AND ?
+GROUP BY ALL
+ORDER BY unpriced_attempts DESC, reported_cost_attempts DESC, a.provider, model
+LIMIT 50
+"""
+
+
+def unpriced(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    """Models without a price (cost NULL) or priced only by the gateway's reported cost."""
+    return _rows(con.execute(_UNPRICED_SQL, [since, until]))
+
+
+# -- budgets --------------------------------------------------------------------------------------
+
+_MONTH_SPEND_SQL = """
+SELECT grouping(team) AS g_team, grouping(task) AS g_task,
+    team, task, coalesce(sum(spend_usd), 0) AS spend_usd
+FROM spend_per_day WHERE local_month = ? AND local_day <= ?
+GROUP BY GROUPING SETS ((), (team), (task))
+"""
+
+
+def month_spend(
+    con: duckdb.DuckDBPyConnection, month: date, through: date
+) -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
+    """(total, per team, per task) spend of the local month up to and including ``through``."""
+    total, teams, tasks = Decimal(0), {}, {}
+    for g_team, g_task, team, task, spend in con.execute(
+        _MONTH_SPEND_SQL, [month, through]
+    ).fetchall():
+        if g_team and g_task:
+            total = Decimal(spend)
+        elif not g_team and team is not None:
+            teams[str(team)] = Decimal(spend)
+        elif not g_task and task is not None:
+            tasks[str(task)] = Decimal(spend)
+    return total, teams, tasks
+
+
+def alert_keys(con: duckdb.DuckDBPyConnection, month: date) -> dict[tuple[str, str, float], str]:
+    """(scope, scope value, threshold) -> status of the month's recorded alerts."""
+    rows = con.execute(
+        "SELECT scope, scope_value, threshold, status FROM budget_alerts WHERE month = ?", [month]
+    ).fetchall()
+    return {(r[0], r[1], float(r[2])): str(r[3]) for r in rows}
+
+
+def alerts_to_send(
+    con: duckdb.DuckDBPyConnection, month: date, max_attempts: int
+) -> list[dict[str, Any]]:
+    sql = """SELECT * FROM budget_alerts
+        WHERE month = ? AND status IN ('pending', 'failed') AND attempts < ?
+        ORDER BY scope, scope_value, threshold"""
+    return _rows(con.execute(sql, [month, max_attempts]))
+
+
+def insert_alert(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    con.execute(
+        "INSERT INTO budget_alerts (month, scope, scope_value, threshold, basis, budget_usd, "
+        "spend_usd, projected_usd, detected_at, status, attempts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0) ON CONFLICT DO NOTHING",
+        [
+            row["month"], row["scope"], row["scope_value"], row["threshold"], row["basis"],
+            row["budget_usd"], row["spend_usd"], row["projected_usd"], row["detected_at"],
+        ],
+    )  # fmt: skip
+
+
+def finish_alert(
+    con: duckdb.DuckDBPyConnection,
+    key: tuple[date, str, str, float],
+    status: str,
+    channels: str,
+    detail: str | None,
+) -> None:
+    con.execute(
+        "UPDATE budget_alerts SET status = ?, channels = ?, detail = ?, attempts = attempts + 1 "
+        "WHERE month = ? AND scope = ? AND scope_value = ? AND threshold = ?",
+        [status, channels, detail, *key],
+    )
+
+
+def recent_alerts(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+    sql = """SELECT month, scope, scope_value, threshold, basis, budget_usd, spend_usd,
+        projected_usd, detected_at, status, channels, detail
+        FROM budget_alerts ORDER BY detected_at DESC LIMIT ?"""
+    return _rows(con.execute(sql, [limit]))
+
+
+# -- deliveries -----------------------------------------------------------------------------------
+
+
+def delivered_channels(con: duckdb.DuckDBPyConnection, week: str) -> set[str]:
+    rows = con.execute(
+        "SELECT DISTINCT channel FROM report_deliveries WHERE week = ? AND status = 'sent'", [week]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def record_delivery(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    con.execute(
+        "INSERT INTO report_deliveries (week, channel, target, status, attempts, sent_at, "
+        "trigger, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            row["week"], row["channel"], row["target"], row["status"], row["attempts"],
+            row["sent_at"], row["trigger"], row.get("detail"),
+        ],
+    )  # fmt: skip
+
+
+def deliveries(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[dict[str, Any]]:
+    sql = """SELECT week, channel, target, status, attempts, sent_at, trigger, detail
+        FROM report_deliveries ORDER BY sent_at DESC LIMIT ?"""
+    return _rows(con.execute(sql, [limit]))

@@ -1,0 +1,269 @@
+"""The weekly report as files and messages: HTML, plain text, the model x task CSV, JSON, the
+chat payloads and the e-mail.
+
+The HTML (``templates/weekly.html.j2``) is built to survive mail clients: tables for layout,
+inline CSS, bars drawn as table cells, no JavaScript and no external resources. Jinja2's
+autoescape is on for it, so every string that came from logs or price pages (model, task, team,
+provider names, reasons) is text, never markup. The plain-text alternative strips control
+characters from every value. CSV cells that a spreadsheet would read as a formula get a quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from app.reports.deliver import Attachment, Message, plain, slack_escape
+
+TEMPLATES = Path(__file__).parent / "templates"
+TOP = 10  # rows per spend table in the HTML and text (all of them are in report.json)
+FILES = {
+    "html": "report.html",
+    "text": "report.txt",
+    "csv": "models_by_task.csv",
+    "json": "report.json",
+}
+CSV_FIELDS = (
+    "provider", "model", "task", "attempts", "successes", "success_rate", "success_rate_low",
+    "spend_usd", "cost_per_success_usd", "latency_n", "p50_ms", "p95_ms", "p99_ms",
+    "retry_share", "unpriced_attempts",
+)  # fmt: skip
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+# -- formatting -----------------------------------------------------------------------------------
+
+
+def _missing(v: Any) -> bool:
+    return v is None or isinstance(v, jinja2.Undefined)
+
+
+def usd(v: Any) -> str:
+    if _missing(v):
+        return "-"
+    x = float(v)
+    if x == 0:
+        return "$0.00"
+    if abs(x) >= 1:
+        return f"${x:,.2f}"
+    return f"${x:.4f}" if abs(x) >= 0.01 else f"${x:.6f}"
+
+
+def pct(v: Any, digits: int = 1) -> str:
+    return "-" if _missing(v) else f"{float(v) * 100:.{digits}f}%"
+
+
+def signed_pct(v: Any) -> str:
+    return "new" if _missing(v) else f"{float(v) * 100:+.1f}%"
+
+
+def ms(v: Any) -> str:
+    return "-" if _missing(v) else f"{float(v):,.0f} ms"
+
+
+def num(v: Any) -> str:
+    return "-" if _missing(v) else f"{int(v):,}"
+
+
+def ratio(v: Any) -> str:
+    return "-" if _missing(v) else f"{float(v):.2f}x"
+
+
+def price(v: Any) -> str:
+    return "-" if _missing(v) else f"${float(v):,.4g}"
+
+
+def utc(v: Any) -> str:
+    return v.strftime("%Y-%m-%d %H:%M UTC") if isinstance(v, datetime) else str(v or "-")
+
+
+def _col(v: Any, width: int) -> str:
+    return str(v)[:width].ljust(width)
+
+
+def _rcol(v: Any, width: int) -> str:
+    return str(v).rjust(width)
+
+
+def _clean(v: Any) -> Any:
+    return _CONTROL.sub(" ", v) if isinstance(v, str) else v
+
+
+def _env(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=autoescape,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+        finalize=None if autoescape else _clean,
+    )
+    env.filters.update(usd=usd, pct=pct, signed_pct=signed_pct, ms=ms, num=num, ratio=ratio,
+                       price=price, utc=utc, col=_col, rcol=_rcol)  # fmt: skip
+    return env
+
+
+_HTML = _env(autoescape=True)
+_TEXT = _env(autoescape=False)
+
+
+def _context(report: dict[str, Any]) -> dict[str, Any]:
+    return {"r": report, "t": report["totals"], "b": report["budget"], "top": TOP}
+
+
+# -- the four files -------------------------------------------------------------------------------
+
+
+def html(report: dict[str, Any]) -> str:
+    return _HTML.get_template("weekly.html.j2").render(_context(report))
+
+
+def text(report: dict[str, Any]) -> str:
+    return _TEXT.get_template("weekly.txt.j2").render(_context(report))
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f")
+    if isinstance(v, float):
+        return "" if v != v else repr(v)
+    if isinstance(v, str) and v.startswith(_CSV_FORMULA):
+        return "'" + v
+    return "" if v is None else v
+
+
+def models_csv(report: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_FIELDS)
+    for row in report["models_by_task"]:
+        w.writerow([_cell(row.get(f)) for f in CSV_FIELDS])
+    return out.getvalue().encode("utf-8")
+
+
+def as_json(report: dict[str, Any]) -> str:
+    return json.dumps(plain(report), indent=2, sort_keys=False) + "\n"
+
+
+def save(report: dict[str, Any], folder: Path) -> dict[str, Path]:
+    """Write the four files into ``folder`` (each atomically); their paths by kind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    contents: dict[str, bytes] = {
+        "html": html(report).encode("utf-8"),
+        "text": text(report).encode("utf-8"),
+        "csv": models_csv(report),
+        "json": as_json(report).encode("utf-8"),
+    }
+    paths = {}
+    for kind, name in FILES.items():
+        path = folder / name
+        tmp = path.with_name(f".{name}.tmp")
+        tmp.write_bytes(contents[kind])
+        os.replace(tmp, path)
+        paths[kind] = path
+    return paths
+
+
+# -- messages -------------------------------------------------------------------------------------
+
+
+def subject(report: dict[str, Any]) -> str:
+    t = report["totals"]
+    return (
+        f"RouteLedger weekly cost report {report['week']}: {usd(t['spend_usd'])} "
+        f"({signed_pct(t['change_pct'])} vs {report['previous_week']})"
+    )
+
+
+def email(report: dict[str, Any]) -> Message:
+    """The e-mail: text/plain and text/html alternatives, the CSV attached."""
+    return Message(
+        subject=subject(report),
+        text=text(report),
+        html=html(report),
+        attachments=(Attachment(FILES["csv"], models_csv(report), "text/csv"),),
+    )
+
+
+def _top_lines(report: dict[str, Any], dim: str, n: int = 5) -> str:
+    lines = []
+    for row in report["spend_by"][dim][:n]:
+        name = slack_escape(row[dim])
+        if dim == "model":
+            name += f" ({slack_escape(row['provider'])})"
+        lines.append(f"• {name}: {usd(row['spend_usd'])} ({signed_pct(row['change_pct'])})")
+    return "\n".join(lines) or "_none_"
+
+
+def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
+    """Slack-compatible: ``text`` (the notification line) and ``blocks``."""
+    t, b = report["totals"], report["budget"]
+    heads = [
+        f"*Spend*\n{usd(t['spend_usd'])} ({signed_pct(t['change_pct'])})",
+        f"*Requests*\n{num(t['logical_requests'])}, {pct(t['success_rate'])} succeeded",
+        f"*Month to date*\n{usd(b['month_to_date_usd'])} (day {b['elapsed_days']} of "
+        f"{b['days_in_month']})",
+    ]
+    for s in b["rows"][:3]:
+        heads.append(
+            f"*Budget: {slack_escape(s['label'])}*\n{pct(s['share'], 0)} used, projected "
+            f"{pct(s['projected_share'], 0)}"
+        )
+    notes = [f"{len(report['regressions'])} P95 regressions", f"{len(report['spikes'])} spikes",
+             f"{len(report['price_changes'])} price changes",
+             f"{num(t['unpriced_attempts'])} unpriced attempts"]  # fmt: skip
+    proposal = report["proposal"]
+    if proposal:
+        s = proposal.get("savings") or {}
+        notes.append(
+            f"routing proposal: estimated savings {usd(s.get('savings_usd'))}, "
+            f"<{report['links']['routing']}|review and approve it>"
+        )
+    else:
+        notes.append(slack_escape(report["proposal_note"] or "no proposal"))
+    title = f"RouteLedger weekly cost report {report['week']}"
+    return {
+        "text": subject(report),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title}},
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{report['since']} to "
+                        f"{report['until']} ({slack_escape(report['timezone'])})",
+                    }
+                ],
+            },
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": h} for h in heads[:10]]},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Top models*\n" + _top_lines(report, "model")},
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Top tasks*\n" + _top_lines(report, "task")},
+            },
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(notes)}]},
+        ],
+    }
+
+
+def json_payload(report: dict[str, Any]) -> dict[str, Any]:
+    """Generic JSON: the report's figures as report.json holds them."""
+    return {"event": "weekly_report", "week": report["week"], "report": plain(report)}
+
+
+def webhook_payload(report: dict[str, Any], kind: str) -> dict[str, Any]:
+    return json_payload(report) if kind == "json" else slack_payload(report)

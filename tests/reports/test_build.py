@@ -1,0 +1,165 @@
+"""The report's figures against the marts (queried directly here) and against the generated
+rows themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from app.reports import build, weekly
+from collectors import config
+from tests.reports.data import IMG_TASK, PREV_WEEK, SCRIPT_MODEL, WEEK, rows
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _local_day(iso: str) -> date:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(BERLIN).date()
+
+
+def _spend(since: date, until: date, **match: Any) -> Decimal:
+    """Spend of the generated rows themselves: the gateway-reported cost of each attempt."""
+    return sum(
+        (
+            Decimal(str(r["cost_usd"]))
+            for r in rows()
+            if "cost_usd" in r
+            and since <= _local_day(r["started_at"]) <= until
+            and all(r.get(k) == v for k, v in match.items())
+        ),
+        Decimal(0),
+    )
+
+
+@pytest.fixture(scope="module")
+def report(built_home: Path) -> dict[str, Any]:
+    cfg = config.load(built_home)
+    return build.build(cfg, build.parse_week(WEEK, cfg.week_start))
+
+
+def _mart(home: Path, sql: str, params: list[Any]) -> Any:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_totals_equal_the_marts_and_the_logs(report: dict[str, Any], built_home: Path) -> None:
+    since, until = date(2026, 3, 2), date(2026, 3, 8)
+    mart = _mart(
+        built_home,
+        "SELECT sum(spend_usd) FROM spend_per_day WHERE local_day BETWEEN ? AND ?",
+        [since, until],
+    )
+    t = report["totals"]
+    assert t["spend_usd"] == mart == _spend(since, until)
+    assert t["prev"]["spend_usd"] == _spend(date(2026, 2, 23), date(2026, 3, 1))
+    assert t["logical_requests"] == _mart(
+        built_home,
+        "SELECT count(*) FROM logical_requests WHERE local_day BETWEEN ? AND ?",
+        [since, until],
+    )
+    assert t["change_pct"] == pytest.approx(
+        float((t["spend_usd"] - t["prev"]["spend_usd"]) / t["prev"]["spend_usd"])
+    )
+    # every breakdown adds up to the total, with the previous week beside it
+    for dim, rows_ in report["spend_by"].items():
+        assert sum(r["spend_usd"] for r in rows_) == t["spend_usd"], dim
+        assert sum(r["prev_spend_usd"] for r in rows_) == t["prev"]["spend_usd"], dim
+    by_task = {r["task"]: r for r in report["spend_by"]["task"]}
+    assert by_task["debugging"]["spend_usd"] == _spend(since, until, task="debugging")
+    assert by_task[IMG_TASK]["prev_spend_usd"] == _spend(
+        date(2026, 2, 23), date(2026, 3, 1), task=IMG_TASK
+    )
+    teams = {r["team"] for r in report["spend_by"]["team"]}
+    assert teams == {"search", "support", "(none)"}
+
+
+def test_the_known_changes_are_found(report: dict[str, Any]) -> None:
+    regressions = [(r["provider"], r["model"]) for r in report["regressions"]]
+    assert regressions == [("hooli", SCRIPT_MODEL)]
+    assert report["regression_factor"] == 1.3
+    spikes = {(s["metric"], s["scope"], s["name"]) for s in report["spikes"]}
+    assert ("retry rate", "task", "debugging") in spikes
+    assert ("error rate", "task", "debugging") in spikes
+    unpriced = {u["model"]: u for u in report["unpriced"]}
+    assert unpriced["umb-free"]["unpriced_attempts"] == report["totals"]["unpriced_attempts"] > 0
+    assert report["price_changes"] == []
+    assert report["week"] == WEEK and report["previous_week"] == PREV_WEEK
+
+
+def test_the_pending_routing_proposal_is_the_tuners(
+    report: dict[str, Any], built_home: Path
+) -> None:
+    from app.tuner.proposal import propose
+
+    expected = propose(config.load(built_home)).as_json()
+    got = report["proposal"]
+    assert got is not None and report["proposal_note"] == ""
+    changed = [(t["task"], t["current_chain"], t["proposed_chain"]) for t in got["tasks"]
+               if t["status"] == "changed"]  # fmt: skip
+    assert changed == [("review", ["acme-large"], ["ini-small"])]
+    assert changed == [(t["task"], t["current_chain"], t["proposed_chain"])
+                       for t in expected["tasks"] if t["status"] == "changed"]  # fmt: skip
+    assert got["savings"]["savings_usd"] == expected["savings"]["savings_usd"] > 0
+    assert report["links"]["routing"] == "http://localhost:8501/routing"
+
+
+def test_no_proposal_is_said_plainly(
+    make_cfg: Callable[[str], config.Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = make_cfg("")
+    (cfg.home / "manifest.yaml").unlink()
+    proposal, note = build.pending_proposal(cfg)
+    assert proposal is None and note.startswith("no proposal: no routing manifest at ")
+    monkeypatch.setattr(build.importlib.util, "find_spec", lambda name: None)
+    assert build.pending_proposal(cfg) == (None, "no proposal: the tuner is not installed")
+
+
+def test_cost_per_success_per_task_and_its_change(report: dict[str, Any], built_home: Path) -> None:
+    mart = _mart(
+        built_home,
+        "SELECT cost_per_successful_request_usd FROM task_stats('2026-03-02', '2026-03-08') "
+        "WHERE task = ?",
+        ["debugging"],
+    )
+    t = {r["task"]: r for r in report["tasks"]}["debugging"]
+    assert t["cost_per_success_usd"] == mart
+    assert t["cost_change_pct"] == pytest.approx(
+        float(t["cost_per_success_usd"] / t["prev_cost_per_success_usd"] - 1)
+    )
+
+
+def test_budget_pace_is_the_month_so_far_against_the_elapsed_share(
+    make_cfg: Callable[[str], config.Config],
+) -> None:
+    cfg = make_cfg("\n[budget]\nmonthly_usd = 31.0\n\n[budget.tasks]\ndebugging = 3.1\n")
+    rep = build.build(cfg, build.parse_week(WEEK, cfg.week_start))
+    b = rep["budget"]
+    mtd = _spend(date(2026, 3, 1), date(2026, 3, 8))
+    assert (b["month"], b["elapsed_days"], b["days_in_month"]) == ("2026-03", 8, 31)
+    assert b["month_to_date_usd"] == mtd
+    total, task = b["rows"]
+    assert (total["scope"], task["scope"], task["name"]) == ("total", "task", "debugging")
+    assert total["pace_usd"] == Decimal("8.000000")  # 31 * 8 / 31
+    assert total["projected_usd"] == (mtd / 8 * 31).quantize(Decimal("0.000001"))
+    assert task["spend_usd"] == _spend(date(2026, 3, 1), date(2026, 3, 8), task="debugging")
+
+
+def test_weekly_saves_the_four_files(make_cfg: Callable[[str], config.Config]) -> None:
+    cfg = make_cfg("")
+    res = weekly(cfg, WEEK)
+    assert res.folder == cfg.home / "reports" / WEEK
+    assert {p.name for p in res.folder.iterdir()} == {
+        "report.html", "report.txt", "models_by_task.csv", "report.json",
+    }  # fmt: skip
+    assert res.deliveries == []
+    assert res.as_json()["totals"]["spend_usd"] == float(res.report["totals"]["spend_usd"])
