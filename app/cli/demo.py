@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 import webbrowser
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import click
 from click.core import ParameterSource
 
 from app.cli import main
+from app.cli.dashboard import launch, wait_healthy
 from app.demo import build
 from app.demo.workload import DEFAULT_REQUESTS, DEFAULT_SEED, fmt_seconds
 from collectors.errors import RouteLedgerError
@@ -78,7 +77,7 @@ def serve(home: Path, port: int, open_browser: bool) -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         proc = launch(home, HOST, port, open_browser=False)
-        if not _wait_healthy(url, proc):
+        if not wait_healthy(url, proc, timeout=HEALTH_TIMEOUT_S):
             code = proc.poll()
             _stop(proc)
             reason = f"exited with code {code}" if code is not None else "did not answer"
@@ -99,45 +98,6 @@ def serve(home: Path, port: int, open_browser: bool) -> None:
             _stop(proc)
     if code not in (0, -signal.SIGINT, -signal.SIGTERM):
         raise RouteLedgerError(f"the dashboard exited with code {code}")
-
-
-def launch(home: Path, host: str, port: int, open_browser: bool) -> subprocess.Popen[bytes]:
-    """The dashboard engineer's :func:`app.cli.dashboard.launch`; a minimal equivalent if that
-    module is missing (same signature)."""
-    try:
-        from app.cli.dashboard import launch as dashboard_launch
-    except ImportError:
-        return _launch(home, host, port, open_browser)
-    return dashboard_launch(home, host, port, open_browser)
-
-
-def _launch(home: Path, host: str, port: int, open_browser: bool) -> subprocess.Popen[bytes]:
-    import os
-
-    dashboard = Path(__file__).resolve().parents[1] / "dashboard.py"
-    env = dict(os.environ, ROUTELEDGER_HOME=str(home.resolve()))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(dashboard),
-           "--server.address", host, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env)  # noqa: S603
-    if open_browser and _wait_healthy(f"http://{host}:{port}", proc):
-        _open(f"http://{host}:{port}")
-    return proc
-
-
-def _wait_healthy(
-    url: str, proc: subprocess.Popen[bytes], timeout: float = HEALTH_TIMEOUT_S
-) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.25)
-    return False
 
 
 def _open(url: str) -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import duckdb
 
+from collectors.records import ERROR_CLASSES
+
 SECRET_PATTERN = (
     r"(sk-[A-Za-z0-9_\-]{8,}|sk_(live|test)_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}"
     r"|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9\-]{10,}"
@@ -29,17 +31,7 @@ SECRET_PATTERN = (
 )
 MAX_TOKENS = 100_000_000
 MAX_LATENCY_MS = 86_400_000
-ERROR_CLASS_NAMES = (
-    "rate_limit",
-    "timeout",
-    "server_error",
-    "content_filter",
-    "context_length",
-    "auth",
-    "bad_request",
-    "validation_failed",
-    "other",
-)
+ERROR_CLASS_NAMES = ERROR_CLASSES
 
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO rl_blank(x) AS x IS NULL OR (length(x) <= 6 AND trim(x) IN ('', 'null', 'None', 'NULL'))
