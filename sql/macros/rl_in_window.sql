@@ -1,3 +1,5 @@
+-- grain: a scalar macro (no rows)
+-- key: (none)
 -- Whether time of day t falls in [start, end), a window that may wrap past midnight.
 CREATE OR REPLACE MACRO rl_in_window(t, ws, we) AS CASE
     WHEN ws IS NULL THEN true
