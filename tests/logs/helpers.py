@@ -44,3 +44,16 @@ def rl_row(i: int, **over: Any) -> dict[str, Any]:
     }
     row.update(over)
     return row
+
+
+def check_extract_contract(fmt: Any, doc: Any) -> None:
+    """``fmt.extract(doc)`` raises RecordError or returns complete text candidate rows."""
+    from collectors.logs.base import CANDIDATE_COLUMNS, RecordError
+
+    try:
+        rows = fmt.extract(doc)
+    except RecordError:
+        return
+    for row in rows:
+        assert set(row) == set(CANDIDATE_COLUMNS)
+        assert all(v is None or isinstance(v, str) for v in row.values())
