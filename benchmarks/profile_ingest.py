@@ -146,7 +146,7 @@ def instrument(timer: Timer) -> None:
     """Wrap the engine's steps (module attributes looked up at call time) with timers."""
     make_con = engine.mem_connection
     engine.mem_connection = _timed(timer, "py: mem_connection (connect, macros)",
-                                   lambda: TimedConnection(make_con(), timer))  # fmt: skip
+                                   lambda **kw: TimedConnection(make_con(**kw), timer))  # fmt: skip
     engine.run_format = _timed(timer, "py: run_format (incl. its sql)", engine.run_format)
     engine.normalize = _timed(timer, "py: normalize (incl. its sql)", engine.normalize)
     ing = engine.Ingester
@@ -217,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", default="litellm")
     ap.add_argument("--batch-mb", type=int, help="ingest.batch_bytes for this run, in MiB")
     ap.add_argument(
+        "--workers", type=int, default=1,
+        help="ingest.workers (default 1: statement times then add up to the run's time)",
+    )  # fmt: skip
+    ap.add_argument(
         "--grow",
         type=Path,
         metavar="TAIL",
@@ -231,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_sample_rss, args=(stop,), daemon=True).start()
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="rl-profile-") as home:
-        if args.batch_mb:
-            Path(home, "routeledger.toml").write_text(
-                f"[ingest]\nbatch_bytes = {args.batch_mb << 20}\n"
-            )
+        toml = f"[ingest]\nworkers = {args.workers}\n"
+        if args.batch_mb is not None:
+            toml += f"batch_bytes = {max(65536, args.batch_mb << 20)}\n"
+        Path(home, "routeledger.toml").write_text(toml)
         summary, timer, total = run_once(home, args.file, args.format)
         report(f"ingest of {args.file.name}", summary, timer, total)
         result["full"] = {"seconds": total, "steps": dict(timer.seconds),

@@ -4,6 +4,8 @@ caught in DuckDB's reject tables and quarantined with their line."""
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,6 +13,27 @@ import duckdb
 from collectors.errors import InputError
 from collectors.logs.base import SqlFormat, sql_ident
 from collectors.parse import BatchResult, _fill_cand, _src_from_data, excerpt
+
+BOM = b"\xef\xbb\xbf"
+_PROMPT_COLUMN = re.compile(
+    r"^(messages|prompt|prompts|content|response|choices|completion|input|output|text|system|"
+    r"instructions|query|proxy_server_request|payload|request_body|response_body)$",
+    re.IGNORECASE,
+)
+
+
+def _csv_excerpt(raw: str, names: list[str]) -> str:
+    """A quarantined CSV row's excerpt: its fields before the first prompt- or response-like
+    column of the header, so no prompt text is kept (JSON rows are cut at such keys)."""
+    cut = next((i for i, n in enumerate(names) if _PROMPT_COLUMN.match(n)), None)
+    if cut is None:
+        return excerpt(raw)
+    try:
+        fields = next(csv.reader([raw]))
+    except (csv.Error, StopIteration):
+        fields = []
+    return excerpt(",".join(fields[:cut]) + " [dropped]")
+
 
 REQUIRED_BY_FORMAT = {"routeledger": ("attempt_id", "started_at", "ended_at", "model", "status")}
 
@@ -28,6 +51,10 @@ def load_sql_csv(
     batches get the file's header passed in ``header``."""
     result = BatchResult()
     tmp = tmpdir / "batch.csv"
+    if header is None and data.startswith(BOM):
+        data = data[len(BOM) :]  # a byte order mark before the header
+    if header is not None:
+        header = header.removeprefix(BOM)
     if header is None:
         content, base = data, first_line - 1  # temp line j is file line j + base
     else:
@@ -61,10 +88,16 @@ def load_sql_csv(
                     "TOO MANY COLUMNS": "csv_extra_columns",
                     "MISSING COLUMNS": "csv_missing_columns",
                     "INVALID UNICODE": "invalid_utf8",
+                    "INVALID ENCODING": "invalid_utf8",  # DuckDB 2.0's name for it
                     "LINE SIZE OVER MAXIMUM": "line_too_long",
                 }.get(str(etype), "csv_unreadable")
                 result.quarantine.append(
-                    (int(line) + base, reason, rejected[int(line)][1], excerpt(raw or ""))
+                    (
+                        int(line) + base,
+                        reason,
+                        rejected[int(line)][1],
+                        _csv_excerpt(raw or "", names),
+                    )
                 )
     except duckdb.CatalogException:
         pass

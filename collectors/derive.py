@@ -155,6 +155,22 @@ def refresh(
         return True
 
 
+def behind(cfg: Config) -> bool:
+    """The marts miss attempts the raw table holds (a run killed between its last commit and
+    its refresh): two counts DuckDB keeps in its metadata, so cheap enough for every run."""
+    wh = warehouse(cfg)
+    if not wh.path.exists():
+        return False
+    with wh.connect(read_only=True) as con:
+        try:
+            raw, marts = con.execute(
+                "SELECT (SELECT count(*) FROM raw_attempts), (SELECT count(*) FROM attempts)"
+            ).fetchall()[0]
+        except duckdb.Error:
+            return True  # marts not built yet
+    return bool(raw != marts)
+
+
 def _rematch(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
     """Resolve every distinct logged model to a priced one (a few hundred names: cheap)."""
     from collectors.prices.match import rebuild_matches

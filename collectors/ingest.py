@@ -19,11 +19,10 @@ import glob
 import hashlib
 import logging
 import os
-import queue
-import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,8 @@ from collectors.errors import InputError, RouteLedgerError
 from collectors.logs.base import LogFormat, SqlFormat
 from collectors.logs.normalize import normalize
 from collectors.parse import (
+    copy_range,
+    count_lines,
     excerpt,
     family_name,
     mem_connection,
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 4096
 LOG_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".log", ".txt"}
 SNIFF_BYTES = 65536
+BATCH_ROWS = 100_000  # most lines in one batch (one commit): bounds lock time and memory
+MEMORY_BUDGET_MB = 1280  # shared by the parse connections (the ingest target: < 2 GB in all)
 
 
 @dataclass
@@ -120,6 +123,46 @@ class _Cursor:
     size: int = 0
 
 
+@dataclass
+class _Batch:
+    start: int  # byte offset of the first line
+    end: int  # byte offset just past the last line
+    data: bytes | None  # the whole lines; None: a JSONL span the worker copies and counts itself
+    n_lines: int | None  # None: counted by the worker
+    early: list[tuple[int, str, str, str]]  # (line within the batch, reason, detail, excerpt)
+    # line numbers: the first line's, set by the batch before; the next batch's, set by this one
+    first: Future[int] = field(default_factory=Future)
+    after: Future[int] = field(default_factory=Future)
+
+
+@dataclass
+class _FileJob:
+    path: Path
+    key: str
+    fmt: LogFormat
+    container: str
+    header: bytes | None
+    size: int
+    stage: bool  # DuckDB reads the batch from a file: the log itself or a stage copy
+    load_id: str
+
+
+@dataclass
+class _Slot:
+    con: Any  # an in-memory DuckDB connection, used by one batch at a time
+    dir: Path
+
+
+@dataclass
+class _Parsed:
+    n_lines: int
+    total_ok: int
+    lo: datetime | None
+    hi: datetime | None
+    skipped: int
+    reasons: dict[str, int]
+
+
 class Ingester:
     def __init__(
         self, cfg: Config, progress: Callable[[str, int, int], None] | None = None
@@ -128,6 +171,8 @@ class Ingester:
         self.wh = Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
         self.batch_bytes = int(cfg.get("ingest.batch_bytes"))
         self.max_line = int(cfg.get("ingest.max_line_bytes"))
+        workers = int(cfg.get("ingest.workers"))
+        self.workers = workers if workers > 0 else max(1, min(os.cpu_count() or 1, 8))
         self.progress = progress
         self.run_id = uuid.uuid4().hex[:12]
 
@@ -180,63 +225,203 @@ class Ingester:
             if container == "csv" and cur.offset > 0:
                 f.seek(0)
                 header = f.readline()
-            with temp_dir() as d:
-                tmpdir = Path(d)
-                con = mem_connection()  # one per file: no lock, reused by every batch
-                hf = open(path, "rb")  # noqa: SIM115  (the reader thread owns f)
-                stage = container == "jsonl" and isinstance(fmt, SqlFormat)
+            stage = container == "jsonl" and isinstance(fmt, SqlFormat)
+            if stage:
+                batches = self._spans(f, cur, size, summary)
+            else:
                 batches = self._batches(f, container, cur, size, summary)
-                try:
-                    for start, data, first_line, n_lines, end, early, staged in _prefetch(
-                        batches, tmpdir if stage else None, path, size
-                    ):
-                        res = run_format(
-                            con,
-                            fmt,
-                            container,
-                            data,
-                            first_line,
-                            tmpdir,
-                            self.max_line,
-                            header if start > 0 else None,
-                            staged,
-                        )
-                        res.quarantine.extend(early)
-                        normalize(con, source_name(fmt), family_name(fmt), key)
-                        head_hash = _head_hash(hf, end)
-                        self._commit(
-                            con,
-                            load_id,
-                            key,
-                            fmt,
-                            res.quarantine,
-                            end,
-                            cur.lines + n_lines,
-                            head_hash,
-                            size,
-                            end - start,
-                            summary,
-                        )
-                        cur = _Cursor(end, cur.lines + n_lines, head_hash, size)
-                        if self.progress:
-                            self.progress(str(path), end, size)
-                finally:
-                    con.close()
-                    hf.close()
+            job = _FileJob(path, key, fmt, container, header, size, stage, load_id)
+            try:
+                with temp_dir() as d, open(path, "rb") as hf:
+                    cur = self._parse_and_commit(job, batches, Path(d), hf, cur, summary)
+            except RouteLedgerError as e:
+                self._end_load(load_id, "failed", str(e)[:500])  # its committed batches stay
+                raise
             self._end_load(load_id, "ok")
+
+    def _parse_and_commit(
+        self,
+        job: _FileJob,
+        batches: Iterator[_Batch],
+        tmpdir: Path,
+        hf: Any,
+        cur: _Cursor,
+        summary: IngestSummary,
+    ) -> _Cursor:
+        """Parse batches on ``workers`` threads, each on its own in-memory DuckDB (DuckDB
+        releases the GIL, so they use every core), and commit them strictly in file order, so
+        the cursor only ever moves over whole committed batches. A slot (connection and stage
+        file) is busy from its parse until its commit; there is one slot more than workers, so
+        both workers keep parsing while the main thread commits."""
+        n_slots = self.workers + 1
+        per_slot_threads = max(1, (os.cpu_count() or 1) // self.workers)
+        free: list[_Slot] = []
+        slots: list[_Slot] = []
+        pending: deque[tuple[_Batch, _Slot, Future[_Parsed]]] = deque()
+        try:
+            for i in range(n_slots):
+                sdir = tmpdir / f"slot{i}"
+                sdir.mkdir()
+                con = mem_connection(
+                    threads=per_slot_threads,
+                    temp_directory=sdir / "spill",
+                    memory_mb=max(256, MEMORY_BUDGET_MB // n_slots),
+                )
+                slots.append(_Slot(con, sdir))
+            free = list(reversed(slots))
+            line_after: Future[int] = Future()
+            line_after.set_result(cur.lines + 1)
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="routeledger-parse") as ex:
+                try:
+                    for batch in batches:
+                        if not free:
+                            cur = self._commit_next(job, pending, free, hf, cur, summary)
+                        slot = free.pop()
+                        batch.first, line_after = line_after, batch.after
+                        pending.append((batch, slot, ex.submit(self._parse, job, slot, batch)))
+                        while pending and pending[0][2].done():
+                            cur = self._commit_next(job, pending, free, hf, cur, summary)
+                    while pending:
+                        cur = self._commit_next(job, pending, free, hf, cur, summary)
+                except BaseException:
+                    for _, _, fut in pending:
+                        fut.cancel()
+                    raise
+        finally:
+            for slot in slots:  # the executor has joined: no worker still uses a connection
+                slot.con.close()
+        return cur
+
+    def _parse(self, job: _FileJob, slot: _Slot, batch: _Batch) -> _Parsed:
+        """Worker thread: one batch -> ``to_insert`` and ``bad`` on the slot's connection."""
+        try:
+            staged, n_lines, blank, longest = self._stage(job, slot, batch)
+            first_line = batch.first.result()  # the batch before has counted its lines
+            batch.after.set_result(first_line + n_lines)
+        except BaseException as e:
+            if not batch.after.done():
+                batch.after.set_exception(e)  # the batch after must not wait for ever
+            raise
+        con = slot.con
+        res = run_format(
+            con,
+            job.fmt,
+            job.container,
+            batch.data,
+            first_line,
+            slot.dir,
+            self.max_line,
+            job.header if batch.start > 0 else None,
+            staged,
+            (n_lines, blank, longest),
+        )
+        res.quarantine.extend((first_line + i, r, d, x) for i, r, d, x in batch.early)
+        normalize(con, source_name(job.fmt), family_name(job.fmt), job.key)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
+            "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad"
+        )
+        if res.quarantine:
+            con.executemany(
+                "INSERT INTO bad VALUES (?, ?, ?, ?)", [list(q) for q in res.quarantine]
+            )
+        total_ok, lo, hi = con.execute(
+            "SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert"
+        ).fetchone()
+        skipped = con.execute(
+            "SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'"
+        ).fetchone()[0]
+        reasons = dict(con.execute("SELECT reason, count(*) FROM bad GROUP BY reason").fetchall())
+        return _Parsed(n_lines, int(total_ok), lo, hi, int(skipped), reasons)
+
+    @staticmethod
+    def _stage(job: _FileJob, slot: _Slot, batch: _Batch) -> tuple[Path | None, int, bool, int]:
+        """The file DuckDB reads for this batch, its line count, whether a line is empty, and
+        its longest line.
+        A span is copied in the kernel (``copy_file_range``) and counted with numpy, both
+        without the GIL; the whole file from its start needs no copy."""
+        if batch.data is not None:
+            data = batch.data
+            assert batch.n_lines is not None
+            return None, batch.n_lines, b"\n\n" in data or data.startswith(b"\n"), 0
+        if batch.start == 0 and batch.end == job.size:
+            staged = job.path
+        else:
+            staged = slot.dir / "stage.jsonl"
+            copy_range(job.path, staged, batch.start, batch.end - batch.start)
+        return (staged, *count_lines(staged, batch.end - batch.start))
+
+    def _commit_next(
+        self,
+        job: _FileJob,
+        pending: deque[tuple[_Batch, _Slot, Future[_Parsed]]],
+        free: list[_Slot],
+        hf: Any,
+        cur: _Cursor,
+        summary: IngestSummary,
+    ) -> _Cursor:
+        batch, slot, fut = pending.popleft()
+        parsed = fut.result()
+        lines = cur.lines + parsed.n_lines
+        head_hash = _head_hash(hf, batch.end)
+        self._commit(
+            slot.con, job, parsed, batch.end, lines, head_hash, batch.end - batch.start, summary
+        )
+        free.append(slot)
+        if self.progress:
+            self.progress(str(job.path), batch.end, job.size)
+        return _Cursor(batch.end, lines, head_hash, job.size)
+
+    def _spans(self, f: Any, cur: _Cursor, size: int, summary: IngestSummary) -> Iterator[_Batch]:
+        """JSONL read by DuckDB: byte spans of whole lines, about ``ingest.batch_bytes`` each,
+        planned by looking only near their ends; the workers copy and count them. A line over
+        ``ingest.max_line_bytes`` is skipped by scanning for its end, never held in memory; an
+        incomplete last line waits for the next run."""
+        offset = cur.offset
+        while offset < size:
+            target = min(offset + self._span_bytes(f, offset), size)
+            end = _last_newline_end(f, offset, target)
+            if end is None:  # no newline before target: one line longer than a batch
+                nl = self._scan_to_newline(f, target, size) if target < size else None
+                if nl is None:
+                    summary.waiting_bytes += size - offset
+                    return
+                if nl - offset - 1 > self.max_line:
+                    f.seek(offset)
+                    head = f.read(1200)
+                    detail = f"{nl - offset - 1:,} bytes, over the {self.max_line:,} byte limit"
+                    yield _Batch(offset, nl, b"", 1, [(0, "line_too_long", detail, excerpt(head))])
+                    offset = nl
+                    continue
+                end = nl
+            yield _Batch(offset, end, None, None, [])
+            offset = end
+
+    def _span_bytes(self, f: Any, offset: int) -> int:
+        """``ingest.batch_bytes``, or less where lines are short: about ``BATCH_ROWS`` lines
+        (estimated from the next MiB), so a commit's lock time and a worker's memory follow
+        the rows, not the bytes."""
+        f.seek(offset)
+        sample = f.read(1 << 20)
+        lines = sample.count(b"\n")
+        if lines < 2:
+            return self.batch_bytes
+        return min(self.batch_bytes, max(64 << 10, len(sample) * BATCH_ROWS // lines))
 
     def _batches(
         self, f: Any, container: str, cur: _Cursor, size: int, summary: IngestSummary
-    ) -> Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]]]]:
-        """(start offset, bytes of whole lines, first line number, line count, end offset,
-        lines quarantined before parsing). A line over ``ingest.max_line_bytes`` is skipped by
+    ) -> Iterator[_Batch]:
+        """Whole lines from the cursor on, ``ingest.batch_bytes`` at a time. A line over ``ingest.max_line_bytes`` is skipped by
         scanning for its end, never held in memory."""
         if container == "json":
             f.seek(0)
             data = f.read()
-            yield 0, data, 1, data.count(b"\n") + 1, size, []
+            yield _Batch(0, size, data, data.count(b"\n") + 1, [])
             return
-        offset, line = cur.offset, cur.lines + 1
+        offset = cur.offset
         while offset < size:
             f.seek(offset)
             data = f.read(self.batch_bytes)
@@ -253,24 +438,18 @@ class Ingester:
                     summary.waiting_bytes += size - offset
                     return
                 detail = f"{end - offset - 1:,} bytes, over the {self.max_line:,} byte limit"
-                yield (
-                    offset,
-                    b"",
-                    line,
-                    1,
-                    end,
-                    [(line, "line_too_long", detail, excerpt(data[:1200]))],
+                yield _Batch(
+                    offset, end, b"", 1, [(0, "line_too_long", detail, excerpt(data[:1200]))]
                 )
-                offset, line = end, line + 1
+                offset = end
                 continue
             if cut < 0:
                 summary.waiting_bytes += size - offset
                 return
             chunk = data[: cut + 1]
             n = chunk.count(b"\n")
-            yield offset, chunk, line, n, offset + len(chunk), []
+            yield _Batch(offset, offset + len(chunk), chunk, n, [])
             offset += len(chunk)
-            line += n
 
     @staticmethod
     def _scan_to_newline(f: Any, pos: int, size: int) -> int | None:
@@ -326,34 +505,18 @@ class Ingester:
     def _commit(
         self,
         con: Any,
-        load_id: str,
-        key: str,
-        fmt: LogFormat,
-        py_quarantine: list[tuple[int, str, str, str]],
+        job: _FileJob,
+        parsed: _Parsed,
         end: int,
         lines: int,
         head_hash: str,
-        size: int,
         nbytes: int,
         summary: IngestSummary,
     ) -> None:
-        src = source_name(fmt)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
-            "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad"
-        )
-        if py_quarantine:
-            con.executemany("INSERT INTO bad VALUES (?, ?, ?, ?)", [list(q) for q in py_quarantine])
-        total_ok, lo, hi = con.execute(
-            "SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert"
-        ).fetchone()
-        skipped = con.execute(
-            "SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'"
-        ).fetchone()[0]
-        reasons = dict(con.execute("SELECT reason, count(*) FROM bad GROUP BY reason").fetchall())
+        """One short transaction: the batch's attempts (anti-joined on ``attempt_id``), its
+        quarantined rows, the advanced cursor and the load's counters."""
+        src, key, load_id = source_name(job.fmt), job.key, job.load_id
+        total_ok, lo, hi, skipped = parsed.total_ok, parsed.lo, parsed.hi, parsed.skipped
         with self.wh.attach(con) as wh:
             con.execute("BEGIN")
             try:
@@ -378,7 +541,7 @@ class Ingester:
                     "offset_bytes = excluded.offset_bytes, lines_read = excluded.lines_read, "
                     "size_bytes = excluded.size_bytes, updated_at = excluded.updated_at "
                     "WHERE excluded.offset_bytes >= file_cursors.offset_bytes OR excluded.head_hash <> file_cursors.head_hash",
-                    [key, src, head_hash, end, lines, size],
+                    [key, src, head_hash, end, lines, job.size],
                 )
                 con.execute(
                     f"UPDATE {wh}.loads SET rows_loaded = rows_loaded + ?, duplicates = duplicates + ?, "
@@ -401,7 +564,7 @@ class Ingester:
         summary.duplicates_skipped += dups
         summary.quarantined += int(n_bad)
         summary.skipped += int(skipped)
-        summary.quarantined_by_reason.update(reasons)
+        summary.quarantined_by_reason.update(parsed.reasons)
 
     def _finish(self, summary: IngestSummary) -> None:
         if not summary.load_ids:
@@ -417,56 +580,17 @@ class Ingester:
         summary.first_started_at, summary.last_started_at = lo, hi
 
 
-def _prefetch(
-    batches: Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]]]],
-    stage_dir: Path | None,
-    path: Path,
-    size: int,
-) -> Iterator[tuple[int, bytes, int, int, int, list[tuple[int, str, str, str]], Path | None]]:
-    """Read (and stage to a file) the next batch in a thread while DuckDB parses this one.
-
-    DuckDB releases the GIL while it works, so reading and copying overlap with parsing. Three
-    stage files rotate: one being parsed, one queued, one being written. A batch that is the
-    whole file from its start needs no copy: DuckDB reads the log itself."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=1)
-    done = object()
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for k, (start, data, first, n, end, early) in enumerate(batches):
-                staged: Path | None = None
-                if stage_dir is not None and data:
-                    if start == 0 and end == size:
-                        staged = path
-                    else:
-                        staged = stage_dir / f"stage-{k % 3}.jsonl"
-                        staged.write_bytes(data)
-                while not stop.is_set():
-                    try:
-                        q.put((start, data, first, n, end, early, staged), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as e:  # noqa: BLE001  (handed to the consumer, raised there)
-            q.put(e)
-
-    thread = threading.Thread(target=produce, name="routeledger-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+def _last_newline_end(f: Any, lo: int, hi: int) -> int | None:
+    """Offset just past the last newline in ``[lo, hi)``, read backwards a MiB at a time."""
+    pos = hi
+    while pos > lo:
+        w = max(lo, pos - (1 << 20))
+        f.seek(w)
+        i = f.read(pos - w).rfind(b"\n")
+        if i >= 0:
+            return w + i + 1
+        pos = w
+    return None
 
 
 def _alive(pid: int) -> bool:
@@ -487,8 +611,10 @@ def ingest(
     fmt: str = "auto",
     mapping: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    refresh: bool = True,
 ) -> IngestSummary:
-    """Ingest ``paths`` (files, globs or folders), or the sources in the config when none."""
+    """Ingest ``paths`` (files, globs or folders), or the sources in the config when none; then
+    bring the marts up to date unless ``refresh`` is False."""
     files: list[tuple[Path, str, str | None]] = []
     if fmt != "auto" or mapping:
         logs.get("mapped" if mapping and fmt == "auto" else fmt, mapping)  # a bad choice stops here
@@ -499,9 +625,11 @@ def ingest(
             pattern = str(cfg.resolve(s.path))
             files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
     summary = Ingester(cfg, progress).run(files)
-    if summary.load_ids:
-        from collectors import derive
+    from collectors import derive
 
+    if refresh and (
+        summary.load_ids or derive.behind(cfg)
+    ):  # behind: an earlier run killed before it
         derive.refresh(cfg)
     return summary
 

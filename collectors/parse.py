@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +47,10 @@ def redact(text: str) -> str:
 
 _PROMPT_KEY_RE = re.compile(
     r'"(messages|prompt|prompts|content|response|choices|completion|input|output|text|system|'
-    r'instructions|query|proxy_server_request|payload)"\s*:',
+    r'instructions|query|proxy_server_request|payload)"\s*:'
+    # OTLP attributes name their content in a value: {"key": "gen_ai.prompt", "value": ...}
+    r'|"key"\s*:\s*"(gen_ai\.(prompt|completion|input|output|system)|llm\.(prompts|completions|'
+    r"input_messages|output_messages)|(input|output)\.value)",
     re.IGNORECASE,
 )
 
@@ -179,16 +182,20 @@ def _read_lines_careful(
     tmp: Path,
     max_bytes: int,
     result: BatchResult,
+    append: bool = False,
 ) -> None:
+    """Check each line in Python, read the good ones with DuckDB (bisecting what it refuses)
+    into ``src_data``; ``append`` adds to the ``src_data`` of an earlier part of the batch."""
     good: list[tuple[int, bytes]] = []
     for no, raw in lines:
+        if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a byte order mark before the first record
         why = _check_line(raw, max_bytes)
         if why:
             result.quarantine.append((no, why[0], why[1], excerpt(raw)))
         else:
             good.append((no, raw))
-    con.execute("CREATE OR REPLACE TEMP TABLE src_parts (source_line BIGINT)")
-    first = True
+    first = not append
     for part in _bisect(con, fmt, good, tmp, max_bytes, result):
         _write(tmp, (raw for _, raw in part))
         sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
@@ -204,7 +211,7 @@ def _read_lines_careful(
         else:
             con.execute(f"INSERT INTO src_data {body}", [str(tmp)])
         con.unregister("part_lines")
-    if first:  # nothing readable: an empty src with the right columns
+    if first and not append:  # nothing readable: an empty src with the right columns
         sql = _read_json_sql(fmt, "newline_delimited", max_bytes)
         _write(tmp, [])
         con.execute(
@@ -221,22 +228,21 @@ def _bisect(
     max_bytes: int,
     result: BatchResult,
 ) -> list[list[tuple[int, bytes]]]:
-    """Split ``lines`` into parts DuckDB reads whole; quarantine single lines it refuses."""
+    """Split ``lines`` into parts DuckDB reads whole; quarantine single lines it refuses.
+
+    The probe materializes every column (a ``count(*)`` would not convert them, so a field of
+    the wrong JSON type would pass here and fail the real read). A single line DuckDB refuses
+    but Python parsed (a repeated key: JSON keeps the last) is tried once more re-serialized."""
     if not lines:
         return []
-    _write(tmp, (raw for _, raw in lines))
-    try:
-        n = con.execute(
-            f"SELECT count(*) FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
-            [str(tmp)],
-        ).fetchall()[0]
-        if n and n[0] == len(lines):
-            return [lines]
-        error = f"read {n[0] if n else 0} records from {len(lines)} lines"
-    except duckdb.Error as e:
-        error = str(e).split("\n", 1)[0]
+    error = _probe(con, fmt, lines, tmp, max_bytes)
+    if error is None:
+        return [lines]
     if len(lines) == 1:
         no, raw = lines[0]
+        again = [(no, json.dumps(json.loads(raw.decode("utf-8-sig")), ensure_ascii=False).encode())]
+        if again[0][1] != raw and _probe(con, fmt, again, tmp, max_bytes) is None:
+            return [again]
         result.quarantine.append((no, "unreadable", error[:200], excerpt(raw)))
         return []
     mid = len(lines) // 2
@@ -245,27 +251,66 @@ def _bisect(
     )
 
 
+def _probe(
+    con: duckdb.DuckDBPyConnection,
+    fmt: SqlFormat,
+    lines: list[tuple[int, bytes]],
+    tmp: Path,
+    max_bytes: int,
+) -> str | None:
+    """None when DuckDB reads ``lines`` whole, one record each; else why not (quoted values
+    elided: DuckDB quotes the data it choked on, which may be a prompt)."""
+    _write(tmp, (raw for _, raw in lines))
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE probe AS "
+            f"SELECT * FROM ({_read_json_sql(fmt, 'newline_delimited', max_bytes)})",
+            [str(tmp)],
+        )
+        n = con.execute("SELECT count(*) FROM probe").fetchall()[0][0]
+        con.execute("DROP TABLE probe")
+    except duckdb.Error as e:
+        return _QUOTED_RE.sub('"…"', str(e).split("\n", 1)[0])
+    return None if n == len(lines) else f"read {n} records from {len(lines)} lines"
+
+
+_QUOTED_RE = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'")
+# JSON's non-finite literals: DuckDB's reader takes them, Python's (the careful path) refuses them
+_LITERAL_CHECK = "list_has_any([{cols}], ['NaN', 'Infinity', '-Infinity'])"
+
+
 def load_sql_jsonl(
     con: duckdb.DuckDBPyConnection,
     fmt: SqlFormat,
-    data: bytes,
+    data: bytes | None,
     first_line: int,
     tmpdir: Path,
     max_bytes: int,
     staged: Path | None = None,
+    counted: tuple[int, bool, int] | None = None,
 ) -> BatchResult:
     """``data`` is whole lines (each ending in a newline); fills ``cand``. ``staged`` is a file
-    already holding exactly ``data`` (written ahead by the ingest's reader thread, or the log
-    itself when the batch is the whole file)."""
+    already holding exactly those lines (a copy made by an ingest worker, or the log itself
+    when the batch is the whole file); then ``data`` may be None, with ``counted`` = (lines,
+    whether a line is empty, the longest line), and is read from ``staged`` only if the careful
+    path needs it."""
     result = BatchResult()
     tmp = tmpdir / "careful.jsonl"
     if staged is None:
+        assert data is not None
         staged = tmpdir / "batch.jsonl"
         staged.write_bytes(data)
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if counted is None or data is not None:
+        if data is None:
+            data = staged.read_bytes()
+        n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        blank = b"\n\n" in data or data.startswith(b"\n")
+        longest = 0  # lines over the limit make DuckDB's read fail (maximum_object_size)
+    else:
+        n_lines, blank, longest = counted
     fast_ok = False
     # a blank line would shift line numbers; DuckDB skips it, so the row count below catches it
-    if n_lines and b"\n\n" not in data and not data.startswith(b"\n"):
+    if n_lines and not blank and longest <= max_bytes:
         try:
             # rowid follows the file's order (insertion order is preserved): line = first + rowid
             con.execute(
@@ -280,9 +325,34 @@ def load_sql_jsonl(
                     f"CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + {int(first_line)} AS source_line, * "
                     "FROM src_rows"
                 )
+                _fill_cand(con, fmt)
+                literal = _LITERAL_CHECK.format(cols=", ".join(CANDIDATE_COLUMNS))
+                found = con.execute(f"SELECT count(*) FROM cand WHERE {literal}").fetchall()
+                if found[0][0]:
+                    fast_ok = False  # NaN / Infinity: the careful path says which lines
+                else:
+                    return result
         except duckdb.Error:
             fast_ok = False
-    if not fast_ok:
+    if not fast_ok and data is None:
+        # a staged span (up to a GiB): checked a part at a time, never held whole
+        line_no, append = first_line, False
+        for part, n in _line_parts(staged, max_bytes):
+            if part is None:
+                result.quarantine.append((line_no, "line_too_long", *n_over(n, max_bytes)))
+                line_no += 1
+                continue
+            lines = part.split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            numbered = [(k, r) for k, r in enumerate(lines, start=line_no) if r.strip()]
+            _read_lines_careful(con, fmt, numbered, tmp, max_bytes, result, append)
+            line_no, append = line_no + len(lines), True
+        if not append:
+            _read_lines_careful(con, fmt, [], tmp, max_bytes, result)
+        _src_from_data(con)
+    elif not fast_ok:
+        assert data is not None
         lines = data.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
@@ -417,14 +487,19 @@ def run_format(
     con: duckdb.DuckDBPyConnection,
     fmt: LogFormat,
     container: str,
-    data: bytes,
+    data: bytes | None,
     first_line: int,
     tmpdir: Path,
     max_bytes: int,
     header: bytes | None = None,
     staged: Path | None = None,
+    counted: tuple[int, bool, int] | None = None,
 ) -> BatchResult:
-    """Fill ``cand`` from ``data`` (whole lines for jsonl/csv, the whole file for json)."""
+    """Fill ``cand`` from ``data`` (whole lines for jsonl/csv, the whole file for json; None
+    for a JSONL batch already in ``staged``, see :func:`load_sql_jsonl`)."""
+    if data is None:
+        assert staged is not None and isinstance(fmt, SqlFormat) and container == "jsonl"
+        return load_sql_jsonl(con, fmt, None, first_line, tmpdir, max_bytes, staged, counted)
     if isinstance(fmt, PythonFormat):
         if container == "json":
             try:
@@ -450,7 +525,7 @@ def run_format(
         path = tmpdir / "document.json"
         path.write_bytes(data)
         return load_sql_document(con, fmt, path, max_bytes)
-    return load_sql_jsonl(con, fmt, data, first_line, tmpdir, max_bytes, staged)
+    return load_sql_jsonl(con, fmt, data, first_line, tmpdir, max_bytes, staged, counted)
 
 
 def fetch_attempts(con: duckdb.DuckDBPyConnection) -> list[Attempt]:
@@ -467,8 +542,113 @@ def fetch_attempts(con: duckdb.DuckDBPyConnection) -> list[Attempt]:
     return out
 
 
-def mem_connection() -> duckdb.DuckDBPyConnection:
-    return _mem()
+PART_BYTES = 64 << 20
+
+
+def n_over(n: tuple[int, bytes], max_bytes: int) -> tuple[str, str]:
+    """(detail, excerpt) of a line of ``n[0]`` bytes starting ``n[1]``, over the limit."""
+    return f"{n[0]:,} bytes, over the {max_bytes:,} byte limit", excerpt(n[1])
+
+
+def _line_parts(path: Path, max_bytes: int) -> Iterator[tuple[bytes | None, Any]]:
+    """Whole lines of ``path``, about ``PART_BYTES`` at a time: (bytes, None); a line over
+    ``max_bytes`` is scanned past, never read whole: (None, (its length, its first bytes))."""
+    part = max(PART_BYTES, max_bytes + 2)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        pos = 0
+        while pos < size:
+            f.seek(pos)
+            data = f.read(part)
+            cut = data.rfind(b"\n")
+            if cut >= 0 or pos + len(data) >= size:
+                chunk = data[: cut + 1] if cut >= 0 else data
+                yield chunk, None
+                pos += len(chunk)
+                continue
+            end = pos + len(data)  # no newline in more than max_bytes: one line too long
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    break
+                i = block.find(b"\n")
+                if i >= 0:
+                    end += i + 1
+                    break
+                end += len(block)
+            yield None, (end - pos - 1, data[:1200])
+            pos = end
+
+
+def copy_range(src: Path, dst: Path, offset: int, length: int) -> None:
+    """``length`` bytes of ``src`` from ``offset`` into a new ``dst``, in the kernel where it
+    can (``copy_file_range``), else through a bounded buffer."""
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        done = 0
+        if hasattr(os, "copy_file_range"):
+            try:
+                while done < length:
+                    n = os.copy_file_range(fi.fileno(), fo.fileno(), length - done, offset + done)
+                    if n == 0:
+                        break
+                    done += n
+            except OSError:
+                fo.seek(0)
+                fo.truncate()
+                done = 0
+        fi.seek(offset + done)
+        while done < length:
+            block = fi.read(min(8 << 20, length - done))
+            if not block:
+                break
+            fo.write(block)
+            done += len(block)
+    if done != length:
+        raise OSError(f"{src}: {length - done} bytes short at offset {offset + done}")
+
+
+def count_lines(
+    path: Path, length: int | None = None, buffer_bytes: int = 8 << 20
+) -> tuple[int, bool, int]:
+    """Newlines in the first ``length`` bytes of ``path`` (all of it when None), whether any
+    line is empty, and the longest line's length (without its newline). numpy over an 8 MiB
+    buffer: no GIL held, no memory grown."""
+    import numpy as np
+
+    buf = bytearray(buffer_bytes)
+    view = memoryview(buf)
+    n, pos, last, blank, longest = 0, 0, -1, False, 0
+    with open(path, "rb", buffering=0) as f:
+        while length is None or pos < length:
+            want = len(buf) if length is None else min(len(buf), length - pos)
+            got = f.readinto(view[:want])
+            if not got:
+                break
+            nl = np.flatnonzero(np.frombuffer(buf, np.uint8, count=got) == 10)
+            if nl.size:
+                n += int(nl.size)
+                gaps = np.diff(nl)
+                first_gap = int(nl[0]) + pos - last
+                blank = blank or first_gap == 1 or bool((gaps == 1).any())
+                longest = max(longest, first_gap - 1, int(gaps.max()) - 1 if gaps.size else 0)
+                last = pos + int(nl[-1])
+            pos += got
+    return n, blank, longest
+
+
+def mem_connection(
+    threads: int | None = None, temp_directory: Path | None = None, memory_mb: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for parsing: no lock. Ingest runs one per worker thread, each with
+    ``threads`` DuckDB threads, a share of the memory budget, and its own spill directory."""
+    con = _mem()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_mb:
+        con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+    if temp_directory is not None:
+        con.execute("SET temp_directory = ?", [str(temp_directory)])
+    return con
 
 
 def temp_dir(base: Path | None = None) -> tempfile.TemporaryDirectory[str]:

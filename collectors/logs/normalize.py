@@ -27,7 +27,11 @@ from collectors.records import ERROR_CLASSES
 SECRET_PATTERN = (
     r"(sk-[A-Za-z0-9_\-]{8,}|sk_(live|test)_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}"
     r"|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9\-]{10,}"
-    r"|[Bb]earer\s+[A-Za-z0-9._~+/\-]{12,}=*)"
+    r"|[Bb]earer\s+[A-Za-z0-9._~+/\-]{12,}=*"
+    # other providers a gateway routes to: Groq, Hugging Face, xAI, Perplexity, Replicate,
+    # GitHub fine-grained tokens
+    r"|gsk_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|pplx-[A-Za-z0-9]{20,}"
+    r"|r8_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
 )
 MAX_TOKENS = 100_000_000
 MAX_LATENCY_MS = 86_400_000
@@ -142,13 +146,13 @@ FROM timed;
 CREATE OR REPLACE TEMP TABLE norm_bad AS
 SELECT source_line,
        reject_reason AS reason,
-       CASE WHEN NOT rl_blank(format_reject) THEN left(substr(format_reject, length(split_part(format_reject, ':', 1)) + 2), 200)
+       CASE WHEN NOT rl_blank(format_reject) THEN left(rl_redact(substr(format_reject, length(split_part(format_reject, ':', 1)) + 2)), 200)
            ELSE CASE reject_reason
            WHEN 'missing_timestamp' THEN 'no start or end time'
-           WHEN 'bad_timestamp' THEN 'time not understood: ' || left(coalesce(started_at, '') || ' / ' || coalesce(ended_at, ''), 80)
+           WHEN 'bad_timestamp' THEN 'time not understood: ' || left(rl_redact(coalesce(started_at, '') || ' / ' || coalesce(ended_at, '')), 80)
            WHEN 'end_before_start' THEN 'ended_at is before started_at'
            WHEN 'missing_model' THEN 'no model'
-           WHEN 'unknown_status' THEN 'status not understood: ' || left(coalesce(status, 'NULL'), 40)
+           WHEN 'unknown_status' THEN 'status not understood: ' || left(rl_redact(coalesce(status, 'NULL')), 40)
            WHEN 'bad_number' THEN 'a token count, latency, status code or score is not a number'
            WHEN 'negative_tokens' THEN 'a token count is negative'
            WHEN 'absurd_tokens' THEN 'a token count is above {MAX_TOKENS:,}'
