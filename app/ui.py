@@ -8,8 +8,9 @@ Queries run through :func:`query`: results are cached for 60 s keyed on the ware
 modification times of the DuckDB file and its WAL, and the arguments (the filters). A
 connection is never cached: each query opens a read-only one for its own unit of work.
 
-Strings from logs and price pages are data: they reach the screen only through dataframes,
-widgets' plain-text labels and plotly labels escaped with :func:`safe`; never as Markdown/HTML.
+Strings from logs, price pages and manifests are data: they reach the screen only through
+dataframes, ``st.text``, plotly labels escaped with :func:`safe` and, where Streamlit reads a
+label as Markdown (an expander's), escaped with :func:`md_text`; never as live Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ import streamlit as st
 
 from app import queries
 from app.queries import Filters
+from app.tuner import auth
 from collectors import config as config_mod
 from collectors.errors import RouteLedgerError, WarehouseBusy
+from collectors.redact import describe
 from collectors.warehouse import Warehouse
 
 log = logging.getLogger("routeledger.dashboard")
@@ -100,8 +103,9 @@ def query(ctx: Ctx, fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
+    """An error as the page shows it: one line, secrets redacted, and for an unexpected error
+    its type with the values it quoted (possibly log content) elided."""
+    return describe(e)
 
 
 def load_context() -> Ctx:
@@ -115,6 +119,34 @@ def load_context() -> Ctx:
     except RouteLedgerError as e:
         ctx.error = one_line(e)
     return ctx
+
+
+# -- who may change things -----------------------------------------------------------------------
+
+SIGNED_IN_KEY = "rl_routing_user"  # the approver the Routing page signed in, for this session
+
+
+def exposed() -> bool:
+    """Whether this session may come from beyond this machine: the server listens beyond it
+    (``server.address`` not a loopback address; unset means every interface), or the request
+    came through a proxy or under another host name (``auth.reached_from_elsewhere``)."""
+    if not auth.is_local(st.get_option("server.address")):
+        return True
+    return auth.reached_from_elsewhere(request_headers())
+
+
+def request_headers() -> dict[str, str]:
+    """The headers of the request that opened this session (none outside a server)."""
+    return dict(st.context.headers)
+
+
+def may_act() -> bool:
+    """Whether this session may change things (approve a manifest, build or send a report): on
+    localhost, anyone who can reach it; beyond it, only someone signed in on the Routing page
+    (an approver's password, or OIDC through ``st.login``)."""
+    if not exposed() or st.session_state.get(SIGNED_IN_KEY):
+        return True
+    return bool(st.user.get("is_logged_in", False))  # False without [auth]: nobody logs in
 
 
 def month_start(d: date) -> date:
@@ -151,7 +183,14 @@ def sidebar() -> Ctx:
     default = (max(first, prev_month_start(until)), until)
     current = st.session_state.get(DATES_KEY, default)
     st.session_state[DATES_KEY] = tuple(_clamp(d, first, hi) for d in current) or default
-    options = query(ctx, queries.filter_options)
+    try:
+        options = query(ctx, queries.filter_options)
+    except WarehouseBusy:  # a writer got in after the first query: the page says so and retries
+        ctx.busy = True
+        return ctx
+    except RouteLedgerError as e:
+        ctx.error = one_line(e)
+        return ctx
     for name, key in FILTER_KEYS.items():
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options[name]]
 
@@ -216,7 +255,7 @@ def page(
         st.error(one_line(e))
     except Exception as e:  # noqa: BLE001  (the edge: one line on screen, the trace in the log)
         log.exception("dashboard page %r failed", title)
-        st.error(f"{title} could not be shown: {type(e).__name__}: {one_line(e)}")
+        st.error(f"{title} could not be shown: {one_line(e)}")
 
 
 def _busy() -> None:
@@ -331,6 +370,21 @@ def safe(values: Any) -> Any:
     if isinstance(values, pd.Series):
         return values.map(lambda v: html.escape(str(v)) if v is not None else v)
     return html.escape(str(values))
+
+
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.I)  # where GFM would link
+_ZWSP = "\u200b"
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal text inside Markdown (a label such as an expander's): every ASCII
+    punctuation character backslash-escaped, so a name like ``[x](https://...)``, ``**bold**``,
+    ``:red[...]`` or ``$x$`` is shown as written, never as a link, style, icon or formula; line
+    breaks become spaces. GFM turns a bare ``https://...``, ``www.`` or ``a@b.c`` into a link
+    even when escaped, so a zero-width space goes after ``:``, ``www`` and ``@`` there."""
+    text = _AUTOLINK.sub(_ZWSP, " ".join(str(value).splitlines()))
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def safe_cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ init`` writes a commented default from it, and a test checks the README document
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable
@@ -40,6 +41,7 @@ class Setting:
     help: str
     check: Callable[[Any], bool] | None = None
     expected: str = ""
+    secret: bool = False  # its value is never repeated in an error message
 
 
 def _hhmm_ok(v: str) -> bool:
@@ -51,6 +53,20 @@ def _budgets_ok(v: Any) -> bool:
     return isinstance(v, dict) and all(
         isinstance(x, int | float) and not isinstance(x, bool) and x >= 0 for x in v.values()
     )
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Keys that would hold a credential: refused with a pointer to the environment-variable way.
+_SECRET_KEY_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "credential")
+_SECRET_KEY_HINTS = {
+    "delivery.smtp.password": "delivery.smtp.password_env",
+    "delivery.smtp.username": "delivery.smtp.username_env",
+    "delivery.smtp.user": "delivery.smtp.username_env",
+}
+
+
+def _env_name_ok(v: str) -> bool:
+    return v == "" or bool(_ENV_NAME.fullmatch(v))
 
 
 def _tz_ok(v: str) -> bool:
@@ -76,10 +92,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ingest.batch_bytes",
         "int",
-        128 * 1024 * 1024,
-        "bytes of log read per committed batch (bounds lock time and memory)",
+        1024 * 1024 * 1024,
+        "most bytes of log per committed batch; a batch also stops at about 100,000 lines "
+        "(bounds lock time and memory)",
         lambda v: 4096 <= v <= 2**31,
         "an integer between 4096 and 2147483648",
+    ),
+    Setting(
+        "ingest.workers",
+        "int",
+        0,
+        "batches parsed at once, each on its own thread and in-memory DuckDB (0: one per CPU core); "
+        "commits stay in file order",
+        lambda v: 0 <= v <= 64,
+        "an integer between 0 and 64",
     ),
     Setting(
         "ingest.max_line_bytes",
@@ -212,15 +238,17 @@ SETTINGS: tuple[Setting, ...] = (
         'who may approve manifests when the dashboard listens beyond localhost: "user:'
         'pbkdf2_sha256$iterations$salt$hash" (see `routeledger manifest hash-password`)',
         lambda v: all(isinstance(x, str) and ":pbkdf2_sha256$" in x for x in v),
-        'a list of "user:pbkdf2_sha256$iterations$salt$hash" strings',
+        'a list of "user:pbkdf2_sha256$iterations$salt$hash" strings (never a plain password)',
+        secret=True,
     ),
     Setting(
         "schedule.ingest_minutes",
-        "int",
+        "float",
         5,
-        "`routeledger serve` ingests the [[sources]] every this many minutes",
-        lambda v: 1 <= v <= 1440,
-        "an integer number of minutes between 1 and 1440",
+        "`routeledger serve` ingests the [[sources]] every this many minutes "
+        "(fractions allowed: 0.5 is every 30 seconds)",
+        lambda v: 0.01 <= v <= 1440,
+        "a number of minutes between 0.01 (0.6 seconds) and 1440",
     ),
     Setting(
         "schedule.prices_daily_at",
@@ -307,6 +335,7 @@ SETTINGS: tuple[Setting, ...] = (
         "str",
         "",
         "chat webhook of the weekly report and budget alerts (empty = none)",
+        secret=True,
     ),
     Setting(
         "delivery.webhook_kind",
@@ -339,12 +368,18 @@ SETTINGS: tuple[Setting, ...] = (
         "str",
         "",
         "name of the environment variable holding the SMTP user (empty = no login)",
+        _env_name_ok,
+        "the name of an environment variable (letters, digits, _), not the user itself",
+        secret=True,
     ),
     Setting(
         "delivery.smtp.password_env",
         "str",
         "",
         "name of the environment variable holding the SMTP password",
+        _env_name_ok,
+        "the name of an environment variable (letters, digits, _), not the password itself",
+        secret=True,
     ),
 )
 
@@ -399,6 +434,13 @@ class Config:
         return str(self.values["calendar.week_start"]).lower()
 
     def resolve(self, p: str) -> Path:
+        """A path from the configuration: absolute, ``~``-relative, or relative to the home.
+
+        Paths may leave the home on purpose (``../`` or absolute): the manifest usually lives
+        with the gateway's own config and logs under ``/var/log``, and ``routeledger.toml`` is
+        the operator's own file, trusted like the command line. What arrives from a web request
+        never becomes a path here (the dashboard's rollback reads only copies under
+        ``<home>/manifests``: :func:`app.tuner.approvals.rollback`)."""
         path = Path(os.path.expanduser(p))
         return path if path.is_absolute() else self.home / path
 
@@ -426,18 +468,29 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _check(file: str, key: str, value: Any) -> Any:
     s = _BY_KEY.get(key)
     if s is None:
+        name = key.rpartition(".")[2].lower()
+        wordy = not name.endswith("_env") and any(w in name for w in _SECRET_KEY_WORDS)
+        if wordy or key in _SECRET_KEY_HINTS:
+            where = _SECRET_KEY_HINTS.get(key, "the matching *_env setting")
+            raise ConfigError(
+                file,
+                key,
+                "no secret in routeledger.toml: put it in an environment variable and name that "
+                f"variable in {where}",
+            )
         raise ConfigError(file, key, "a known setting (see README, Configuration)", "unknown key")
+    shown = None if s.secret else value
     if s.kind == "table":
         if s.check is not None and not s.check(value):
-            raise ConfigError(file, key, s.expected, value)
+            raise ConfigError(file, key, s.expected, shown)
         return value
     if not isinstance(value, _TYPES[s.kind]) or (s.kind != "bool" and isinstance(value, bool)):
-        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
+        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", shown)
     items, seq = _ITEM_TYPES.get(s.kind), value if isinstance(value, list) else []
     if items and not all(isinstance(x, items) and not isinstance(x, bool) for x in seq):
-        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", value)
+        raise ConfigError(file, key, s.expected or f"a value of type {s.kind}", shown)
     if s.check is not None and not s.check(value):
-        raise ConfigError(file, key, s.expected, value)
+        raise ConfigError(file, key, s.expected, shown)
     if s.kind == "list[float]":
         return [float(x) for x in seq]
     return float(value) if s.kind == "float" else value  # type: ignore[arg-type]

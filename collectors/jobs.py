@@ -46,8 +46,8 @@ from zoneinfo import ZoneInfo
 
 from collectors import derive
 from collectors.config import Config
-from collectors.errors import RouteLedgerError
 from collectors.ingest import Ingester, _alive, expand
+from collectors.redact import describe, redact
 from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,9 @@ JobFn = Callable[[Config, threading.Event], Outcome]
 
 
 def one_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    text = lines[0] if lines else ""
-    if not isinstance(e, RouteLedgerError):
-        text = f"{type(e).__name__}: {text}" if text else type(e).__name__
-    return text[:DETAIL_CHARS]
+    """The failure as recorded and logged: secrets redacted, an unexpected error's quoted values
+    (possibly log content) elided (:func:`collectors.redact.describe`)."""
+    return describe(e, DETAIL_CHARS)
 
 
 def _now() -> datetime:
@@ -97,7 +95,7 @@ def _finish(wh: Warehouse, job: str, started: datetime, outcome: Outcome) -> Non
         con.execute(
             "UPDATE job_runs SET ended_at = ?, status = ?, detail = ? "
             "WHERE job = ? AND started_at = ? AND status = 'running'",
-            [_now(), outcome.status, outcome.detail[:DETAIL_CHARS], job, started],
+            [_now(), outcome.status, redact(outcome.detail)[:DETAIL_CHARS], job, started],
         )
 
 
@@ -109,7 +107,7 @@ def record(cfg: Config, job: str, outcome: Outcome) -> None:
     with wh.connect() as con:
         con.execute(
             "INSERT INTO job_runs VALUES (?, ?, ?, ?, ?)",
-            [job, now, now, outcome.status, outcome.detail[:DETAIL_CHARS]],
+            [job, now, now, outcome.status, redact(outcome.detail)[:DETAIL_CHARS]],
         )
 
 
@@ -255,7 +253,7 @@ def ingest_job(cfg: Config, stop: threading.Event) -> Outcome:
         quarantined += summary.quarantined
         load_ids += len(summary.load_ids)
         failed += summary.failed_files
-    if load_ids:
+    if load_ids or derive.behind(cfg):  # behind: a run killed before it refreshed the marts
         derive.refresh(cfg)
     detail = (
         f"{done} of {len(files)} files, {loaded:,} attempts loaded, {quarantined:,} quarantined"

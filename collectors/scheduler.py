@@ -63,7 +63,7 @@ def _hhmm(text: str) -> tuple[int, int]:
 
 def default_specs(cfg: Config) -> list[JobSpec]:
     tz = ZoneInfo(cfg.timezone)
-    minutes = int(cfg.get("schedule.ingest_minutes"))
+    minutes = float(cfg.get("schedule.ingest_minutes"))
     p_hour, p_min = _hhmm(str(cfg.get("schedule.prices_daily_at")))
     day = WEEKDAYS.index(str(cfg.get("schedule.report_weekday")).lower())
     r_hour, r_min = _hhmm(str(cfg.get("schedule.report_at")))

@@ -1,5 +1,11 @@
 """The ``routeledger`` command (click). Errors are rendered once, here: one line on stderr and a
-non-zero exit; ``--json`` commands print exactly one JSON object on stdout."""
+non-zero exit; ``--json`` commands print exactly one JSON object on stdout.
+
+What reaches stderr is redacted (:mod:`collectors.redact`): error lines and every log record,
+tracebacks included, have credential-shaped strings replaced, and an unexpected error is one
+line with the values it quoted elided (the traceback only with ``-v``). httpx logs each request
+URL at INFO, and a webhook URL is a secret, so its loggers stay at WARNING even with ``-v``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ import click
 
 from collectors import config as config_mod
 from collectors.errors import RouteLedgerError
+from collectors.redact import RedactingFilter, describe
+
+log = logging.getLogger("routeledger.cli")
+QUIET_LOGGERS = ("httpx", "httpcore")  # they log full request URLs (a webhook's token) at INFO
 
 
 class Ctx:
@@ -27,8 +37,16 @@ class Main(click.Group):
         try:
             return super().invoke(ctx)
         except RouteLedgerError as e:
-            click.echo(f"routeledger: error: {e}", err=True)
+            click.echo(f"routeledger: error: {describe(e)}", err=True)
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as e:  # noqa: BLE001  (the edge: one redacted line; -v adds the traceback)
+            verbose = logging.getLogger().isEnabledFor(logging.INFO)
+            log.log(logging.ERROR if verbose else logging.DEBUG, "unexpected error", exc_info=True)
+            hint = "" if verbose else " (run with -v for the traceback)"
+            click.echo(f"routeledger: error: {describe(e)}{hint}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,11 +61,12 @@ class Main(click.Group):
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: bool) -> None:
     """RouteLedger: cost observability and routing-table tuning for LLM gateways."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = Ctx(home)
 
 

@@ -3,6 +3,10 @@ the budget alerts sent.
 
 The preview shows the saved report.html in an iframe: it is RouteLedger's own HTML, with every
 string from logs autoescaped when it was rendered, and it carries no script.
+
+Building and sending change things (files, the warehouse, other people's inboxes), so when the
+dashboard listens beyond localhost they need the same sign-in as approving a manifest
+(:func:`app.ui.may_act`).
 """
 
 from __future__ import annotations
@@ -85,7 +89,12 @@ def body(ctx: ui.Ctx) -> None:
         else "No delivery configured: set "
         "delivery.recipients with [delivery.smtp], or delivery.webhook_url (see README)."
     )
-    if c2.button(f"Build {last}", icon=":material/summarize:", width="stretch"):
+    allowed = ui.may_act()  # beyond localhost, building and sending need a signed-in approver
+    if not allowed:
+        c1.caption("This dashboard listens beyond localhost: sign in on the Routing page to build "
+                   "or send a report.")  # fmt: skip
+    if c2.button(f"Build {last}", icon=":material/summarize:", width="stretch",
+                 disabled=not allowed) and allowed:  # fmt: skip
         with st.spinner(f"Building {last}..."):
             _cli(cfg, "--week", last)
         st.rerun()
@@ -115,8 +124,9 @@ def body(ctx: ui.Ctx) -> None:
                     f"Download {path.name}", data=path.read_bytes(), file_name=path.name,
                     mime=mime, key=f"dl-{kind}-{week}", on_click="ignore",
                 )  # fmt: skip
-        if b4.button("Send now", type="primary", icon=":material/send:", disabled=not channels,
-                     key=f"send-{week}"):  # fmt: skip
+        send = b4.button("Send now", type="primary", icon=":material/send:",
+                         disabled=not channels or not allowed, key=f"send-{week}")  # fmt: skip
+        if send and allowed:
             _send(cfg, r["week"])
         html_file = folder / FILES["html"]
         if html_file.is_file():

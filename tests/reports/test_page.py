@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import streamlit.config as st_config
 from streamlit.testing.v1 import AppTest
 
 from app.reports import weekly
@@ -15,6 +16,16 @@ from tests.reports.conftest import Hook, webhook_toml
 from tests.reports.data import WEEK
 
 PAGE = Path(__file__).resolve().parents[2] / "app" / "views" / "reports.py"
+
+
+@pytest.fixture(autouse=True)
+def on_localhost() -> Iterator[None]:
+    """As `routeledger dashboard` runs it: on 127.0.0.1, where building and sending need no
+    sign-in (tests/security/test_exposure.py covers an exposed dashboard)."""
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
+    yield
+    st_config.set_option("server.address", before)
 
 
 def open_page(home: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -1,0 +1,367 @@
+"""SQL injection: every value from a user reaches SQL as a bound parameter or an escaped literal,
+never as SQL text.
+
+Values from users: names in the logs (team, provider, model, task), dashboard filters and search
+boxes (app/queries.py), CLI arguments, configuration values (task rules, aliases, budgets), a
+mapping file, the home directory's path. Each test plants strings built to break out of a
+quoted literal and checks two things: the warehouse still holds every table and row, and the
+string came back as data (stored verbatim, or matched exactly as a filter value).
+
+The last test is a review gate on the source: SQL assembled with f-strings, ``.format`` or
+``+`` may interpolate only the expressions listed in :data:`REVIEWED`, each checked to be a
+constant of its module or a validated identifier (the audit is written up in
+docs/security.md). A new interpolation fails until someone has checked it and added it there.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from app import queries
+from app.cli import main
+from app.queries import Filters
+from collectors import config as config_mod
+from tests.logs.helpers import rl_row
+
+DROP = "x'); DROP TABLE raw_attempts; --"
+OR_TRUE = "' OR '1'='1"
+QUOTED_DROP = 'gpt-4o"; DROP TABLE attempts; --'
+UNION = "t' UNION SELECT table_name FROM information_schema.tables --"
+LIKE = "%_\\'"
+HOSTILE = (DROP, OR_TRUE, QUOTED_DROP, UNION, LIKE)
+SINCE, UNTIL = date(2026, 10, 1), date(2026, 10, 31)
+TABLES = ("raw_attempts", "raw_quarantine", "loads", "attempts", "logical_requests",
+          "spend_per_day", "price_versions", "file_cursors")  # fmt: skip
+
+
+def run_cli(home: Path, *args: str) -> Any:
+    res = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+    return res
+
+
+def rows() -> list[dict[str, Any]]:
+    """Two requests of a normal team, three whose names are hostile."""
+    out = [rl_row(i, team="core", task="chat", started_at=f"2026-10-0{i + 1}T10:00:00Z",
+                  ended_at=f"2026-10-0{i + 1}T10:00:01Z") for i in range(2)]  # fmt: skip
+    out += [
+        rl_row(10, team=DROP, task=UNION, provider=OR_TRUE, model=QUOTED_DROP,
+               started_at="2026-10-06T10:00:00Z", ended_at="2026-10-06T10:00:02Z"),
+        rl_row(11, team=DROP, task=UNION, user=OR_TRUE, key_alias=DROP, route=LIKE,
+               started_at="2026-10-07T10:00:00Z", ended_at="2026-10-07T10:00:02Z"),
+        rl_row(12, team="labelled-by-rule", model="rule-model",
+               started_at="2026-10-08T10:00:00Z", ended_at="2026-10-08T10:00:02Z"),
+    ]  # fmt: skip
+    return out
+
+
+def toml() -> str:
+    return (
+        "[prices]\nauto_catalog = true\n\n"
+        f"[prices.aliases]\n{json.dumps(DROP)} = {json.dumps(OR_TRUE)}\n\n"
+        f"[budget.teams]\n{json.dumps(DROP)} = 0.000001\n\n"
+        '[[tasks.rules]]\nfield = "team"\n'
+        f'pattern = "labelled-by-rule"\ntask = {json.dumps(DROP)}\n\n'
+        f'[[tasks.rules]]\nfield = "model"\npattern = {json.dumps(OR_TRUE + "*")}\n'
+        'task = "never"\n'
+    )
+
+
+def counts(con: Any) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
+
+
+def counts_at(path: Path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return counts(con)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # a home whose path needs escaping too (the ingest ATTACHes the warehouse by path)
+    h = tmp_path_factory.mktemp("sqli") / "it's; DROP TABLE loads; --"
+    h.mkdir()
+    (h / "routeledger.toml").write_text(toml(), encoding="utf-8")
+    log = h.parent / "hostile.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows()), encoding="utf-8")
+    res = run_cli(h, "ingest", str(log), "--format", "routeledger", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["attempts_loaded"] == 5
+    return h
+
+
+@pytest.fixture(scope="module")
+def before(home: Path) -> dict[str, int]:
+    return counts_at(home / "warehouse.duckdb")
+
+
+@pytest.fixture
+def con(home: Path) -> Any:
+    """A read-write connection, so an injected DROP would have run."""
+    c = duckdb.connect(str(home / "warehouse.duckdb"))
+    yield c
+    c.close()
+
+
+def test_hostile_names_from_logs_and_config_are_stored_verbatim(
+    home: Path, before: dict[str, int]
+) -> None:
+    assert before["raw_attempts"] == 5 and before["price_versions"] > 0
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as c:
+        got = c.execute(
+            "SELECT attempt_id, team, task, provider, served_model, user_id, key_alias, route "
+            "FROM attempts ORDER BY attempt_id"
+        ).fetchall()
+    by_id = {r[0]: r[1:] for r in got}
+    # providers are lower-cased on the way in, like every provider name
+    assert by_id["rl:a10"] == (DROP, UNION, OR_TRUE.lower(), QUOTED_DROP, None, None, None)
+    assert by_id["rl:a11"][:2] == (DROP, UNION) and by_id["rl:a11"][4:] == (OR_TRUE, DROP, LIKE)
+    assert by_id["rl:a12"][1] == DROP  # the task rule's task, from routeledger.toml
+
+
+def _call(fn: Callable[..., Any], con: Any, f: Filters) -> Any:
+    args: dict[str, Any] = {}
+    for name, p in list(inspect.signature(fn).parameters.items())[1:]:
+        if name == "f":
+            args[name] = f
+        elif name in ("week", "prev_week", "month", "prev_month"):
+            args[name] = SINCE
+        elif name == "by":
+            args[name] = "model" if fn is queries.latency_over_time else "team"
+        elif name == "models":
+            args[name] = list(HOSTILE)
+        elif name == "search":
+            args[name] = DROP
+        elif name == "upto_ms":
+            args[name] = 1000.0
+        elif p.default is inspect.Parameter.empty:
+            raise AssertionError(f"{fn.__name__}: no test value for {name}")
+    return fn(con, **args)
+
+
+FILTERED = [
+    fn
+    for _, fn in inspect.getmembers(queries, inspect.isfunction)
+    if fn.__module__ == queries.__name__
+    and not fn.__name__.startswith("_")
+    and "f" in inspect.signature(fn).parameters
+]
+
+
+def test_every_filtered_dashboard_query_is_covered() -> None:
+    names = {fn.__name__ for fn in FILTERED}
+    assert {"spend_over_time", "task_cost", "latency_box", "current_prices"} <= names
+    assert len(names) >= 18
+
+
+@pytest.mark.parametrize("fn", FILTERED, ids=lambda fn: fn.__name__)
+def test_a_dashboard_query_takes_hostile_filters_as_data(
+    fn: Callable[..., Any], con: Any, home: Path, before: dict[str, int]
+) -> None:
+    hostile = Filters(SINCE, UNTIL, providers=HOSTILE, models=HOSTILE, tasks=HOSTILE, teams=HOSTILE)
+    _call(fn, con, hostile)
+    _call(fn, con, Filters(SINCE, UNTIL, teams=(OR_TRUE,)))
+    assert counts(con) == before
+
+
+def test_a_filter_value_matches_exactly_that_value(con: Any) -> None:
+    only = queries.task_cost(con, Filters(SINCE, UNTIL, teams=(DROP,)))
+    assert list(only["task"]) == [UNION] and list(only["logical_requests"]) == [2]
+    by_rule = queries.task_cost(con, Filters(SINCE, UNTIL, tasks=(DROP,)))  # rl:a12, by its rule
+    assert list(by_rule["logical_requests"]) == [1]
+    assert queries.task_cost(con, Filters(SINCE, UNTIL, teams=(OR_TRUE,))).empty
+    provider = Filters(SINCE, UNTIL, providers=(OR_TRUE.lower(),))
+    assert queries.spend_by_day(con, provider).shape[0] == 1  # the one day it ran
+    assert queries.spend_by_day(con, Filters(SINCE, UNTIL, providers=(OR_TRUE,))).empty
+    grouped = queries.spend_over_time(con, Filters(SINCE, UNTIL), "team")
+    assert DROP in set(grouped["grp"])
+
+
+def test_price_search_is_a_literal_substring(con: Any) -> None:
+    f = Filters(SINCE, UNTIL)
+    everything = queries.current_prices(con, f, "", used_only=False)
+    assert len(everything) > 10
+    assert len(queries.current_prices(con, f, "gpt-4o", used_only=False)) > 0
+    ids = [str(m).lower() for m in everything["model_id"]]
+    for term in (*HOSTILE, "%", "_", "\\", "-4o"):
+        got = queries.current_prices(con, f, term, used_only=False)
+        # a literal, case-insensitive substring: % and _ are not wildcards, quotes are text
+        assert len(got) == sum(term.lower() in m for m in ids), term
+        assert all(term.lower() in str(m).lower() for m in got["model_id"]), term
+        queries.price_changes(con, f, term, used_only=False)
+    assert queries.price_history(con, DROP, OR_TRUE).empty
+
+
+def test_a_grouping_or_measure_outside_the_list_is_refused(con: Any) -> None:
+    f = Filters(SINCE, UNTIL)
+    with pytest.raises(ValueError, match="grouping"):
+        queries.spend_over_time(con, f, "team; DROP TABLE attempts")
+    with pytest.raises(ValueError, match="grouping"):
+        queries.latency_over_time(con, f, "model) --")
+    with pytest.raises(KeyError):
+        queries.latency_over_time(con, f, "model", measure="p95; DROP TABLE attempts")
+
+
+def test_cli_arguments_are_data(home: Path, before: dict[str, int], tmp_path: Path) -> None:
+    res = run_cli(home, "prices", "show", DROP, "--json")
+    assert res.exit_code in (0, 2) and "Traceback" not in res.output
+    res = run_cli(home, "prices", "confirm", OR_TRUE, "--json")
+    assert res.exit_code in (0, 2) and "Traceback" not in res.output
+    for bad in (["stats", "--since", f"2026-10-01{DROP}"], ["report", "weekly", "--week", DROP]):
+        res = run_cli(home, *bad)
+        assert res.exit_code == 2, res.output  # validated before it reaches anything
+    scores = tmp_path / "evals.csv"
+    scores.write_text(f'task,model,score\n"{UNION}","{DROP}",0.5\n', encoding="utf-8")
+    res = run_cli(home, "evals", "import", str(scores), "--json")
+    assert res.exit_code == 0, res.output
+    res = run_cli(home, "stats", "--since", "2026-10-01", "--until", "2026-10-31", "--json")
+    assert res.exit_code == 0, res.output
+    assert {DROP, UNION} <= {t["task"] for t in json.loads(res.output)["tasks"]}
+    assert counts_at(home / "warehouse.duckdb") == before
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as c:
+        assert c.execute("SELECT task, model FROM eval_scores").fetchall() == [(UNION, DROP)]
+
+
+def test_a_budget_named_by_a_hostile_team_is_data(home: Path, before: dict[str, int]) -> None:
+    from app.reports import alerts
+
+    cfg = config_mod.load(home)
+    res = alerts.check(cfg, datetime(2026, 10, 20, 12, tzinfo=UTC))  # the month of the data
+    assert res["budgets"] >= 1
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as c:
+        scopes = c.execute("SELECT scope, scope_value FROM budget_alerts").fetchall()
+    assert scopes and all(v == DROP for _, v in scopes)
+    assert counts_at(home / "warehouse.duckdb") == before
+
+
+def test_a_mapping_files_keys_and_constants_are_escaped(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n", encoding="utf-8")
+    key = "model'); DROP TABLE raw_attempts; --"
+    mapping = tmp_path / "hostile.yaml"
+    mapping.write_text(
+        "name: hostile\nfields:\n"
+        f"  attempt_key: id\n  started_at: start\n  ended_at: end\n  status: status\n"
+        f"  served_model: {json.dumps(key)}\n"
+        f"  team: {{const: {json.dumps(DROP)}}}\n"
+        f"  task: [meta, {json.dumps(OR_TRUE)}]\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "gw.jsonl"
+    doc = {"id": "m1", "start": "2026-10-06T10:00:00Z", "end": "2026-10-06T10:00:01Z",
+           "status": "200", key: QUOTED_DROP, "meta": {OR_TRUE: UNION}}  # fmt: skip
+    log.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    res = run_cli(home, "ingest", str(log), "--format", "mapped", "--mapping", str(mapping),
+                  "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["attempts_loaded"] == 1
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as c:
+        got = c.execute("SELECT served_model, team, task FROM raw_attempts").fetchall()
+    assert got == [(QUOTED_DROP, DROP, UNION)]
+
+
+# -- the review gate ------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# Rewritten by another change right now; audited as they stood (docs/security.md), gated after.
+NOT_GATED = {"collectors/ingest.py", "collectors/parse.py", "collectors/csvload.py",
+             "collectors/logs/normalize.py"}  # fmt: skip
+# file -> expressions its SQL text may interpolate, each checked: a module constant, an
+# identifier from a fixed list or from sql/ file names, an escaped literal, or an int()
+REVIEWED: dict[str, set[str]] = {
+    "app/queries.py": {"_GROUP_SPEND", "_GROUP_ATTEMPT", "_PRICE_SCOPE"},
+    "app/reports/queries.py": {"keys", "', '.join(cols)", "_ERROR_RATES_SQL.format"},
+    "app/tuner/queries.py": {"_GRID_SQL"},
+    "collectors/derive.py": {"_MATCH_KEY"},
+    "collectors/logs/litellm.py": {
+        "_USAGE_FIELDS",
+        "_task_from_tags('request_tags')",
+        "_task_from_tags('tags')",
+    },  # fmt: skip
+    "collectors/logs/mapped.py": {"',\\n'.join(cols)"},
+    "collectors/logs/routeledger.py": {"missing"},
+    "collectors/warehouse.py": {
+        "memory_limit",
+        "target",
+        "alias",
+        "mode",
+        "name",
+        "f.name",
+        "params",
+        "body",
+        "LOGIC_SUFFIX",
+        "logic",
+        "days",
+        "row[0][0]",
+    },  # fmt: skip
+}
+_SQL = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ATTACH|DETACH|SET|FROM|WHERE|COPY|PRAGMA|"
+    r"ALTER|MACRO|VIEW)\b"
+)
+
+
+def interpolations(source: str) -> set[str]:
+    """Expressions spliced into SQL text: f-string fields, ``.format`` on a SQL string, and the
+    non-literal side of ``+`` with a SQL literal."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            if _SQL.search(text):
+                out |= {ast.unparse(v.value) for v in node.values
+                        if isinstance(v, ast.FormattedValue)}  # fmt: skip
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+            if node.func.attr == "format" and (
+                (isinstance(target, ast.Constant) and _SQL.search(str(target.value)))
+                or (isinstance(target, ast.Name) and target.id.endswith("_SQL"))
+            ):
+                out.add(f"{ast.unparse(target)}.format")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+            sides = (node.left, node.right)
+            if any(isinstance(s, ast.Constant) and _SQL.search(str(s.value)) for s in sides):
+                # a nested + is walked on its own
+                out |= {
+                    ast.unparse(s) for s in sides if not isinstance(s, ast.Constant | ast.BinOp)
+                }
+    return out
+
+
+def test_the_gate_sees_each_way_of_splicing_sql() -> None:
+    src = (
+        "a = f'SELECT * FROM t WHERE team = {team}'\n"
+        "b = 'DELETE FROM t WHERE x = ' + name\n"
+        "c = 'SELECT {c} FROM t'.format(c=col)\n"
+        "d = _X_SQL.format(col=col)\n"
+        "e = f'{n} rows'\n"
+        "g = con.execute('SELECT * FROM t WHERE team = ?', [team])\n"
+    )
+    assert interpolations(src) == {"team", "name", "'SELECT {c} FROM t'.format", "_X_SQL.format"}
+
+
+def test_sql_text_interpolates_only_reviewed_expressions() -> None:
+    unreviewed: list[str] = []
+    for d in ("app", "collectors"):
+        for path in sorted((ROOT / d).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel in NOT_GATED:
+                continue
+            new = interpolations(path.read_text("utf-8")) - REVIEWED.get(rel, set())
+            unreviewed += [f"{rel}: {e}" for e in sorted(new)]
+    assert not unreviewed, (
+        "SQL text built from these expressions has not been reviewed; bind user values with ?, "
+        "or check the expression is a constant or validated identifier and add it to REVIEWED:\n"
+        + "\n".join(unreviewed)
+    )
