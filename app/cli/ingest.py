@@ -11,6 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from app.cli import Ctx, emit_json, main
+from app.cli.text import inline
 from collectors.config import LOG_FORMATS
 from collectors.ingest import IngestSummary, ingest
 
@@ -32,12 +33,23 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
     type=click.Path(dir_okay=False),
     help="Mapping file for --format mapped (or a shipped one: envoy-ai-gateway, kong-ai-gateway).",
 )
+@click.option(
+    "--no-refresh",
+    is_flag=True,
+    help="Only load: leave the marts for the next run (a backfill of many files refreshes once).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def ingest_cmd(
-    obj: Ctx, paths: tuple[str, ...], fmt: str, mapping: str | None, as_json: bool
+    obj: Ctx,
+    paths: tuple[str, ...],
+    fmt: str,
+    mapping: str | None,
+    no_refresh: bool,
+    as_json: bool,
 ) -> None:
-    """Load log files (paths, globs or folders; the config's sources when none)."""
+    """Load log files (paths, globs or folders; the config's sources when none), then bring the
+    marts up to date (any run also catches up marts an earlier run left behind)."""
     cfg = obj.config()
     if not paths and not cfg.sources:
         raise click.UsageError("no paths given and no [[sources]] in routeledger.toml")
@@ -63,7 +75,7 @@ def ingest_cmd(
                     tasks[name] = bar.add_task(name[-40:], total=total)
                 bar.update(tasks[name], completed=done)
 
-        summary = ingest(cfg, list(paths) or None, fmt, mapping, progress)
+        summary = ingest(cfg, list(paths) or None, fmt, mapping, progress, refresh=not no_refresh)
     if as_json:
         emit_json(summary.as_json())
     else:
@@ -99,4 +111,6 @@ def _print(s: IngestSummary) -> None:
         t.add_row("waiting", f"{s.waiting_bytes:,} bytes of an incomplete last line (next run)")
     console.print(t)
     for f in s.failed_files:
-        console.print(f"[red]failed[/red] {f['file']}: {f['error']}", markup=True, highlight=False)
+        console.print(
+            f"[red]failed[/red] {inline(f['file'])}: {inline(f['error'])}", highlight=False
+        )

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import Ctx, emit_json, main
+from app.cli.text import cell, clean, inline
 from collectors.prices import api
 
 
@@ -67,7 +68,7 @@ def refresh_cmd(
             f"{s.models:,}",
             f"{s.changed:,}",
             f"{s.pending_review:,}",
-            s.error or "",
+            cell(s.error),
         )
     console = Console()
     console.print(table)
@@ -100,8 +101,8 @@ def _version_table(title: str, entries: list[dict[str, Any]], history: bool) -> 
     for e in entries:
         window = f"{e['window_start_utc']}-{e['window_end_utc']}" if e["window_start_utc"] else ""
         row = [
-            e["source"],
-            e["variant"],
+            cell(e["source"]),
+            cell(e["variant"]),
             f">{e['tier_min_prompt_tokens']:,}" if e["tier_min_prompt_tokens"] else "",
             window + (" Mon-Fri" if e["weekdays_only"] else ""),
             _money(e["input_per_mtok"]),
@@ -129,12 +130,16 @@ def show_cmd(obj: Ctx, model: str, as_json: bool) -> None:
         emit_json(result)
         return
     console = Console()
-    console.print(f"{result['provider']}/{result['model_id']}  (matched by {result['match_rule']})")
+    console.print(
+        f"{inline(result['provider'])}/{inline(result['model_id'])}  "
+        f"(matched by {inline(result['match_rule'])})",
+        highlight=False,
+    )
     console.print(_version_table("in force", result["current"], history=False))
     console.print(_version_table("history", result["history"], history=True))
     for r in result["pending_review"]:
         console.print(
-            f"[yellow]pending review[/yellow] {r['source']}: {r['detail']}",
+            f"[yellow]pending review[/yellow] {inline(r['source'])}: {inline(r['detail'])}",
             highlight=False,
         )
 
@@ -153,13 +158,13 @@ def unmatched_cmd(obj: Ctx, as_json: bool) -> None:
     )
     for r in result["unmatched"]:
         table.add_row(
-            r["provider"] or "",
-            r["model"],
+            cell(r["provider"]),
+            cell(r["model"]),
             f"{r['attempts']:,}",
             f"{r['requests']:,}",
             f"{r['input_tokens']:,}",
             f"{r['output_tokens']:,}",
-            r["reason"],
+            cell(r["reason"]),
         )
     console = Console()
     console.print(table)
@@ -180,5 +185,8 @@ def confirm_cmd(obj: Ctx, model: str, source: str | None, reject: bool, as_json:
         return
     for r in result["reviews"]:
         click.echo(
-            f"{result['decision']}: {result['provider']}/{result['model_id']} {r['source']}: {r['detail']}"
+            clean(
+                f"{result['decision']}: {result['provider']}/{result['model_id']} "
+                f"{r['source']}: {r['detail']}"
+            )
         )

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from app import queries
 from app.cli import Ctx, emit_json, main
+from app.cli.text import cell
 from collectors import derive
 
 
@@ -68,7 +69,7 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
         t.add_column(col, justify="left" if col == "task" else "right")
     for r in tasks:
         t.add_row(
-            r["task"],
+            cell(r["task"]),
             f"{r['logical_requests']:,}",
             _pct(r["success_rate"]),
             _usd(r["spend_usd"]),
@@ -94,9 +95,9 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
         m.add_column(col, justify="left" if col in ("provider", "model", "task") else "right")
     for r in models:
         m.add_row(
-            r["provider"] or "",
-            r["model"],
-            r["task"],
+            cell(r["provider"]),
+            cell(r["model"]),
+            cell(r["task"]),
             f"{r['attempts']:,}",
             f"{_pct(r['success_rate'])} ({_pct(r['success_rate_low'])})",
             _usd(r["spend_usd"]),

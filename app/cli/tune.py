@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from app.cli import Ctx, emit_json, main
+from app.cli.text import inline as escape  # markup-escaped, control characters replaced
 from app.tuner import approvals, auth, exports
 from app.tuner import manifest as manifest_mod
 from app.tuner import queries as tq

@@ -4,8 +4,10 @@ chat payloads and the e-mail.
 The HTML (``templates/weekly.html.j2``) is built to survive mail clients: tables for layout,
 inline CSS, bars drawn as table cells, no JavaScript and no external resources. Jinja2's
 autoescape is on for it, so every string that came from logs or price pages (model, task, team,
-provider names, reasons) is text, never markup. The plain-text alternative strips control
-characters from every value. CSV cells that a spreadsheet would read as a formula get a quote.
+provider names, reasons) is text, never markup. Every value of the HTML, the plain text and
+the CSV has its control characters (NUL, which SMTP refuses; terminal escapes; bidi overrides
+that reorder what a reader sees) replaced by a space. CSV cells that a spreadsheet would read as
+a formula get a quote.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from app.reports.deliver import Attachment, Message, plain, slack_escape
 
@@ -37,7 +40,7 @@ CSV_FIELDS = (
     "spend_usd", "cost_per_success_usd", "latency_n", "p50_ms", "p95_ms", "p99_ms",
     "retry_share", "unpriced_attempts",
 )  # fmt: skip
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -96,7 +99,10 @@ def _rcol(v: Any, width: int) -> str:
 
 
 def _clean(v: Any) -> Any:
-    return _CONTROL.sub(" ", v) if isinstance(v, str) else v
+    """A value with its control characters replaced; markup the template built is kept."""
+    if isinstance(v, markupsafe.Markup) or not isinstance(v, str):
+        return v
+    return _CONTROL.sub(" ", v)
 
 
 def _env(autoescape: bool) -> jinja2.Environment:
@@ -106,7 +112,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
-        finalize=None if autoescape else _clean,
+        finalize=_clean,
     )
     env.filters.update(usd=usd, pct=pct, signed_pct=signed_pct, ms=ms, num=num, ratio=ratio,
                        price=price, utc=utc, col=_col, rcol=_rcol)  # fmt: skip
@@ -137,8 +143,9 @@ def _cell(v: Any) -> Any:
         return format(v.normalize(), "f")
     if isinstance(v, float):
         return "" if v != v else repr(v)
-    if isinstance(v, str) and v.startswith(_CSV_FORMULA):
-        return "'" + v
+    if isinstance(v, str):
+        v = _clean(v)
+        return "'" + v if v.startswith(_CSV_FORMULA) else v
     return "" if v is None else v
 
 

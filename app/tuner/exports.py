@@ -29,6 +29,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from app.tuner.manifest import Manifest, ManifestError, Provider, Task
+from collectors import yamlguard
 
 FORMATS = ("native", "litellm", "portkey", "openrouter")
 # LiteLLM provider prefix -> (OpenRouter model prefix, OpenRouter provider slug)
@@ -98,7 +99,11 @@ def litellm(m: Manifest, base: str | None = None) -> str:
     y.width = 4096
     y.indent(mapping=2, sequence=4, offset=2)
     try:
+        if base:
+            yamlguard.check(base)
         doc = y.load(base) if base and base.strip() else CommentedMap()
+    except yamlguard.YamlLimitError as e:
+        raise ManifestError("litellm config", e.line, e.col, f"refused: {e}") from None
     except YAMLError as e:
         raise ManifestError("litellm config", None, None, f"not valid YAML: {e}") from None
     if not isinstance(doc, CommentedMap):

@@ -4,7 +4,10 @@ Reading and writing round-trip through ruamel.yaml, so comments, key order, quot
 block style and unknown keys survive. :func:`render` applies a proposal's changes to the loaded
 document and dumps it; when nothing changed it returns the original text untouched, so an
 unchanged manifest comes back byte-identical. Loading is safe: the round-trip loader never
-builds Python objects, and any explicit tag (``!!python/...``, ``!custom``) is refused.
+builds Python objects, any explicit tag (``!!python/...``, ``!custom``) is refused, and a document
+over the limits of :mod:`collectors.yamlguard` (1 MiB, 64 levels of nesting, a million values
+with every alias expanded, no alias cycle) is refused before it is loaded, so a "billion laughs"
+or 100,000 nested ``[`` cost a fraction of a second, not minutes or gigabytes.
 
 A malformed file raises :class:`ManifestError`, one line naming the file, line and column.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from collectors import yamlguard
 from collectors.errors import ConfigError
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
@@ -114,29 +119,47 @@ def _line(node: Any, key: Any = None) -> tuple[int | None, int | None]:
     return line + 1, col + 1
 
 
-def _walk(node: Any, parent: Any = None, key: Any = None) -> Iterator[tuple[Any, Any, Any]]:
-    yield node, parent, key
-    if isinstance(node, Mapping):
-        for k, v in node.items():
-            yield from _walk(v, node, k)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, node, i)
+def _walk(node: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """(node, parent, key) for every node, in document order; a mapping or list that aliases
+    repeat is walked once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, Any, Any]] = [(node, None, None)]
+    while stack:
+        item = stack.pop()
+        current = item[0]
+        if isinstance(current, Mapping | list):
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+        yield item
+        if isinstance(current, Mapping):
+            stack.extend((v, current, k) for k, v in reversed(list(current.items())))
+        elif isinstance(current, list):
+            stack.extend((v, current, i) for i, v in reversed(list(enumerate(current))))
 
 
 def _number(v: Any) -> TypeGuard[int | float]:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    """A finite number (YAML's .inf and .nan are not amounts, shares or targets)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def loads(text: str, file: str = "<manifest>") -> Manifest:
     """Parse and check a manifest; :class:`ManifestError` naming the line when it is wrong."""
     try:
-        _, seq_indent, offset = load_yaml_guess_indent(text)
+        yamlguard.check(text)
+    except yamlguard.YamlLimitError as e:
+        raise ManifestError(file, e.line, e.col, f"refused: {e}") from None
     except YAMLError:
+        pass  # malformed: loading below names the line
+    try:
+        _, seq_indent, offset = load_yaml_guess_indent(text)
+    except (YAMLError, RecursionError):
         seq_indent, offset = None, None
     indent = (seq_indent or 2, offset or 0)
     try:
         doc = _yaml(indent).load(text)
+    except RecursionError:
+        raise ManifestError(file, None, None, "refused: nested too deeply") from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "not valid YAML"
@@ -159,6 +182,10 @@ def loads(text: str, file: str = "<manifest>") -> Manifest:
 def load(path: str | Path) -> Manifest:
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > yamlguard.MAX_BYTES:  # refused before it is read into memory
+            raise ManifestError(str(p), None, None,
+                                f"refused: {size:,} bytes, over the limit of {yamlguard.MAX_BYTES:,}")  # fmt: skip
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(str(p), None, None, f"cannot read the manifest: {e}") from None
@@ -185,7 +212,7 @@ def _providers(file: str, doc: CommentedMap) -> dict[str, Provider]:
         if name in out:
             raise _fail(file, raw, i, f"{where}: provider name {name!r} appears twice")
         cost = item.get("cost_per_output_token")
-        if cost is not None and not _number(cost):
+        if cost is not None and not (_number(cost) and cost >= 0):
             raise _fail(file, item, "cost_per_output_token", f"{where}.cost_per_output_token: "
                         f"expected a number (USD per output token), got {cost!r}")  # fmt: skip
         target = item.get("latency_target_ms")
@@ -245,12 +272,15 @@ def _tasks(file: str, doc: CommentedMap) -> dict[str, Task]:
             raise _fail(file, spec, "min_quality",
                         f"{where}.min_quality: expected a share between 0 and 1, got {quality!r}")  # fmt: skip
         cap = spec.get("max_output_tokens")
+        if cap is not None and not (_number(cap) and cap >= 1):
+            raise _fail(file, spec, "max_output_tokens",
+                        f"{where}.max_output_tokens: expected a positive number, got {cap!r}")  # fmt: skip
         out[str(name)] = Task(
             name=str(name),
             chain=tuple(chain),
             success_target=float(target),
             latency_target_ms=None if latency is None else float(latency),
-            max_output_tokens=int(cap) if _number(cap) else None,
+            max_output_tokens=None if cap is None else int(cap),
             allowed_providers=tuple(str(a) for a in allowed),
             min_quality=None if quality is None else float(quality),
         )

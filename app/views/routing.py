@@ -7,11 +7,12 @@ the manifest atomically and records the decision; Reject records it; History lis
 version with a rollback.
 
 When the dashboard listens beyond localhost (``server.address`` is not a loopback address; an
-unset address means every interface), approving, rejecting and rolling back need an
+unset address means every interface), or a request reaches it through a proxy or under another
+host name (:func:`app.ui.exposed`), approving, rejecting and rolling back need an
 authenticated person: OIDC through ``st.login`` when ``[auth]`` is configured in Streamlit's
 secrets, else a user of ``dashboard.approvers`` with a password; otherwise they are refused.
-Strings from logs and the manifest reach the screen as plain text, dataframes and escaped
-plotly labels only.
+Strings from logs and the manifest reach the screen as plain text, dataframes, escaped plotly
+labels and Markdown-escaped expander labels (:func:`app.ui.md_text`) only.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from app.tuner.proposal import manifest_path, propose, window
 from collectors import config as config_mod
 from collectors.config import Config
 
-AUTH_KEY = "rl_routing_user"
+AUTH_KEY = ui.SIGNED_IN_KEY
 FLASH_KEY = "rl_routing_flash"
 
 
@@ -125,7 +126,7 @@ def _oidc() -> bool:
 def identity(cfg: Config) -> tuple[str, str] | None:
     """(who, how authenticated) of the person deciding, or None when they may not decide."""
     address = st.get_option("server.address")
-    if auth.is_local(address):
+    if not ui.exposed():
         name = st.text_input("Your name (recorded with the decision)",
                              value=approvals.current_user(), key="rl_routing_name")  # fmt: skip
         return (name.strip() or approvals.current_user(), "local")
@@ -137,7 +138,9 @@ def identity(cfg: Config) -> tuple[str, str] | None:
         return (str(who), "oidc")
     entries = list(cfg.get("dashboard.approvers") or [])
     if not entries:
-        st.error(f"Approving is disabled: this dashboard listens on {address or 'every interface'}"
+        where = (f"listens on {address or 'every interface'}" if not auth.is_local(address)
+                 else "is reached through a proxy or under another host name")  # fmt: skip
+        st.error(f"Approving is disabled: this dashboard {where}"
                  ", beyond localhost, and no authentication is configured. Set "
                  "dashboard.approvers (see `routeledger manifest hash-password`) or configure "
                  "OIDC for st.login, or approve with `routeledger manifest approve`.")  # fmt: skip
@@ -228,7 +231,8 @@ def body(ctx: ui.Ctx) -> None:
               f"95% interval {ui.usd(s.get('low_usd'))} .. {ui.usd(s.get('high_usd'))}"
               if s.get("low_usd") is not None else None, delta_color="off", border=True)  # fmt: skip
     for t in j["tasks"]:
-        with st.expander(f"{t['task']} · {t['status']}", expanded=t["status"] == "changed"):
+        label = f"{ui.md_text(t['task'])} · {t['status']}"
+        with st.expander(label, expanded=t["status"] == "changed"):
             _task(t, data["frontier"].get(t["task"], []), t.get("success_target"))
     if j["providers"]:
         st.subheader("Prices refreshed")

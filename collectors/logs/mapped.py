@@ -30,6 +30,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from collectors import yamlguard
 from collectors.errors import ConfigError
 from collectors.logs.base import CANDIDATE_COLUMNS, SqlFormat, sql_ident, sql_literal
 
@@ -122,7 +123,11 @@ def load_mapping(path: str | Path) -> MappedFormat:
     where = str(p)
     try:
         raw = p.read_bytes()
+        yamlguard.check(raw)
         doc = YAML(typ="safe", pure=True).load(raw)
+    except yamlguard.YamlLimitError as e:
+        line = f"line {e.line}: " if e.line else ""
+        raise ConfigError(where, "(file)", "a YAML document within limits", f"{line}{e}") from None
     except OSError as e:
         raise ConfigError(where, "(file)", "a readable mapping file", e.strerror) from None
     except YAMLError as e:

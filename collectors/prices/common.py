@@ -8,6 +8,9 @@ Conventions (the store and the SQL layer rely on them):
   1M tokens or :data:`MAX_PER_UNIT` USD per request/image) is refused; the model is then emitted
   as a *skip*: a :class:`PriceObservation` with every price ``None`` and a ``note`` saying why.
   :func:`is_skip` recognises them; they are never priced.
+* A model id or provider name with markup, quotes, brackets, whitespace or control characters
+  (``<script>...``, ``[x](javascript:...)``) is not an id any API uses: such an entry is counted
+  as ``not_a_model_id`` and emits nothing (:func:`looks_like_id`).
 * Two rows of one source for the same identity (provider, model, variant, tier, window) are
   merged when their prices agree and turned into a skip when they disagree (never silently pick
   one).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_PER_MTOK = Decimal(100_000)  # USD per 1M tokens; o1-pro output is $600
 MAX_PER_UNIT = Decimal(10_000)  # USD per request / per image
+MAX_EXPONENT = 30  # a price is between 1e-30 and 1e30 (or zero) before any other check
 
 PRICE_FIELDS = (
     "input_per_mtok",
@@ -43,6 +48,18 @@ PRICE_FIELDS = (
     "per_image",
 )
 """The money fields of :class:`PriceObservation`, in the order the warehouse stores them."""
+
+
+_NOT_IN_IDS = re.compile(
+    r"[\s<>\"'`&\\|()\[\]{}\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def looks_like_id(value: str, limit: int = 300) -> bool:
+    """Whether ``value`` can be a model id or provider slug (``openai/gpt-4o``,
+    ``anthropic.claude-haiku-4-5@20251001``, ``~deepseek/deepseek-v4``): non-empty, at most
+    ``limit`` characters, and none of markup, quotes, brackets, whitespace or control."""
+    return 0 < len(value) <= limit and not _NOT_IN_IDS.search(value)
 
 
 class PriceValueError(ValueError):
@@ -83,6 +100,11 @@ def to_decimal(value: Any) -> Decimal:
         raise PriceValueError(f"not a number: {type(value).__name__}")
     if not number.is_finite():
         raise PriceValueError(f"not a finite number: {value!r}")
+    if number.is_zero():
+        return Decimal(0)
+    # 1e999999999 is a valid Decimal, but comparing or scaling it overflows the context
+    if not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise PriceValueError(f"implausible number: {str(value)[:40]!r}")
     return number
 
 

@@ -43,6 +43,7 @@ from collectors.prices.common import (
     checked,
     dedupe,
     load_json,
+    looks_like_id,
     observation,
     per_token_to_mtok,
     short_json,
@@ -110,7 +111,11 @@ def parse_result(payload: bytes | str, observed_at: datetime, *, url: str = URL)
         if not isinstance(mode, str) or mode not in PRICED_MODES:
             result.skipped[f"mode:{mode if isinstance(mode, str) else 'none'}"[:40]] += 1
             continue
-        rank, observations = _entry(key[:300], entry, observed_at)
+        provider = entry.get("litellm_provider")
+        if not looks_like_id(key) or (isinstance(provider, str) and not looks_like_id(provider)):
+            result.skipped["not_a_model_id"] += 1
+            continue
+        rank, observations = _entry(key, entry, observed_at)
         ranked.extend((rank, o) for o in observations)
     if not ranked:
         raise TerminalSourceError(SOURCE, url, "no chat model could be read; the format changed")

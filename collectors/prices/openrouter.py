@@ -43,6 +43,7 @@ from collectors.prices.common import (
     checked,
     dedupe,
     load_json,
+    looks_like_id,
     observation,
     per_token_to_mtok,
     short_json,
@@ -95,6 +96,9 @@ def parse_result(payload: bytes | str, observed_at: datetime, *, url: str = URL)
     for model in models:
         if not isinstance(model, dict) or not isinstance(model.get("id"), str) or not model["id"]:
             result.skipped["malformed_entry"] += 1
+            continue
+        if not looks_like_id(model["id"]):
+            result.skipped["not_a_model_id"] += 1
             continue
         result.observations.extend(_model(model, observed_at, sparse))
     if not result.observations:

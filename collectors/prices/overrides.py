@@ -36,6 +36,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from collectors import yamlguard
 from collectors.errors import ConfigError
 from collectors.prices import naming
 from collectors.prices.common import (
@@ -71,7 +72,13 @@ def parse(
     text: str, observed_at: datetime, *, file: str = "overrides.yaml"
 ) -> list[PriceObservation]:
     try:
+        yamlguard.check(text)
         doc = YAML(typ="safe", pure=True).load(text)
+    except yamlguard.YamlLimitError as exc:
+        line = f"line {exc.line}: " if exc.line else ""
+        raise ConfigError(
+            file, "(document)", "a YAML document within limits", f"{line}{exc}"
+        ) from exc
     except (YAMLError, ValueError, RecursionError) as exc:
         problem = " ".join(str(exc).split())[:200]
         raise ConfigError(file, "(document)", "valid YAML", problem) from exc

@@ -195,6 +195,13 @@ def _collect(
         outcome.observations = _parse(cfg, name, payload, observed_at, outcome.origin)
     except (SourceError, ConfigError, InputError) as exc:
         outcome.status, outcome.error = "failed", str(exc)
+    except (ArithmeticError, ValueError, RecursionError) as exc:
+        # a parser that did not anticipate this input: this source fails, the others go on
+        log.warning("prices %s: unexpected %s while parsing", name, type(exc).__name__)
+        outcome.status = "failed"
+        outcome.error = (
+            f"{name}: could not be read ({type(exc).__name__}); the format may have changed"
+        )
     return outcome
 
 

@@ -46,7 +46,9 @@ _CLAUDE_NAME = re.compile(r"\b(?:Claude\s+)?(Opus|Sonnet|Haiku)\s+(\d+(?:\.\d+)?
 _THRESHOLD = re.compile(r">\s*(\d+(?:\.\d+)?)\s*([KM])", re.I)
 _LABELLED = re.compile(r"^\s*(input|output)\s*:\s*(.+)$", re.I)
 _MULTIPLIER = re.compile(
-    r"(?P<what>[^\n.]*?)(?:are|is|cost|costs)\s+(?P<x>\d+(?:\.\d+)?)\s*(?:times|x)\s+the\s+base\s+input",
+    # "what" is bounded, and only lines that say "base input" are searched: an unbounded lazy
+    # run made this quadratic on a long line (100,000 ">" took minutes)
+    r"(?P<what>[^\n.]{0,200}?)(?:are|is|cost|costs)\s+(?P<x>\d+(?:\.\d+)?)\s*(?:times|x)\s+the\s+base\s+input",
     re.I,
 )
 
@@ -143,7 +145,8 @@ def _model_table(
 def _cache_multipliers(text: str) -> dict[str, Decimal]:
     """``{"cache_write_5m_per_mtok": 1.25, ...}`` from sentences like "... are 1.25 times the base input"."""
     out: dict[str, Decimal] = {}
-    for match in _MULTIPLIER.finditer(text):
+    lines = (line for line in text.splitlines() if "base input" in line.lower())
+    for match in (m for line in lines for m in _MULTIPLIER.finditer(line)):
         what = match["what"].lower()
         factor = Decimal(match["x"])
         if "write" in what and re.search(r"1[- ]?h(our)?\b", what):

@@ -55,6 +55,10 @@ _WEEKDAYS = re.compile(r"monday\s+(?:through|to|-|–)\s+friday|weekdays", re.I)
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{1,80}$")
 _ALIAS_HINT = re.compile(r"legacy|alias|still accepted|billed at", re.I)
 MAX_CELLS = 10_000
+# The HTML tree builder slows down with the square of the nesting depth (100,000 nested <div>
+# take over a minute). The real page has under a thousand tags; a page with more than this many
+# is refused before it is parsed.
+MAX_TAGS = 30_000
 
 
 def fetch(
@@ -172,7 +176,13 @@ def _period(label: str) -> str:
 
 
 def parse_result(payload: bytes | str, observed_at: datetime, *, url: str = URL) -> ParseResult:
-    tree = LexborHTMLParser(decode_text(payload, SOURCE, url))
+    text = decode_text(payload, SOURCE, url)
+    tags = text.count("<")
+    if tags > MAX_TAGS:
+        raise TerminalSourceError(
+            SOURCE, url, f"{tags:,} tags, over the {MAX_TAGS:,} a pricing page has; refused"
+        )
+    tree = LexborHTMLParser(text)
     found = _price_table(tree)
     if found is None:
         raise TerminalSourceError(
