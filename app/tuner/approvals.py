@@ -10,17 +10,28 @@
 * :func:`history` lists the versions and decisions; :func:`rollback` restores a stored version
   the same way an approval writes, as a new version.
 
-The database rows and the file change are one unit: the rows are inserted in a transaction,
-the file is replaced, then the transaction commits; if the replace fails the rows roll back,
-and if the commit fails the previous file is put back.
+The database rows and the file change are one unit, even when the process is killed halfway
+(``kill -9``, a power cut). Before anything is written, a journal
+(``<home>/manifests/.pending-<decision id>.json``) names the decision and the temporary file
+beside the manifest; the rows are inserted in a transaction, the new text is written to that
+temporary file and fsynced, the transaction commits, the temporary file replaces the manifest,
+and the journal is removed. The committed decision is the point of no return. Whatever a killed
+run left behind is settled by the next approval, rejection, rollback or history
+(:func:`_recover`), and the database decides: a committed decision has its file put in place (if
+the manifest is still the one it was approved over), an uncommitted one is undone (its
+temporary file and the stored copies no version row names are removed). Approving again what is
+already applied and recorded, over the same file, returns the recorded decision.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
+import re
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,7 +46,15 @@ from collectors import derive
 from collectors.config import Config
 from collectors.errors import InputError
 
+log = logging.getLogger(__name__)
+
 STORE = "manifests"
+JOURNAL_GLOB = ".pending-*.json"
+_STORED_RE = re.compile(r"-v\d{4}-[0-9a-f]{12}\.[^.]+$")  # a stored copy's name, see _store
+_TMP_RE = re.compile(r"^\..+\.tmp$")  # atomic_write's temporary files
+# One write at a time in this process (the dashboard's sessions); across processes the
+# warehouse connection each write holds already excludes the others.
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,8 +90,13 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
     try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -81,6 +105,22 @@ def atomic_write(path: Path, text: str) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def _prepare(tmp: Path, text: str, mode: int) -> None:
+    """Write ``text`` to the new file ``tmp`` and fsync it (the first half of a replace)."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, mode)
+
+
+def _install(tmp: Path, path: Path) -> None:
+    """Put the prepared ``tmp`` in place of ``path`` (the second half: one atomic rename)."""
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def _read(path: Path) -> str | None:
@@ -118,9 +158,9 @@ def _keep_current(cfg: Config, con: duckdb.DuckDBPyConnection, path: Path, d: De
 def _record(
     con: duckdb.DuckDBPyConnection, decision: str, path: Path, d: Decision, previous: str | None,
     proposed: str, window: tuple[date, date] | None, proposal: dict[str, Any] | None,
-    version: int | None,
+    version: int | None, decision_id: str | None = None,
 ) -> str:  # fmt: skip
-    decision_id = uuid.uuid4().hex
+    decision_id = decision_id or uuid.uuid4().hex
     since, until = window or (None, None)
     con.execute(queries.INSERT_DECISION_SQL, [
         decision_id, _now(), decision, d.by, d.auth, d.comment or None, str(path), previous,
@@ -130,37 +170,103 @@ def _record(
     return decision_id
 
 
+def _recover(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
+    """Settle what killed writes left behind (see the module docstring). Runs under
+    :data:`_LOCK` with a write connection open, so no other write is in flight."""
+    store = cfg.home / STORE
+    if not store.is_dir():
+        return
+    journals = sorted(store.glob(JOURNAL_GLOB))
+    for journal in journals:
+        try:
+            j = json.loads(journal.read_text(encoding="utf-8"))
+            tmp, path, decision_id = Path(j["tmp"]), Path(j["manifest"]), str(j["decision_id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # written atomically, so never half there; an unreadable one is not ours
+        row = con.execute(queries.DECISION_SQL, [decision_id]).fetchall()
+        current = _read(path)
+        unchanged = row and row[0][0] == (None if current is None else manifest_mod.sha256(current))
+        if unchanged and tmp.exists():
+            _install(tmp, path)  # committed: the approved file goes in place
+            log.warning("%s: completed decision %s interrupted before the file was replaced",
+                        path, decision_id)  # fmt: skip
+        else:
+            tmp.unlink(missing_ok=True)  # not committed (or the file changed since): undone
+    known = {Path(str(p)).name for (p,) in con.execute(queries.STORED_PATHS_SQL).fetchall()}
+    for f in store.iterdir():
+        if f.name not in known and (_STORED_RE.search(f.name) or _TMP_RE.match(f.name)):
+            f.unlink(missing_ok=True)  # a copy no committed version names, a temporary file
+    for journal in journals:
+        journal.unlink(missing_ok=True)
+
+
+def _unsettled(cfg: Config) -> bool:
+    """A killed write left a journal or a temporary file in the store (see :func:`_recover`)."""
+    store = cfg.home / STORE
+    return store.is_dir() and any(_TMP_RE.match(f.name) or f.match(JOURNAL_GLOB)
+                                  for f in store.iterdir())  # fmt: skip
+
+
+def _applied(
+    con: duckdb.DuckDBPyConnection, path: Path, decision: str, expect_sha256: str, digest: str,
+) -> dict[str, Any] | None:  # fmt: skip
+    """The recorded result when this very change (``expect_sha256`` to ``digest``) is the last
+    decision on ``path`` and is what the file holds: approving it again changes nothing."""
+    last = queries.decisions(con, str(path))[:1]
+    if not last:
+        return None
+    d = last[0]
+    if (d["decision"], d["previous_sha256"], d["proposed_sha256"]) != (decision, expect_sha256,
+                                                                       digest):  # fmt: skip
+        return None
+    return {"decision": decision, "decision_id": d["decision_id"], "manifest": str(path),
+            "version": d["version"], "sha256": digest, "previous_sha256": expect_sha256,
+            "note": f"already {decision} at {d['decided_at']:%Y-%m-%d %H:%M:%S} UTC"}  # fmt: skip
+
+
 def _write_recorded(
     cfg: Config, path: Path, text: str, kind: str, decision: str, d: Decision,
     window: tuple[date, date] | None, proposal: dict[str, Any] | None,
     expect_sha256: str | None, restored_from: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    with derive.warehouse(cfg).connect() as con:
+    digest = manifest_mod.sha256(text)
+    with _LOCK, derive.warehouse(cfg).connect() as con:
         queries.ensure_tables(con)
+        _recover(cfg, con)
         before = _read(path)
         before_sha = None if before is None else manifest_mod.sha256(before)
         if expect_sha256 and before_sha != expect_sha256:
+            done = before_sha == digest and _applied(con, path, decision, expect_sha256, digest)
+            if done:
+                return done
             raise InputError(f"{path} changed since the proposal was made (sha256 "
                              f"{(before_sha or 'missing')[:12]}, expected {expect_sha256[:12]}); "
                              "run `routeledger tune` again and review the new proposal")  # fmt: skip
-        con.execute("BEGIN")
+        decision_id = uuid.uuid4().hex
+        tmp = path.parent / f".{path.name}.{decision_id}.tmp"
+        journal = cfg.home / STORE / f".pending-{decision_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(journal, json.dumps({"decision_id": decision_id, "manifest": str(path),
+                                          "tmp": str(tmp), "sha256": digest}))  # fmt: skip
         try:
+            con.execute("BEGIN")
             _keep_current(cfg, con, path, d)
             version = _store(cfg, con, path, text, kind, d, restored_from)
-            decision_id = _record(con, decision, path, d, before_sha, manifest_mod.sha256(text),
-                                  window, proposal, version)  # fmt: skip
-            atomic_write(path, text)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        try:
+            _record(con, decision, path, d, before_sha, digest, window, proposal, version,
+                    decision_id)  # fmt: skip
+            _prepare(tmp, text, path.stat().st_mode & 0o777 if before is not None else 0o644)
             con.execute("COMMIT")
+            _install(tmp, path)
+            journal.unlink()
         except BaseException:
-            if before is not None:
-                atomic_write(path, before)
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # committed already, or the connection is gone
+            _recover(cfg, con)  # the database decides: the file follows a commit, or nothing
             raise
     return {"decision": decision, "decision_id": decision_id, "manifest": str(path),
-            "version": version, "sha256": manifest_mod.sha256(text), "previous_sha256": before_sha}  # fmt: skip
+            "version": version, "sha256": digest, "previous_sha256": before_sha}  # fmt: skip
 
 
 def approve(
@@ -177,8 +283,9 @@ def reject(
     cfg: Config, path: Path, text: str, d: Decision, *, window: tuple[date, date] | None = None,
     proposal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    with derive.warehouse(cfg).connect() as con:
+    with _LOCK, derive.warehouse(cfg).connect() as con:
         queries.ensure_tables(con)
+        _recover(cfg, con)
         before = _read(path)
         before_sha = None if before is None else manifest_mod.sha256(before)
         decision_id = _record(con, "rejected", path, d, before_sha, manifest_mod.sha256(text),
@@ -191,6 +298,10 @@ def history(cfg: Config, path: Path) -> dict[str, Any]:
     versions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     if cfg.warehouse_path.exists():
+        if _unsettled(cfg):  # a write was killed: settle it first
+            with _LOCK, derive.warehouse(cfg).connect() as con:
+                queries.ensure_tables(con)
+                _recover(cfg, con)
         with derive.warehouse(cfg).connect(read_only=True) as con:
             versions = queries.versions(con, str(path))
             decisions = queries.decisions(con, str(path))
@@ -208,6 +319,9 @@ def rollback(cfg: Config, path: Path, version: int, d: Decision) -> dict[str, An
         known = ", ".join(str(v) for v in sorted(rows)) or "none"
         raise InputError(f"{path}: no stored version {version} (versions: {known})")
     stored = Path(rows[version]["stored_path"])
+    store = (cfg.home / STORE).resolve()
+    if not stored.resolve().is_relative_to(store):  # a rollback reads only the home's own copies
+        raise InputError(f"{stored}: version {version} is not stored under {store}; refused")
     text = _read(stored)
     if text is None or manifest_mod.sha256(text) != rows[version]["sha256"]:
         raise InputError(f"{stored}: the stored copy of version {version} is missing or altered")

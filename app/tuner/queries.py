@@ -135,6 +135,8 @@ SELECT decision_id, decided_at, decision, decided_by, auth, comment, manifest_pa
     previous_sha256, proposed_sha256, window_since, window_until, version
 FROM manifest_decisions WHERE manifest_path = ? ORDER BY decided_at DESC, decision_id
 """
+DECISION_SQL = "SELECT previous_sha256 FROM manifest_decisions WHERE decision_id = ?"
+STORED_PATHS_SQL = "SELECT stored_path FROM manifest_versions"
 NEXT_VERSION_SQL = (
     "SELECT coalesce(max(version), 0) + 1 FROM manifest_versions WHERE manifest_path = ?"
 )

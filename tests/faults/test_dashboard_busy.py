@@ -1,0 +1,66 @@
+"""A writer that takes the warehouse between two of a page's queries and keeps it longer than
+the dashboard waits (as a marts rebuild does right after an ingest commits its last batch): the
+page says the warehouse is busy and tries again; it never shows a traceback.
+
+The writer is a real process holding DuckDB's write lock; it is started at the moment the
+sidebar asks for its filter options, after the page's first query got through.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import queries, ui
+from tests.faults.helpers import ROOT, attempt_line, run_cli
+
+HOLD = ui.LOCK_TIMEOUT_SECONDS + 2
+HOLDER = (
+    "import sys, time, duckdb\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "print('held', flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "con.close()\n"
+)
+
+
+def test_a_writer_taking_the_lock_mid_page_is_a_busy_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n", encoding="utf-8")
+    log = tmp_path / "gateway.jsonl"
+    at = datetime.now(UTC) - timedelta(hours=1)
+    log.write_bytes(b"".join(attempt_line("busy", i, at) for i in range(40)))
+    assert run_cli(home, "ingest", str(log), "--json").returncode == 0
+
+    holders: list[subprocess.Popen[str]] = []
+    real = ui.query
+
+    def query(ctx: ui.Ctx, fn: Any, *args: Any) -> Any:
+        if fn is queries.filter_options and not holders:  # a writer gets in right here
+            p = subprocess.Popen([sys.executable, "-c", HOLDER, str(home / "warehouse.duckdb"),
+                                  str(HOLD)], cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+            holders.append(p)
+            assert p.stdout is not None and p.stdout.readline().strip() == "held"
+        return real(ctx, fn, *args)
+
+    monkeypatch.setattr(ui, "query", query)
+    monkeypatch.setenv("ROUTELEDGER_HOME", str(home))
+    app = AppTest.from_file(str(ROOT / "app" / "dashboard.py"), default_timeout=90)
+    try:
+        app.run()
+    finally:
+        for p in holders:
+            p.wait(timeout=60)
+    assert holders, "the sidebar never asked for its filter options"
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    assert [h.value for h in app.sidebar.header] == ["Filters"]  # rendered once the writer left
