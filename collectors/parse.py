@@ -33,16 +33,12 @@ from collectors.logs.base import (
     SqlFormat,
     sql_literal,
 )
-from collectors.logs.normalize import SECRET_PATTERN, install_macros, normalize
+from collectors.logs.normalize import install_macros, normalize
 from collectors.records import Attempt, Quarantined
+from collectors.redact import elide_quoted, redact
 from collectors.warehouse import configure
 
-_SECRET_RE = re.compile(SECRET_PATTERN)
 EXCERPT_CHARS = 300
-
-
-def redact(text: str) -> str:
-    return _SECRET_RE.sub("[REDACTED]", text)
 
 
 _PROMPT_KEY_RE = re.compile(
@@ -270,11 +266,10 @@ def _probe(
         n = con.execute("SELECT count(*) FROM probe").fetchall()[0][0]
         con.execute("DROP TABLE probe")
     except duckdb.Error as e:
-        return _QUOTED_RE.sub('"…"', str(e).split("\n", 1)[0])
+        return elide_quoted(str(e).split("\n", 1)[0])
     return None if n == len(lines) else f"read {n} records from {len(lines)} lines"
 
 
-_QUOTED_RE = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'")
 # JSON's non-finite literals: DuckDB's reader takes them, Python's (the careful path) refuses them
 _LITERAL_CHECK = "list_has_any([{cols}], ['NaN', 'Infinity', '-Infinity'])"
 

@@ -35,13 +35,18 @@ def redact(text: str) -> str:
     return _SECRET_RE.sub(MASK, text)
 
 
+def elide_quoted(text: str) -> str:
+    """``text`` with its quoted values ("..." and '...', one line at most) replaced by "…"."""
+    return _QUOTED_RE.sub('"…"', text)
+
+
 def describe(e: BaseException, limit: int = 500) -> str:
     """One line for ``e``: its message if it is RouteLedger's own, else its type and its message
     with quoted values elided; credential-shaped strings redacted either way."""
     lines = str(e).strip().splitlines()
     text = lines[0] if lines else ""
     if not isinstance(e, RouteLedgerError):
-        text = _QUOTED_RE.sub('"…"', text)
+        text = elide_quoted(text)
         text = f"{type(e).__name__}: {text}" if text else type(e).__name__
     return redact(text)[:limit]
 
