@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,17 +34,22 @@ from collectors.errors import InputError, RouteLedgerError
 from collectors.logs.base import LogFormat, SqlFormat
 from collectors.logs.normalize import normalize
 from collectors.parse import (
+    BatchResult,
     copy_range,
     count_lines,
     excerpt,
     family_name,
+    load_candidates,
     mem_connection,
     parse_bytes,  # noqa: F401  (re-exported: the pure parse lives beside the engine)
+    release_candidates,
     run_format,
     sniff_container,
     source_name,
+    stream_read_sql,
     temp_dir,
 )
+from collectors.stream import RowStream
 from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,7 @@ LOG_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".log", ".txt"}
 SNIFF_BYTES = 65536
 BATCH_ROWS = 100_000  # most lines in one batch (one commit): bounds lock time and memory
 MEMORY_BUDGET_MB = 1280  # shared by the parse connections (the ingest target: < 2 GB in all)
+STREAM_MEMORY_MB = 384  # of that, the DuckDB scan of a log read as one stream
 
 
 @dataclass
@@ -130,6 +136,8 @@ class _Batch:
     data: bytes | None  # the whole lines; None: a JSONL span the worker copies and counts itself
     n_lines: int | None  # None: counted by the worker
     early: list[tuple[int, str, str, str]]  # (line within the batch, reason, detail, excerpt)
+    # the batch's candidate rows, off the stream (then data is None and n_lines is set)
+    table: Any = None
     # line numbers: the first line's, set by the batch before; the next batch's, set by this one
     first: Future[int] = field(default_factory=Future)
     after: Future[int] = field(default_factory=Future)
@@ -226,14 +234,20 @@ class Ingester:
                 f.seek(0)
                 header = f.readline()
             stage = container == "jsonl" and isinstance(fmt, SqlFormat)
-            if stage:
-                batches = self._spans(f, cur, size, summary)
-            else:
-                batches = self._batches(f, container, cur, size, summary)
             job = _FileJob(path, key, fmt, container, header, size, stage, load_id)
             try:
                 with temp_dir() as d, open(path, "rb") as hf:
-                    cur = self._parse_and_commit(job, batches, Path(d), hf, cur, summary)
+                    tmp = Path(d)
+                    if stage and self._stream_fits(f, fmt, cur, size):
+                        batches = self._streamed(job, f, size, summary, tmp)
+                    elif stage:
+                        batches = self._spans(f, cur, size, summary)
+                    else:
+                        batches = self._batches(f, container, cur, size, summary)
+                    try:
+                        cur = self._parse_and_commit(job, batches, tmp, hf, cur, summary)
+                    finally:
+                        batches.close()  # a stream stops its threads
             except RouteLedgerError as e:
                 self._end_load(load_id, "failed", str(e)[:500])  # its committed batches stay
                 raise
@@ -265,7 +279,7 @@ class Ingester:
                 con = mem_connection(
                     threads=per_slot_threads,
                     temp_directory=sdir / "spill",
-                    memory_mb=max(256, MEMORY_BUDGET_MB // n_slots),
+                    memory_mb=max(256, (MEMORY_BUDGET_MB - STREAM_MEMORY_MB) // n_slots),
                 )
                 slots.append(_Slot(con, sdir))
             free = list(reversed(slots))
@@ -303,24 +317,40 @@ class Ingester:
                 batch.after.set_exception(e)  # the batch after must not wait for ever
             raise
         con = slot.con
-        res = run_format(
-            con,
-            job.fmt,
-            job.container,
-            batch.data,
-            first_line,
-            slot.dir,
-            self.max_line,
-            job.header if batch.start > 0 else None,
-            staged,
-            (n_lines, blank, longest),
-        )
+        table, batch.table = batch.table, None  # held no longer than needed
+        read_careful = table is not None and not load_candidates(con, table, first_line)
+        if table is not None and not read_careful:
+            res = BatchResult()
+        else:
+            if read_careful:  # a value only the careful path places: read the span
+                staged, n_lines, blank, longest = self._stage(job, slot, batch, copy=True)
+            res = run_format(
+                con,
+                job.fmt,
+                job.container,
+                batch.data,
+                first_line,
+                slot.dir,
+                self.max_line,
+                job.header if batch.start > 0 else None,
+                staged,
+                (n_lines, blank, longest),
+            )
         res.quarantine.extend((first_line + i, r, d, x) for i, r, d, x in batch.early)
         normalize(con, source_name(job.fmt), family_name(job.fmt), job.key)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
-            "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
-        )
+        if table is not None and not read_careful:
+            release_candidates(con)
+        total_ok, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT attempt_id) FROM norm_ok"
+        ).fetchone()
+        con.execute("DROP TABLE IF EXISTS to_insert")
+        if total_ok == distinct:  # no id twice in the batch: the rows as they are
+            con.execute("ALTER TABLE norm_ok RENAME TO to_insert")
+        else:
+            con.execute(
+                "CREATE TEMP TABLE to_insert AS SELECT * FROM norm_ok "
+                "QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY source_line) = 1"
+            )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE bad AS SELECT source_line, reason, detail, raw_excerpt FROM norm_bad"
         )
@@ -328,9 +358,7 @@ class Ingester:
             con.executemany(
                 "INSERT INTO bad VALUES (?, ?, ?, ?)", [list(q) for q in res.quarantine]
             )
-        total_ok, lo, hi = con.execute(
-            "SELECT (SELECT count(*) FROM norm_ok), min(started_at), max(started_at) FROM to_insert"
-        ).fetchone()
+        lo, hi = con.execute("SELECT min(started_at), max(started_at) FROM to_insert").fetchone()
         skipped = con.execute(
             "SELECT count(*) FROM norm_typed WHERE reject_reason = 'skip'"
         ).fetchone()[0]
@@ -338,11 +366,16 @@ class Ingester:
         return _Parsed(n_lines, int(total_ok), lo, hi, int(skipped), reasons)
 
     @staticmethod
-    def _stage(job: _FileJob, slot: _Slot, batch: _Batch) -> tuple[Path | None, int, bool, int]:
+    def _stage(
+        job: _FileJob, slot: _Slot, batch: _Batch, copy: bool = False
+    ) -> tuple[Path | None, int, bool, int]:
         """The file DuckDB reads for this batch, its line count, whether a line is empty, and
-        its longest line.
+        its longest line (a batch off the stream: none, and its planned count, unless ``copy``).
         A span is copied in the kernel (``copy_file_range``) and counted with numpy, both
         without the GIL; the whole file from its start needs no copy."""
+        if batch.table is not None and not copy:
+            assert batch.n_lines is not None
+            return None, batch.n_lines, False, 0
         if batch.data is not None:
             data = batch.data
             assert batch.n_lines is not None
@@ -375,7 +408,42 @@ class Ingester:
             self.progress(str(job.path), batch.end, job.size)
         return _Cursor(batch.end, lines, head_hash, job.size)
 
-    def _spans(self, f: Any, cur: _Cursor, size: int, summary: IngestSummary) -> Iterator[_Batch]:
+    def _stream_fits(self, f: Any, fmt: LogFormat, cur: _Cursor, size: int) -> bool:
+        """Read as one stream (:mod:`collectors.stream`): a JSONL log of a format whose select
+        gives a row per record, read from its first byte, ending in a whole line, and more
+        than one batch long (one batch reads the log itself, with no copy, anyway)."""
+        if cur.offset or not getattr(fmt, "row_per_record", False):
+            return False
+        f.seek(size - 1)
+        return f.read(1) == b"\n" and size > self._span_bytes(f, 0)
+
+    def _streamed(
+        self, job: _FileJob, f: Any, size: int, summary: IngestSummary, tmp: Path
+    ) -> Generator[_Batch, None, None]:
+        """The log from its start as batches off one DuckDB scan; where the stream stops short
+        (a line it cannot take one for one), span by span from the end of its last batch."""
+        assert isinstance(job.fmt, SqlFormat)
+        con = mem_connection(
+            threads=os.cpu_count() or 1, temp_directory=tmp / "stream", memory_mb=STREAM_MEMORY_MB
+        )
+        try:
+            stream = RowStream(
+                con, job.fmt, job.path, size, stream_read_sql(job.fmt, job.path, self.max_line),
+                BATCH_ROWS, self.batch_bytes, self.max_line,
+            )  # fmt: skip
+            try:
+                for chunk in stream:
+                    yield _Batch(chunk.start, chunk.end, None, chunk.lines, [], table=chunk.table)
+            finally:
+                stream.close()
+        finally:
+            con.close()
+        if stream.resume_offset < size:
+            yield from self._spans(f, _Cursor(stream.resume_offset), size, summary)
+
+    def _spans(
+        self, f: Any, cur: _Cursor, size: int, summary: IngestSummary
+    ) -> Generator[_Batch, None, None]:
         """JSONL read by DuckDB: byte spans of whole lines, about ``ingest.batch_bytes`` each,
         planned by looking only near their ends; the workers copy and count them. A line over
         ``ingest.max_line_bytes`` is skipped by scanning for its end, never held in memory; an
@@ -413,7 +481,7 @@ class Ingester:
 
     def _batches(
         self, f: Any, container: str, cur: _Cursor, size: int, summary: IngestSummary
-    ) -> Iterator[_Batch]:
+    ) -> Generator[_Batch, None, None]:
         """Whole lines from the cursor on, ``ingest.batch_bytes`` at a time. A line over ``ingest.max_line_bytes`` is skipped by
         scanning for its end, never held in memory."""
         if container == "json":

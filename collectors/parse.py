@@ -114,11 +114,42 @@ def _columns_literal(columns: dict[str, str]) -> str:
     return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in columns.items()) + "}"
 
 
-def _read_json_sql(fmt: SqlFormat, fmt_kind: str, max_bytes: int) -> str:
+def _read_json_sql(fmt: SqlFormat, fmt_kind: str, max_bytes: int, source: str = "?") -> str:
+    """``read_json`` with the format's columns; ``source`` a parameter, or a path literal
+    (:func:`~collectors.logs.base.sql_literal`) where the SQL becomes a view."""
     return (
-        f"SELECT * FROM read_json(?, format='{fmt_kind}', columns={_columns_literal(fmt.read_columns())}, "
-        f"maximum_object_size={int(max_bytes) + 16})"
+        f"SELECT * FROM read_json({source}, format='{fmt_kind}', "
+        f"columns={_columns_literal(fmt.read_columns())}, maximum_object_size={int(max_bytes) + 16})"
     )
+
+
+def stream_read_sql(fmt: SqlFormat, path: Path, max_bytes: int) -> str:
+    """The ``read_json`` of a whole JSONL log that :mod:`collectors.stream` streams."""
+    return _read_json_sql(fmt, "newline_delimited", max_bytes, sql_literal(str(path)))
+
+
+def load_candidates(con: duckdb.DuckDBPyConnection, table: pa.Table, first_line: int) -> bool:
+    """``cand`` from a batch of the stream (:class:`collectors.stream.RowStream`): a view over
+    its Arrow rows, numbered from ``first_line`` (:func:`release_candidates` drops it after
+    normalising). False, and no view, when a value needs the careful path to say which line it
+    is on (NaN / Infinity, which DuckDB reads and Python refuses: the stream's
+    ``rl_nonfinite`` column)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if pc.any(table.column(NONFINITE_COLUMN)).as_py():
+        return False
+    lines = pa.array(np.arange(first_line, first_line + table.num_rows, dtype=np.int64))
+    rows = table.drop_columns([NONFINITE_COLUMN]).add_column(0, "source_line", lines)
+    con.execute("DROP TABLE IF EXISTS cand")
+    con.register("stream_batch", rows)
+    con.execute("CREATE OR REPLACE TEMP VIEW cand AS SELECT * FROM stream_batch")
+    return True
+
+
+def release_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS cand")
+    con.unregister("stream_batch")
 
 
 def _src_from_data(con: duckdb.DuckDBPyConnection) -> None:
@@ -271,7 +302,12 @@ def _probe(
 
 
 # JSON's non-finite literals: DuckDB's reader takes them, Python's (the careful path) refuses them
-_LITERAL_CHECK = "list_has_any([{cols}], ['NaN', 'Infinity', '-Infinity'])"
+NONFINITE_COLUMN = "rl_nonfinite"
+
+
+def nonfinite_sql(columns: Iterable[str] = CANDIDATE_COLUMNS) -> str:
+    """SQL true when a candidate column holds a non-finite JSON literal."""
+    return "(" + " OR ".join(f"{c} IN ('NaN', 'Infinity', '-Infinity')" for c in columns) + ")"
 
 
 def load_sql_jsonl(
@@ -321,8 +357,7 @@ def load_sql_jsonl(
                     "FROM src_rows"
                 )
                 _fill_cand(con, fmt)
-                literal = _LITERAL_CHECK.format(cols=", ".join(CANDIDATE_COLUMNS))
-                found = con.execute(f"SELECT count(*) FROM cand WHERE {literal}").fetchall()
+                found = con.execute(f"SELECT count(*) FROM cand WHERE {nonfinite_sql()}").fetchall()
                 if found[0][0]:
                     fast_ok = False  # NaN / Infinity: the careful path says which lines
                 else:

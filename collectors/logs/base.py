@@ -86,6 +86,9 @@ class SqlFormat(LogFormat):
     """DuckDB reads the file; :meth:`select` turns table ``src`` into candidate columns."""
 
     columns: dict[str, str] = field(default_factory=dict)  # read_json column spec
+    # select() is a projection of src: one candidate row per source row, none dropped or
+    # added. A JSONL log read from its start may then be read as one stream (collectors.stream).
+    row_per_record: ClassVar[bool] = True
 
     def read_columns(self) -> dict[str, str]:
         """Top-level keys DuckDB reads, with their types."""

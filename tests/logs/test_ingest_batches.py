@@ -164,7 +164,7 @@ def test_worker_failure_fails_the_file_after_committing_what_came_before(
     cfg = _home(tmp_path, batch_bytes=8192, workers=2)
     log = tmp_path / "a.jsonl"
     log.write_bytes(slp_lines(200))
-    real = engine.run_format
+    real = engine.normalize  # run on every batch, streamed or read span by span
     calls = {"n": 0}
 
     def flaky(*a, **k):  # type: ignore[no-untyped-def]
@@ -173,13 +173,13 @@ def test_worker_failure_fails_the_file_after_committing_what_came_before(
             raise engine.InputError("disk said no")
         return real(*a, **k)
 
-    monkeypatch.setattr(engine, "run_format", flaky)
+    monkeypatch.setattr(engine, "normalize", flaky)
     s = ingest(cfg, [str(log)])
     assert s.failed_files and "disk said no" in s.failed_files[0]["error"]
     ((n, lines),) = _rows(cfg, "SELECT count(*), max(source_line) FROM raw_attempts")
     (cursor_lines,) = _rows(cfg, "SELECT lines_read FROM file_cursors")[0]
     assert 0 < n < 200 and n == lines == cursor_lines  # whole batches, cursor agrees
-    monkeypatch.setattr(engine, "run_format", real)
+    monkeypatch.setattr(engine, "normalize", real)
     again = ingest(cfg, [str(log)])
     assert again.attempts_loaded == 200 - n
     assert _rows(cfg, "SELECT count(*), count(DISTINCT attempt_id) FROM raw_attempts") == [
