@@ -263,9 +263,17 @@ def update_materialized(con: duckdb.DuckDBPyConnection) -> None:
                     "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)"
                 )
         elif key == "local_day":
-            days = "(SELECT DISTINCT local_day FROM derive_scope_days)"
-            con.execute(f"DELETE FROM {f.name} WHERE local_day IN {days}")
-            con.execute(f"INSERT INTO {f.name} SELECT * FROM {logic} WHERE local_day IN {days}")
+            # the days as bound constants, not a subquery: a constant filter reaches the scan
+            # of the attempts below the view's GROUP BY, so only those days are read
+            touched = [r[0] for r in con.execute(
+                "SELECT DISTINCT local_day FROM derive_scope_days ORDER BY 1").fetchall()]  # fmt: skip
+            if not touched:
+                continue
+            days = "(" + ", ".join("?" for _ in touched) + ")"
+            con.execute(f"DELETE FROM {f.name} WHERE local_day IN {days}", touched)
+            con.execute(
+                f"INSERT INTO {f.name} SELECT * FROM {logic} WHERE local_day IN {days}", touched
+            )
     con.execute("DELETE FROM derive_scope")
     for f in files:  # the rest read the updated tables whole
         if f.incremental_key is None:

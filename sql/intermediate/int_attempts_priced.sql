@@ -23,8 +23,13 @@ matched AS (
         AND a.requested_model IS NOT DISTINCT FROM m.requested_model
         AND a.base_model IS NOT DISTINCT FROM m.base_model
 ),
-chosen AS (
-    SELECT t.attempt_id, v.*
+chosen_id AS (
+    -- the version in force: lowest source rank, then a time-of-day window over none, the highest
+    -- tier, the latest start (keys only: one small row per attempt)
+    SELECT t.attempt_id,
+        arg_min(v.version_id, (v.source_rank, v.window_start_utc IS NULL,
+                               -v.tier_min_prompt_tokens, -epoch_us(v.valid_from), v.version_id))
+            AS version_id
     FROM matched t
     JOIN versions v
         ON v.provider = t.priced_provider AND v.model_id = t.priced_model_id
@@ -32,10 +37,10 @@ chosen AS (
         AND (v.tier_min_prompt_tokens = 0 OR t.prompt_tokens > v.tier_min_prompt_tokens)
         AND rl_in_window(t.started_at::TIME, v.window_start_utc, v.window_end_utc)
         AND (NOT v.weekdays_only OR isodow(t.started_at) <= 5)
-    QUALIFY row_number() OVER (
-        PARTITION BY t.attempt_id
-        ORDER BY v.source_rank, (v.window_start_utc IS NOT NULL) DESC, v.tier_min_prompt_tokens DESC,
-                 v.valid_from DESC) = 1
+    GROUP BY t.attempt_id
+),
+chosen AS (
+    SELECT c.attempt_id, v.* FROM chosen_id c JOIN versions v USING (version_id)
 ),
 costed AS (
     SELECT

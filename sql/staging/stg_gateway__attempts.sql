@@ -3,15 +3,28 @@
 -- Token classes normalised: OpenAI-style counts (cached and cache-write tokens inside the input,
 -- reasoning inside the output) and Anthropic-style exclusive counts become the same columns.
 -- While derive_scope is filled (inside an incremental rebuild only) just those requests are read.
-WITH raw AS (
+-- An attempt that landed twice (the same id under another start time, in a later load) counts
+-- once, the first landed; found by grouping the keys alone, as such repeats are rare.
+WITH raw AS NOT MATERIALIZED (
     SELECT * FROM raw_attempts
     WHERE NOT EXISTS (SELECT 1 FROM derive_scope)
        OR logical_request_id IN (SELECT logical_request_id FROM derive_scope)
 ),
+repeated_keys AS (
+    SELECT logical_request_id, attempt_id FROM raw
+    GROUP BY logical_request_id, attempt_id
+    HAVING count(*) > 1
+),
+repeated AS (
+    SELECT logical_request_id, attempt_id, min((ingested_at, load_id, source_line)) AS first_landed
+    FROM raw SEMI JOIN repeated_keys USING (logical_request_id, attempt_id)
+    GROUP BY logical_request_id, attempt_id
+),
 deduped AS (
-    SELECT * FROM raw
-    QUALIFY row_number() OVER (
-        PARTITION BY logical_request_id, attempt_id ORDER BY ingested_at, load_id) = 1
+    SELECT r.*
+    FROM raw r
+    LEFT JOIN repeated d USING (logical_request_id, attempt_id)
+    WHERE d.first_landed IS NULL OR (r.ingested_at, r.load_id, r.source_line) = d.first_landed
 ),
 counts AS (
     SELECT
