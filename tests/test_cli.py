@@ -19,12 +19,40 @@ README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, f"`routeledger {prefix}{name}` is listed but cannot be loaded"
         full = f"{prefix}{name}"
         out.append(full)
         if isinstance(cmd, click.Group):
             out += _commands(cmd, full + " ")
     return out
+
+
+def test_every_command_module_is_in_the_lazy_table() -> None:
+    """A command registered by a module of app/cli but missing from COMMANDS would be
+    reachable only after some other import: `routeledger NAME` must find it on its own."""
+    import importlib
+    import pkgutil
+
+    import app.cli as cli_pkg
+
+    for mod in pkgutil.iter_modules(cli_pkg.__path__):
+        importlib.import_module(f"app.cli.{mod.name}")
+    assert set(main.commands) == set(cli_pkg.COMMANDS)
+    for name, module in cli_pkg.COMMANDS.items():
+        assert main.commands[name].callback.__module__ == f"app.cli.{module}", name
+
+
+def test_ingest_does_not_load_the_dashboard_or_report_libraries() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from app.cli import main; "
+        "r = CliRunner().invoke(main, ['ingest', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('pandas', 'plotly', 'streamlit', 'jinja2') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("command", _commands(main))
