@@ -3,7 +3,7 @@
 -- Task: the default rules' task (request tag task:<name>, metadata task, OTel task attribute),
 -- else the first configured rule whose field matches its glob, else 'unlabeled'. Local day,
 -- week and month in the configured time zone and week start.
-WITH attempts AS (
+WITH attempts AS NOT MATERIALIZED (
     SELECT * FROM stg_gateway__attempts
 ),
 rules AS (

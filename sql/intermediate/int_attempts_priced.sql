@@ -14,7 +14,7 @@ matches AS (
 versions AS (
     SELECT * FROM stg_prices__versions WHERE variant = 'standard'
 ),
-matched AS (
+matched AS NOT MATERIALIZED (
     SELECT a.*, m.priced_provider, m.priced_model_id, m.match_rule
     FROM attempts a
     LEFT JOIN matches m
