@@ -58,6 +58,7 @@ LOG_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".log", ".txt"}
 SNIFF_BYTES = 65536
 BATCH_ROWS = 100_000  # most lines in one batch (one commit): bounds lock time and memory
 MEMORY_BUDGET_MB = 1280  # shared by the parse connections (the ingest target: < 2 GB in all)
+SPLIT_MIN_BYTES = 8 << 20  # spans left over are split among the workers down to this size
 STREAM_MEMORY_MB = 384  # of that, the DuckDB scan of a log read as one stream
 
 
@@ -449,8 +450,14 @@ class Ingester:
         ``ingest.max_line_bytes`` is skipped by scanning for its end, never held in memory; an
         incomplete last line waits for the next run."""
         offset = cur.offset
+        share = -(-(size - offset) // self.workers)  # the new bytes, split among the workers
         while offset < size:
-            target = min(offset + self._span_bytes(f, offset), size)
+            span = self._span_bytes(f, offset)
+            if share >= SPLIT_MIN_BYTES:  # a grown log's new bytes: every worker gets a part
+                span = min(span, share)
+            target = min(offset + span, size)
+            if size - target < span // 4:  # not a sliver of a batch after this one
+                target = size
             end = _last_newline_end(f, offset, target)
             if end is None:  # no newline before target: one line longer than a batch
                 nl = self._scan_to_newline(f, target, size) if target < size else None
