@@ -27,7 +27,9 @@ SELECT
     arg_max(served_model, attempt_index) AS final_model,
     arg_max(status, attempt_index) AS final_status,
     arg_max(status, attempt_index) = 'success' AS succeeded,
-    list(served_model ORDER BY attempt_index) AS chain,
+    -- ordered lists only where there is an order to keep: most requests have one attempt
+    coalesce(list(served_model ORDER BY attempt_index) FILTER (WHERE attempt_count > 1),
+             [arg_min(served_model, attempt_index)]) AS chain,
     count(*) > 1 AS retried,
     arg_max(served_model, attempt_index) <> arg_min(served_model, attempt_index) AS fell_back,
     sum(cost_usd) AS cost_usd,
