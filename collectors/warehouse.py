@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -235,6 +236,7 @@ def rebuild_materialized(con: duckdb.DuckDBPyConnection) -> None:
     transaction (so readers see the old tables or the new ones, never a mix)."""
     con.execute("DELETE FROM derive_scope")
     con.execute("DELETE FROM derive_scope_days")
+    _unscope(con)  # every request (see update_materialized)
     for f in materialized_files():
         con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
 
@@ -243,6 +245,35 @@ def update_materialized(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute, in the caller's transaction, only the requests listed in ``derive_scope`` (and
     the days they touch) in every incremental mart; the others are rebuilt whole. The scope is
     emptied before returning."""
+    # every attempt of a request in scope starts at or after the earliest start of the
+    # request in the marts (logical_requests) or in the loads not derived yet
+    since = con.execute(
+        "SELECT least((SELECT min(started_at) FROM logical_requests WHERE logical_request_id IN "
+        "    (SELECT logical_request_id FROM derive_scope)),"
+        " (SELECT min(r.started_at) FROM raw_attempts r WHERE r.load_id IN (SELECT load_id FROM "
+        "    (SELECT load_id, count(*) AS n FROM raw_attempts GROUP BY load_id) x "
+        "    FULL JOIN (SELECT load_id, count(*) AS n FROM attempts GROUP BY load_id) a "
+        "    USING (load_id) WHERE x.n IS DISTINCT FROM a.n)))"
+    ).fetchall()[0][0]
+    con.execute("SET VARIABLE rl_derive_scope = true")
+    con.execute("SET VARIABLE rl_derive_since = ?", [since or datetime(1, 1, 1)])
+    try:
+        _update_scoped(con)
+    finally:
+        _unscope(con)
+    files = materialized_files()
+    for f in files:  # the rest read the updated tables whole
+        if f.incremental_key is None:
+            con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
+    con.execute("DELETE FROM derive_scope_days")
+
+
+def _unscope(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("RESET VARIABLE rl_derive_scope")
+    con.execute("RESET VARIABLE rl_derive_since")
+
+
+def _update_scoped(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT INTO derive_scope_days SELECT DISTINCT local_day FROM attempts "
         "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)"
@@ -275,10 +306,6 @@ def update_materialized(con: duckdb.DuckDBPyConnection) -> None:
                 f"INSERT INTO {f.name} SELECT * FROM {logic} WHERE local_day IN {days}", touched
             )
     con.execute("DELETE FROM derive_scope")
-    for f in files:  # the rest read the updated tables whole
-        if f.incremental_key is None:
-            con.execute(f"CREATE OR REPLACE TABLE {f.name} AS SELECT * FROM {f.name}{LOGIC_SUFFIX}")
-    con.execute("DELETE FROM derive_scope_days")
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:

@@ -14,7 +14,7 @@ matches AS (
 versions AS (
     SELECT * FROM stg_prices__versions WHERE variant = 'standard'
 ),
-matched AS NOT MATERIALIZED (
+matched AS MATERIALIZED (
     SELECT a.*, m.priced_provider, m.priced_model_id, m.match_rule
     FROM attempts a
     LEFT JOIN matches m
@@ -39,9 +39,6 @@ chosen_id AS (
         AND (NOT v.weekdays_only OR isodow(t.started_at) <= 5)
     GROUP BY t.attempt_id
 ),
-chosen AS (
-    SELECT c.attempt_id, v.* FROM chosen_id c JOIN versions v USING (version_id)
-),
 costed AS (
     SELECT
         t.*,
@@ -60,7 +57,8 @@ costed AS (
             ) * 0.000001 + coalesce(p.per_request, 0))
             * (1 - p.discount_pct / 100) END AS priced_cost
     FROM matched t
-    LEFT JOIN chosen p USING (attempt_id)
+    LEFT JOIN chosen_id c USING (attempt_id)  -- a narrow hash table: id -> version
+    LEFT JOIN versions p ON p.version_id = c.version_id
 )
 SELECT
     * EXCLUDE (priced_cost),

@@ -7,7 +7,7 @@
 -- final served model differs from the first attempt's.
 WITH attempts AS (
     SELECT * FROM attempts
-    WHERE NOT EXISTS (SELECT 1 FROM derive_scope)
+    WHERE getvariable('rl_derive_scope') IS NULL  -- see stg_gateway__attempts
        OR logical_request_id IN (SELECT logical_request_id FROM derive_scope)
 )
 SELECT

@@ -2,13 +2,17 @@
 -- key: attempt_id
 -- Token classes normalised: OpenAI-style counts (cached and cache-write tokens inside the input,
 -- reasoning inside the output) and Anthropic-style exclusive counts become the same columns.
--- While derive_scope is filled (inside an incremental rebuild only) just those requests are read.
+-- Inside an incremental rebuild only (the session variable rl_derive_scope set), just the
+-- requests in derive_scope are read, and only rows from rl_derive_since on (a lower bound of
+-- their start times, so the scan skips the older row groups). The variables are constants to
+-- DuckDB's planner: unset, the filter vanishes and a full rebuild is planned on true sizes.
 -- An attempt that landed twice (the same id under another start time, in a later load) counts
 -- once, the first landed; found by grouping the keys alone, as such repeats are rare.
 WITH raw AS NOT MATERIALIZED (
     SELECT * FROM raw_attempts
-    WHERE NOT EXISTS (SELECT 1 FROM derive_scope)
-       OR logical_request_id IN (SELECT logical_request_id FROM derive_scope)
+    WHERE getvariable('rl_derive_scope') IS NULL
+       OR (logical_request_id IN (SELECT logical_request_id FROM derive_scope)
+           AND started_at >= getvariable('rl_derive_since'))
 ),
 repeated_keys AS (
     SELECT logical_request_id, attempt_id FROM raw

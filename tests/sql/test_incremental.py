@@ -84,3 +84,41 @@ def test_nothing_new_rebuilds_nothing(home: Path, tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text(_rows(0, 10))
     ingest(cfg, [str(tmp_path / "a.jsonl")])
     assert derive.refresh(cfg) is False
+
+
+def test_incremental_rebuild_reads_attempts_that_started_before_the_new_load(
+    home: Path, tmp_path: Path
+) -> None:
+    """The incremental rebuild skips raw rows older than its scope can hold; an attempt that
+    started before everything else of its request (logged late, from another file), and an
+    attempt landing twice under an earlier start time, still come out as a full rebuild has
+    them."""
+    cfg = config.load(home)
+    (tmp_path / "day1.jsonl").write_text(_rows(0, 60))
+    ingest(cfg, [str(tmp_path / "day1.jsonl")])
+    early = [
+        rl_row(20_000, logical_request_id="r3", started_at="2026-03-04T09:00:00Z",
+               ended_at="2026-03-04T09:00:05Z", status="error", error_class="rate_limit"),
+        rl_row(7, logical_request_id="r7", started_at="2026-03-01T08:00:00Z",  # a repeat of a7
+               ended_at="2026-03-01T08:00:09Z"),
+    ]  # fmt: skip
+    (tmp_path / "day2.jsonl").write_text(
+        _rows(60, 10) + "".join(json.dumps(r) + "\n" for r in early)
+    )
+    ingest(cfg, [str(tmp_path / "day2.jsonl")])
+    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
+    kind = con.execute("SELECT kind FROM derived_state").fetchall()
+    r3 = con.execute(
+        "SELECT attempts, started_at, chain FROM logical_requests WHERE logical_request_id = 'r3'"
+    ).fetchall()
+    r7 = con.execute("SELECT count(*) FROM attempts WHERE logical_request_id = 'r7'").fetchall()
+    con.close()
+    assert kind == [("incremental",)]
+    assert r3[0][0] == 2 and str(r3[0][1]) == "2026-03-04 09:00:00"  # the early attempt leads
+    assert r3[0][2] == ["gpt-4o-mini", "claude-sonnet-4-5"]
+    assert r7 == [(1,)]  # the repeat counts once
+    incremental = _snapshot(cfg.warehouse_path)
+    assert derive.refresh(cfg, force=True)
+    full = _snapshot(cfg.warehouse_path)
+    for name in full:
+        assert incremental[name] == full[name], name
