@@ -157,16 +157,22 @@ def _src_from_data(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_data")
 
 
-def _fill_cand(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> None:
-    """``src`` (with ``source_line``) -> ``cand`` via the format's select, all columns text."""
+def candidate_sql(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> str:
+    """The view ``fmt_out`` (the format's select over ``src``) and the select list that makes
+    its columns the candidate columns, all text (NULL where the format has none)."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW fmt_out AS {fmt.select()}")
     cur = con.execute("SELECT * FROM fmt_out LIMIT 0")
     have = {d[0] for d in cur.description}
     cur.fetchall()
-    cols = ", ".join(
+    return ", ".join(
         f"CAST({c} AS VARCHAR) AS {c}" if c in have else f"NULL::VARCHAR AS {c}"
         for c in CANDIDATE_COLUMNS
     )
+
+
+def _fill_cand(con: duckdb.DuckDBPyConnection, fmt: SqlFormat) -> None:
+    """``src`` (with ``source_line``) -> ``cand`` via the format's select, all columns text."""
+    cols = candidate_sql(con, fmt)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE cand AS SELECT source_line::BIGINT AS source_line, {cols} FROM fmt_out"
     )

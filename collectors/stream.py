@@ -38,8 +38,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from collectors.logs.base import CANDIDATE_COLUMNS, SqlFormat
-from collectors.parse import NONFINITE_COLUMN, nonfinite_sql
+from collectors.logs.base import SqlFormat
+from collectors.parse import NONFINITE_COLUMN, candidate_sql, nonfinite_sql
 
 log = logging.getLogger(__name__)
 BLOCK_BYTES = 8 << 20
@@ -194,14 +194,7 @@ def stream_sql(con: duckdb.DuckDBPyConnection, fmt: SqlFormat, read_json: str) -
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW src AS SELECT NULL::BIGINT AS source_line, * FROM ({read_json})"
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW fmt_out AS {fmt.select()}")
-    cur = con.execute("SELECT * FROM fmt_out LIMIT 0")
-    have = {d[0] for d in cur.description}
-    cur.fetchall()
-    cols = ", ".join(
-        f"CAST({c} AS VARCHAR) AS {c}" if c in have else f"NULL::VARCHAR AS {c}"
-        for c in CANDIDATE_COLUMNS
-    )
+    cols = candidate_sql(con, fmt)
     return f"SELECT *, {nonfinite_sql()} AS {NONFINITE_COLUMN} FROM (SELECT {cols} FROM fmt_out)"
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from tests.conftest import LOG_FIXTURES
 
@@ -57,3 +60,24 @@ def check_extract_contract(fmt: Any, doc: Any) -> None:
     for row in rows:
         assert set(row) == set(CANDIDATE_COLUMNS)
         assert all(v is None or isinstance(v, str) for v in row.values())
+
+
+def ingest_home(tmp_path: Path, **ingest_settings: int) -> Any:
+    """A home whose routeledger.toml sets ``[ingest]`` settings (and no price catalog)."""
+    from collectors import config as config_mod
+
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"{k} = {v}\n" for k, v in ingest_settings.items())
+    (home / "routeledger.toml").write_text(
+        f"[ingest]\n{body}\n[prices]\nauto_catalog = false\n", encoding="utf-8"
+    )
+    return config_mod.load(home)
+
+
+def warehouse_rows(cfg: Any, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -6,31 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from collectors import config as config_mod
 from collectors.ingest import ingest
 from collectors.parse import copy_range, count_lines
-from tests.logs.helpers import slp, slp_lines
+from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
-
-def _home(tmp_path: Path, **ingest_settings: int) -> config_mod.Config:
-    home = tmp_path / "home"
-    home.mkdir()
-    body = "".join(f"{k} = {v}\n" for k, v in ingest_settings.items())
-    (home / "routeledger.toml").write_text(
-        f"[ingest]\n{body}\n[prices]\nauto_catalog = false\n", encoding="utf-8"
-    )
-    return config_mod.load(home)
-
-
-def _rows(cfg: config_mod.Config, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+_home = ingest_home
+_rows = warehouse_rows
 
 
 @pytest.mark.parametrize("buffer_bytes", [1, 2, 3, 7, 64, 1 << 20])

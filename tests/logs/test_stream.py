@@ -8,31 +8,14 @@ import json
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from collectors import config as config_mod
 from collectors import stream
 from collectors.ingest import Ingester, ingest
-from tests.logs.helpers import slp, slp_lines
+from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
-
-def _home(tmp_path: Path, **ingest_settings: int) -> config_mod.Config:
-    home = tmp_path / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    body = "".join(f"{k} = {v}\n" for k, v in ingest_settings.items())
-    (home / "routeledger.toml").write_text(
-        f"[ingest]\n{body}\n[prices]\nauto_catalog = false\n", encoding="utf-8"
-    )
-    return config_mod.load(home)
-
-
-def _rows(cfg: config_mod.Config, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+_home = ingest_home
+_rows = warehouse_rows
 
 
 def _plan(path: Path, max_rows: int, max_bytes: int, max_line: int = 1 << 20) -> tuple[list, str]:

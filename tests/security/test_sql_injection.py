@@ -315,7 +315,6 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/stream.py": {
         "NONFINITE_COLUMN",
         "cols",
-        "fmt.select()",
         "nonfinite_sql()",
         "read_json",
     },  # fmt: skip
