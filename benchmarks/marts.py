@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from collectors import config, derive
+from collectors import config, pipeline
 from collectors.warehouse import Warehouse, configure
 
 MODELS = [
@@ -162,7 +162,7 @@ def main() -> None:
     (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n", encoding="utf-8")
     cfg = config.load(home)
     t = time.perf_counter()
-    derive.refresh(cfg, force=True, match_prices=False)
+    pipeline.update_marts(cfg, force=True, rematch=False)
     rebuild_s = time.perf_counter() - t
     # an ordinary ingest afterwards: 1% new attempts in a new load, then the incremental rebuild
     con = duckdb.connect(str(path))
@@ -178,7 +178,7 @@ def main() -> None:
     )
     con.close()
     t = time.perf_counter()
-    derive.refresh(cfg, match_prices=False)
+    pipeline.update_marts(cfg, rematch=False)
     incremental_s = time.perf_counter() - t
     results = []
     for name, sql in QUERIES.items():

@@ -28,7 +28,7 @@ import duckdb  # noqa: E402
 from marts import build  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from collectors import config, derive  # noqa: E402
+from collectors import config, pipeline  # noqa: E402
 
 DASHBOARD = ROOT / "app" / "dashboard.py"
 TARGET_S = 3.0
@@ -49,7 +49,7 @@ def main() -> None:
     if not path.exists():
         build(path, args.attempts)
         (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n", encoding="utf-8")
-        derive.refresh(config.load(home), force=True, match_prices=False)
+        pipeline.update_marts(config.load(home), force=True, rematch=False)
     os.environ["ROUTELEDGER_HOME"] = str(home)
     con = duckdb.connect(str(path), read_only=True)
     n = con.execute("SELECT count(*) FROM attempts").fetchall()[0][0]

@@ -155,11 +155,9 @@ def instrument(timer: Timer) -> None:
     ing.run = _timed(timer, "py: Ingester.run (all batches)", ing.run)  # type: ignore[method-assign]
     wh = engine.Warehouse
     wh.migrate = _timed(timer, "py: Warehouse.migrate", wh.migrate)  # type: ignore[method-assign]
-    try:
-        from collectors import derive
-    except ImportError:
-        return
-    derive.refresh = _timed(timer, "py: derive.refresh (after loading)", derive.refresh)
+    from collectors.warehouse import marts
+
+    marts.refresh = _timed(timer, "py: marts.refresh (after loading)", marts.refresh)
 
 
 def run_once(home: str, path: Path, fmt: str) -> tuple[dict[str, Any], Timer, float]:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from marts import MODELS, build  # noqa: E402
 
 from app.tuner.proposal import propose  # noqa: E402
-from collectors import config, derive  # noqa: E402
+from collectors import config, pipeline  # noqa: E402
 
 TASKS = ["boilerplate", "debugging", "algorithm", "review", "architecture", "unlabeled"]
 
@@ -73,7 +73,7 @@ def main() -> None:
         build(path, args.attempts)
         generate_s = time.perf_counter() - t
         t = time.perf_counter()
-        derive.refresh(cfg, force=True, match_prices=False)
+        pipeline.update_marts(cfg, force=True, rematch=False)
         rebuild_s = time.perf_counter() - t
         (home / f".built-{args.attempts}").touch()
     since, until = date(2026, 10, 1), date(2026, 10, 28)

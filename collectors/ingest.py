@@ -50,7 +50,8 @@ from collectors.parse import (
     temp_dir,
 )
 from collectors.stream import RowStream
-from collectors.warehouse import Warehouse
+from collectors.warehouse import Warehouse, ledger, transaction
+from collectors.warehouse.ledger import Cursor as _Cursor
 
 log = logging.getLogger(__name__)
 HEAD_BYTES = 4096
@@ -123,14 +124,6 @@ def _head_hash(f: Any, length: int) -> str:
 
 
 @dataclass
-class _Cursor:
-    offset: int = 0
-    lines: int = 0
-    head_hash: str = ""
-    size: int = 0
-
-
-@dataclass
 class _Batch:
     start: int  # byte offset of the first line
     end: int  # byte offset just past the last line
@@ -177,7 +170,7 @@ class Ingester:
         self, cfg: Config, progress: Callable[[str, int, int], None] | None = None
     ) -> None:
         self.cfg = cfg
-        self.wh = Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
+        self.wh = Warehouse.from_config(cfg)
         self.batch_bytes = int(cfg.get("ingest.batch_bytes"))
         self.max_line = int(cfg.get("ingest.max_line_bytes"))
         workers = int(cfg.get("ingest.workers"))
@@ -543,39 +536,21 @@ class Ingester:
     # -- warehouse units of work ----------------------------------------------------------
     def _read_cursor(self, key: str) -> _Cursor:
         with self.wh.connect() as con:
-            row = con.execute(
-                "SELECT offset_bytes, lines_read, head_hash, size_bytes FROM file_cursors WHERE file = ?",
-                [key],
-            ).fetchone()
-        return _Cursor(int(row[0]), int(row[1]), str(row[2]), int(row[3])) if row else _Cursor()
+            return ledger.read_cursor(con, key)
 
     def _mark_interrupted(self) -> None:
         with self.wh.connect() as con:
-            for load_id, pid in con.execute(
-                "SELECT load_id, pid FROM loads WHERE status = 'running'"
-            ).fetchall():
-                if pid is None or not _alive(int(pid)):
-                    con.execute(
-                        "UPDATE loads SET status = 'interrupted', ended_at = coalesce(ended_at, now()::TIMESTAMP) WHERE load_id = ?",
-                        [load_id],
-                    )
+            ledger.mark_interrupted_loads(con)
 
     def _start_load(self, key: str, source: str) -> str:
         load_id = f"{self.run_id}-{uuid.uuid4().hex[:8]}"
         with self.wh.connect() as con:
-            con.execute(
-                "INSERT INTO loads (load_id, run_id, source, file, started_at, status, pid) "
-                "VALUES (?, ?, ?, ?, now()::TIMESTAMP, 'running', ?)",
-                [load_id, self.run_id, source, key, os.getpid()],
-            )
+            ledger.start_load(con, load_id, self.run_id, source, key)
         return load_id
 
     def _end_load(self, load_id: str, status: str, error: str | None = None) -> None:
         with self.wh.connect() as con:
-            con.execute(
-                "UPDATE loads SET status = ?, ended_at = now()::TIMESTAMP, error = ? WHERE load_id = ?",
-                [status, error, load_id],
-            )
+            ledger.end_load(con, load_id, status, error)
 
     def _commit(
         self,
@@ -592,41 +567,33 @@ class Ingester:
         quarantined rows, the advanced cursor and the load's counters."""
         src, key, load_id = source_name(job.fmt), job.key, job.load_id
         total_ok, lo, hi, skipped = parsed.total_ok, parsed.lo, parsed.hi, parsed.skipped
-        with self.wh.attach(con) as wh:
-            con.execute("BEGIN")
-            try:
-                inserted = 0
-                if lo is not None:
-                    inserted = con.execute(
-                        f"INSERT INTO {wh}.raw_attempts BY NAME "
-                        "SELECT n.*, ? AS load_id, now()::TIMESTAMP AS ingested_at FROM to_insert n "
-                        f"ANTI JOIN (SELECT attempt_id FROM {wh}.raw_attempts WHERE started_at BETWEEN ? AND ?) e "
-                        "USING (attempt_id)",
-                        [load_id, lo, hi],
-                    ).fetchone()[0]
-                n_bad = con.execute(
-                    f"INSERT INTO {wh}.raw_quarantine SELECT ?, ?, ?, source_line, reason, detail, raw_excerpt, "
-                    "now()::TIMESTAMP FROM bad",
-                    [load_id, src, key],
+        with self.wh.attach(con) as wh, transaction(con):
+            inserted = 0
+            if lo is not None:
+                inserted = con.execute(
+                    f"INSERT INTO {wh}.raw_attempts BY NAME "
+                    "SELECT n.*, ? AS load_id, now()::TIMESTAMP AS ingested_at FROM to_insert n "
+                    f"ANTI JOIN (SELECT attempt_id FROM {wh}.raw_attempts "
+                    "WHERE started_at BETWEEN ? AND ?) e USING (attempt_id)",
+                    [load_id, lo, hi],
                 ).fetchone()[0]
-                dups = int(total_ok) - int(inserted)
-                con.execute(
-                    f"INSERT INTO {wh}.file_cursors VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP) "
-                    "ON CONFLICT (file) DO UPDATE SET format = excluded.format, head_hash = excluded.head_hash, "
-                    "offset_bytes = excluded.offset_bytes, lines_read = excluded.lines_read, "
-                    "size_bytes = excluded.size_bytes, updated_at = excluded.updated_at "
-                    "WHERE excluded.offset_bytes >= file_cursors.offset_bytes OR excluded.head_hash <> file_cursors.head_hash",
-                    [key, src, head_hash, end, lines, job.size],
-                )
-                con.execute(
-                    f"UPDATE {wh}.loads SET rows_loaded = rows_loaded + ?, duplicates = duplicates + ?, "
-                    "quarantined = quarantined + ?, skipped = skipped + ?, bytes_read = bytes_read + ? WHERE load_id = ?",
-                    [inserted, dups, n_bad, skipped, nbytes, load_id],
-                )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            n_bad = con.execute(
+                f"INSERT INTO {wh}.raw_quarantine SELECT ?, ?, ?, source_line, reason, detail, "
+                "raw_excerpt, now()::TIMESTAMP FROM bad",
+                [load_id, src, key],
+            ).fetchone()[0]
+            dups = int(total_ok) - int(inserted)
+            ledger.advance_cursor(con, wh, key, src, _Cursor(end, lines, head_hash, job.size))
+            ledger.count_batch(
+                con,
+                wh,
+                load_id,
+                loaded=inserted,
+                duplicates=dups,
+                quarantined=n_bad,
+                skipped=skipped,
+                nbytes=nbytes,
+            )
         log.info(
             "%s: committed through line %d (%d loaded, %d duplicates, %d quarantined)",
             key,
@@ -668,46 +635,17 @@ def _last_newline_end(f: Any, lo: int, hi: int) -> int | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def ingest(
-    cfg: Config,
-    paths: list[str] | None = None,
-    fmt: str = "auto",
-    mapping: str | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    refresh: bool = True,
-) -> IngestSummary:
-    """Ingest ``paths`` (files, globs or folders), or the sources in the config when none; then
-    bring the marts up to date unless ``refresh`` is False."""
-    files: list[tuple[Path, str, str | None]] = []
+def files_to_ingest(
+    cfg: Config, paths: list[str] | None = None, fmt: str = "auto", mapping: str | None = None
+) -> list[tuple[Path, str, str | None]]:
+    """(file, format, mapping) for ``paths`` (files, globs or folders), or for every configured
+    ``[[sources]]`` when none; a bad format or mapping stops here, before anything is read."""
     if fmt != "auto" or mapping:
-        logs.get("mapped" if mapping and fmt == "auto" else fmt, mapping)  # a bad choice stops here
+        logs.get("mapped" if mapping and fmt == "auto" else fmt, mapping)
     if paths:
-        files = [(p, fmt, mapping) for p in expand(paths)]
-    else:
-        for s in cfg.sources:
-            pattern = str(cfg.resolve(s.path))
-            files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
-    summary = Ingester(cfg, progress).run(files)
-    from collectors import derive
-
-    if refresh and (
-        summary.load_ids or derive.behind(cfg)
-    ):  # behind: an earlier run killed before it
-        derive.refresh(cfg)
-    return summary
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+        return [(p, fmt, mapping) for p in expand(paths)]
+    files: list[tuple[Path, str, str | None]] = []
+    for s in cfg.sources:
+        pattern = str(cfg.resolve(s.path))
+        files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
+    return files

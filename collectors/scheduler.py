@@ -1,7 +1,8 @@
 """APScheduler wiring only: which job runs when (``routeledger serve``), and ``serve --once``.
 
-The jobs themselves, their recording in ``job_runs`` and their locks are in
-:mod:`collectors.jobs`; they call the same functions the CLI commands call. Times follow
+The jobs come in as a table, name -> function (:data:`app.jobs.JOBS` for ``routeledger
+serve``); their recording in ``job_runs`` and their locks are :func:`collectors.jobs.run`. They
+call the same functions the CLI commands call. Times follow
 ``calendar.timezone``:
 
 * ``ingest`` and ``budget`` every ``schedule.ingest_minutes`` (ingest at start, the budget check a
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,7 +63,9 @@ def _hhmm(text: str) -> tuple[int, int]:
     return int(h), int(m)
 
 
-def default_specs(cfg: Config) -> list[JobSpec]:
+def default_specs(cfg: Config, table: Mapping[str, jobs.JobFn]) -> list[JobSpec]:
+    """When each job of ``table`` runs; a job the table lacks, or with nothing to do, is not
+    scheduled."""
     tz = ZoneInfo(cfg.timezone)
     minutes = float(cfg.get("schedule.ingest_minutes"))
     p_hour, p_min = _hhmm(str(cfg.get("schedule.prices_daily_at")))
@@ -74,19 +78,21 @@ def default_specs(cfg: Config) -> list[JobSpec]:
     def weekly(d: int, hour: int, minute: int) -> CronTrigger:
         return CronTrigger(day_of_week=WEEKDAYS[d][:3], hour=hour, minute=minute, timezone=tz)
 
-    specs = [
-        JobSpec("ingest", IntervalTrigger(minutes=minutes, timezone=tz), jobs.ingest_job,
-                first_run=timedelta(0)),
-        JobSpec("prices", CronTrigger(hour=p_hour, minute=p_min, timezone=tz), jobs.prices_job),
-        JobSpec("budget", IntervalTrigger(minutes=minutes, timezone=tz), jobs.budget_job,
-                first_run=timedelta(minutes=1)),
-        JobSpec("tuner", weekly(t_day, rest // 60, rest % 60), jobs.tuner_job),
-        JobSpec("report", weekly(day, r_hour, r_min), jobs.report_job),
-    ]  # fmt: skip
+    when: list[tuple[str, BaseTrigger, timedelta | None]] = [
+        ("ingest", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(0)),
+        ("prices", CronTrigger(hour=p_hour, minute=p_min, timezone=tz), None),
+        ("budget", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(minutes=1)),
+        ("tuner", weekly(t_day, rest // 60, rest % 60), None),
+        ("report", weekly(day, r_hour, r_min), None),
+    ]
     unused = {"ingest": not cfg.sources, "budget": not budgets_configured(cfg)}
-    for name in (n for n, off in unused.items() if off):
+    for name in (n for n, off in unused.items() if off and n in table):
         log.info("job %s is not scheduled: %s", name, UNUSED[name])
-    return [s for s in specs if not unused.get(s.name)]
+    return [
+        JobSpec(name, trigger, table[name], first)
+        for name, trigger, first in when
+        if name in table and not unused.get(name)
+    ]
 
 
 UNUSED = {
@@ -145,10 +151,10 @@ def build(
     return sched
 
 
-def serve(cfg: Config, stop: threading.Event, specs: list[JobSpec] | None = None) -> None:
+def serve(cfg: Config, stop: threading.Event, specs: list[JobSpec]) -> None:
     """Run the scheduler until ``stop`` is set; then wait for running jobs and return."""
     jobs.mark_interrupted(cfg)
-    sched = build(cfg, specs if specs is not None else default_specs(cfg), stop)
+    sched = build(cfg, specs, stop)
     sched.start()
     try:
         for job in sched.get_jobs():
@@ -172,7 +178,7 @@ def due(spec: JobSpec, last_ok: datetime | None, now: datetime) -> bool:
 def run_due(
     cfg: Config,
     stop: threading.Event,
-    specs: list[JobSpec] | None = None,
+    specs: list[JobSpec],
     now: datetime | None = None,
 ) -> list[tuple[str, jobs.Outcome]]:
     """``serve --once``: each due job once, in order; (job, outcome) of those that were due."""
@@ -180,7 +186,7 @@ def run_due(
     now = now or datetime.now(UTC)
     last = jobs.last_ok(cfg)
     out = []
-    for spec in specs if specs is not None else default_specs(cfg):
+    for spec in specs:
         if stop.is_set():
             break
         if due(spec, last.get(spec.name), now):

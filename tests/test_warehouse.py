@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from collectors.errors import WarehouseBusy
-from collectors.warehouse import Warehouse, schema_hash, sql_files
+from collectors.warehouse import Warehouse
+from collectors.warehouse.migrate import schema_hash, sql_files
 
 
 def test_migrate_is_idempotent_and_records_the_version(tmp_path: Path) -> None:

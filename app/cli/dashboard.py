@@ -83,10 +83,10 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
     """Browse spend, cost per success, latency, reliability, prices and data health."""
     cfg = obj.config()
     if cfg.warehouse_path.exists():  # bring the marts up to date with the configuration first
-        from collectors import derive
+        from collectors import pipeline
 
         try:
-            derive.refresh(cfg)
+            pipeline.update_marts(cfg)
         except (RouteLedgerError, duckdb.Error) as e:  # still serve what the warehouse holds
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             click.echo(

@@ -13,7 +13,8 @@ from rich.table import Table
 from app.cli import Ctx, emit_json, main
 from app.cli.text import inline
 from collectors.config import LOG_FORMATS
-from collectors.ingest import IngestSummary, ingest
+from collectors.ingest import IngestSummary
+from collectors.pipeline import ingest
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 

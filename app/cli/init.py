@@ -35,7 +35,7 @@ def init(obj: Ctx, force: bool) -> None:
     if ignore is not None:
         click.echo(f"wrote {ignore} (keeps the configuration and data out of git)")
     cfg = config_mod.load(home)
-    Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds"))).migrate()
+    Warehouse.from_config(cfg).migrate()
     click.echo(f"warehouse ready at {cfg.warehouse_path}")
 
 

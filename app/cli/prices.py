@@ -11,6 +11,7 @@ from rich.table import Table
 
 from app.cli import Ctx, emit_json, main
 from app.cli.text import cell, clean, inline
+from collectors import pipeline
 from collectors.prices import api
 
 
@@ -55,7 +56,7 @@ def refresh_cmd(
     obj: Ctx, sources: tuple[str, ...], from_files: dict[str, str], as_json: bool
 ) -> None:
     """Fetch every price source; a failing source keeps its prices and is reported (exit 0)."""
-    summary = api.refresh(obj.config(), list(sources), from_files)
+    summary = pipeline.refresh_prices(obj.config(), list(sources), from_files)
     if as_json:
         emit_json(summary.as_json())
         return
@@ -179,7 +180,7 @@ def unmatched_cmd(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def confirm_cmd(obj: Ctx, model: str, source: str | None, reject: bool, as_json: bool) -> None:
     """Apply (or --reject) the price change or disappearance held for review for MODEL."""
-    result = api.confirm(obj.config(), model, source, reject=reject)
+    result = pipeline.confirm_price(obj.config(), model, source, reject=reject)
     if as_json:
         emit_json(result)
         return

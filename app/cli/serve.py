@@ -11,6 +11,7 @@ from types import FrameType
 import click
 
 from app.cli import Ctx, emit_json, main
+from app.jobs import JOBS
 from collectors import scheduler
 
 
@@ -23,7 +24,7 @@ def serve_cmd(obj: Ctx, once: bool, as_json: bool) -> None:
 
     A stop lets the running jobs finish their current file or unit of work, then exits 0."""
     cfg = obj.config()
-    for name in ("collectors.jobs", "collectors.scheduler"):
+    for name in ("collectors.jobs", "collectors.scheduler", "app.jobs"):
         logging.getLogger(name).setLevel(logging.INFO)
     stop = threading.Event()
 
@@ -35,10 +36,11 @@ def serve_cmd(obj: Ctx, once: bool, as_json: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    specs = scheduler.default_specs(cfg, JOBS)
     if not once:
-        scheduler.serve(cfg, stop)
+        scheduler.serve(cfg, stop, specs)
         return
-    ran = scheduler.run_due(cfg, stop)
+    ran = scheduler.run_due(cfg, stop, specs)
     if as_json:
         emit_json({"jobs": [{"job": n, "status": o.status, "detail": o.detail} for n, o in ran]})
         return

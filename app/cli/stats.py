@@ -12,7 +12,8 @@ from rich.table import Table
 from app import queries
 from app.cli import Ctx, emit_json, main
 from app.cli.text import cell
-from collectors import derive
+from collectors import pipeline
+from collectors.warehouse import Warehouse
 
 
 def _today(tz: str) -> date:
@@ -33,13 +34,13 @@ def _today(tz: str) -> date:
 def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json: bool) -> None:
     """Per task and per model: spend, success, cost per success, P95 latency, retries."""
     cfg = obj.config()
-    derive.refresh(cfg)
+    pipeline.update_marts(cfg)
     today = _today(cfg.timezone)
     until_d = until.date() if until else today
     since_d = since.date() if since else until_d.replace(day=1)
     if since_d > until_d:
         raise click.BadParameter("--since is after --until")
-    with derive.warehouse(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         tasks = queries.task_stats(con, since_d, until_d)
         models = queries.model_task_stats(con, since_d, until_d)
         unpriced = queries.unpriced_attempts(con, since_d, until_d)

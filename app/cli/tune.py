@@ -3,9 +3,7 @@ and ``routeledger evals import``: the routing-table tuner on the command line.""
 
 from __future__ import annotations
 
-import csv
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,8 @@ from app.cli import Ctx, emit_json, main
 from app.cli.text import inline as escape  # markup-escaped, control characters replaced
 from app.tuner import approvals, auth, exports
 from app.tuner import manifest as manifest_mod
-from app.tuner import queries as tq
 from app.tuner.proposal import Proposal, manifest_path, propose
-from collectors import derive
+from collectors import pipeline
 from collectors.errors import InputError
 
 _DAY = click.DateTime(["%Y-%m-%d"])
@@ -33,7 +30,7 @@ def _run(
     obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None
 ) -> tuple[Any, Proposal]:
     cfg = obj.config()
-    derive.refresh(cfg)
+    pipeline.update_marts(cfg)
     return cfg, propose(cfg, manifest, _d(since), _d(until))
 
 
@@ -254,47 +251,10 @@ def evals_group() -> None:
 def evals_import_cmd(obj: Ctx, file: str, as_json: bool) -> None:
     """Import FILE.csv with columns task, model, score (0..1; one row per example or per model).
     The latest import per (task, model) is the quality the tuner checks min_quality against."""
-    cfg = obj.config()
-    rows = _read_scores(Path(file))
-    import_id, at = uuid.uuid4().hex[:12], datetime.now(UTC).replace(tzinfo=None)
-    with derive.warehouse(cfg).connect() as con:
-        tq.ensure_tables(con)
-        con.execute("BEGIN")
-        con.executemany(tq.INSERT_EVAL_SQL, [[import_id, at, str(Path(file).resolve()), line, t, m, s]
-                                            for line, t, m, s in rows])  # fmt: skip
-        con.execute("COMMIT")
-    out = {"file": file, "import_id": import_id, "rows": len(rows),
-           "tasks": len({r[1] for r in rows}), "models": len({r[2] for r in rows})}  # fmt: skip
+    out = pipeline.import_evals(obj.config(), Path(file))
     if as_json:
         emit_json(out)
     else:
         click.echo(
             f"imported {out['rows']} scores for {out['tasks']} tasks and {out['models']} models"
         )
-
-
-def _read_scores(path: Path) -> list[tuple[int, str, str, float]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            missing = {"task", "model", "score"} - set(reader.fieldnames or [])
-            if missing:
-                raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
-                                 "expected a header with task, model, score")  # fmt: skip
-            out = []
-            for i, row in enumerate(reader, start=2):
-                task, model = (row.get("task") or "").strip(), (row.get("model") or "").strip()
-                try:
-                    score = float(row.get("score") or "")
-                except ValueError:
-                    score = float("nan")
-                if not task or not model or not 0 <= score <= 1:
-                    raise InputError(f"{path}:{i}: expected a task, a model and a score between "
-                                     f"0 and 1, got {row.get('task')!r}, {row.get('model')!r}, "
-                                     f"{row.get('score')!r}")  # fmt: skip
-                out.append((i, task, model, score))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"{path}: cannot read the CSV: {e}") from None
-    if not out:
-        raise InputError(f"{path}: no scores")
-    return out

@@ -14,7 +14,7 @@ warehouse is there (same size, seed and generator, built today), nothing is rebu
    with :func:`collectors.prices.store.insert_refresh`, today's goes through
    :func:`collectors.prices.api.refresh` like ``routeledger prices refresh --from-file``, which
    rebuilds the versions, the source status and the model matches;
-4. the ingest, through the real collectors (:func:`collectors.ingest.ingest` on the configured
+4. the ingest, through the real collectors (:func:`collectors.pipeline.ingest` on the configured
    sources), which refreshes the marts.
 
 A home that has a ``routeledger.toml`` but no ``demo.json`` is someone's real home: refused.
@@ -35,10 +35,10 @@ from typing import Any
 from app.demo import spec, workload
 from collectors import config as config_mod
 from collectors.errors import InputError
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 from collectors.prices import api as prices_api
 from collectors.prices import openrouter, store
-from collectors.prices.refresh import warehouse_of
+from collectors.warehouse import Warehouse, transaction
 
 log = logging.getLogger(__name__)
 
@@ -280,8 +280,7 @@ def record_prices(cfg: config_mod.Config, w: spec.Window) -> dict[str, Any]:
         path.write_bytes(body)
         files.append((at, path, body))
     history, latest = files[:-1], files[-1]
-    with warehouse_of(cfg).connect() as con:
-        con.execute("BEGIN")
+    with Warehouse.from_config(cfg).connect() as con, transaction(con):
         for at, path, body in history:
             store.insert_refresh(
                 con,
@@ -293,7 +292,6 @@ def record_prices(cfg: config_mod.Config, w: spec.Window) -> dict[str, Any]:
                 content_sha256=hashlib.sha256(body).hexdigest(),
                 origin=str(path),
             )
-        con.execute("COMMIT")
     summary = prices_api.refresh(
         cfg, ["catalog"], {openrouter.SOURCE: latest[1]}, now=lambda: latest[0]
     )

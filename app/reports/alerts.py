@@ -24,10 +24,11 @@ import httpx
 
 from app.reports import deliver
 from app.reports import queries as q
-from collectors import derive
+from collectors import pipeline
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
 from collectors.http import RetryPolicy
+from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def check(
     days = calendar.monthrange(month.year, month.month)[1]
     thresholds = sorted(set(cfg.get("budget.alert_thresholds")))
     detected = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    derive.refresh(cfg)
-    wh = derive.warehouse(cfg)
+    pipeline.update_marts(cfg)
+    wh = Warehouse.from_config(cfg)
     new = 0
     with wh.connect() as con:
         rows = statuses(cfg, *q.month_spend(con, month, local.date()), elapsed, days)

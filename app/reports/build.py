@@ -18,8 +18,6 @@ What is compared with what (the thresholds are constants here and in docs/report
 from __future__ import annotations
 
 import calendar
-import importlib
-import importlib.util
 import logging
 import re
 from dataclasses import dataclass
@@ -30,9 +28,11 @@ from zoneinfo import ZoneInfo
 
 from app.reports import alerts
 from app.reports import queries as q
-from collectors import derive
+from app.tuner import proposal as tuner
+from collectors import pipeline
 from collectors.config import WEEKDAYS, Config
 from collectors.errors import InputError, RouteLedgerError
+from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,7 @@ def _spike(value: float | None, prev: float | None, n: int, prev_n: int) -> bool
 def pending_proposal(cfg: Config) -> tuple[dict[str, Any] | None, str]:
     """The tuner's pending routing proposal (``routeledger tune --json`` shape), or a note why
     there is none. Pending = what the tuner proposes from the evidence now, when it differs from
-    the manifest in force (approving regenerates and installs exactly that). The tuner is
-    optional here: looked up by name, never imported when it is not installed."""
-    if importlib.util.find_spec("app.tuner.proposal") is None:
-        return None, "no proposal: the tuner is not installed"
-    tuner = importlib.import_module("app.tuner.proposal")
+    the manifest in force (approving regenerates and installs exactly that)."""
     path = tuner.manifest_path(cfg)
     if not path.is_file():
         return None, f"no proposal: no routing manifest at {path} (tuner.manifest)"
@@ -222,10 +218,10 @@ def _budget(cfg: Config, con: Any, week: Week) -> dict[str, Any]:
 
 def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any]:
     """Every figure of the report for ``week`` (values as the marts give them: Decimal money)."""
-    derive.refresh(cfg)
+    pipeline.update_marts(cfg)
     prev = week.previous
     factor = float(cfg.get("report.regression_factor"))
-    with derive.warehouse(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         cur_totals = q.totals(con, *week.days)
         prev_totals = q.totals(con, *prev.days)
         spend_by = {d: q.spend_by(con, d, week.days, prev.days) for d in q.DIMENSIONS}

@@ -35,10 +35,10 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from app.reports import queries as q
-from collectors import derive
 from collectors.config import Config
 from collectors.errors import ConfigError, TerminalSourceError, TransientSourceError
 from collectors.http import RETRY_STATUSES, RetryPolicy, create_client, parse_retry_after
+from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 30.0
@@ -276,7 +276,7 @@ def deliver(
         channels.append("email")
     if webhook_configured(cfg):
         channels.append("webhook")
-    wh = derive.warehouse(cfg)
+    wh = Warehouse.from_config(cfg)
     if only_missing and channels:
         with wh.connect(read_only=True) as con:
             done = q.delivered_channels(con, week)

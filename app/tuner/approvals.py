@@ -42,9 +42,9 @@ import duckdb
 
 from app.tuner import manifest as manifest_mod
 from app.tuner import queries
-from collectors import derive
 from collectors.config import Config
 from collectors.errors import InputError
+from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def _write_recorded(
     expect_sha256: str | None, restored_from: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     digest = manifest_mod.sha256(text)
-    with _LOCK, derive.warehouse(cfg).connect() as con:
+    with _LOCK, Warehouse.from_config(cfg).connect() as con:
         queries.ensure_tables(con)
         _recover(cfg, con)
         before = _read(path)
@@ -283,7 +283,7 @@ def reject(
     cfg: Config, path: Path, text: str, d: Decision, *, window: tuple[date, date] | None = None,
     proposal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    with _LOCK, derive.warehouse(cfg).connect() as con:
+    with _LOCK, Warehouse.from_config(cfg).connect() as con:
         queries.ensure_tables(con)
         _recover(cfg, con)
         before = _read(path)
@@ -299,10 +299,10 @@ def history(cfg: Config, path: Path) -> dict[str, Any]:
     decisions: list[dict[str, Any]] = []
     if cfg.warehouse_path.exists():
         if _unsettled(cfg):  # a write was killed: settle it first
-            with _LOCK, derive.warehouse(cfg).connect() as con:
+            with _LOCK, Warehouse.from_config(cfg).connect() as con:
                 queries.ensure_tables(con)
                 _recover(cfg, con)
-        with derive.warehouse(cfg).connect(read_only=True) as con:
+        with Warehouse.from_config(cfg).connect(read_only=True) as con:
             versions = queries.versions(con, str(path))
             decisions = queries.decisions(con, str(path))
     current = _read(path)

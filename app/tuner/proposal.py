@@ -22,9 +22,9 @@ from app.tuner import queries, replay
 from app.tuner.evidence import ModelObs, TaskEvidence
 from app.tuner.manifest import Changes, Manifest, Provider
 from app.tuner.recommend import Settings, TaskResult, recommend
-from collectors import derive
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
+from collectors.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def window(cfg: Config, since: date | None, until: date | None) -> tuple[date, d
         today = datetime.now(ZoneInfo(cfg.timezone)).date()
         last = None
         if cfg.warehouse_path.exists():
-            with derive.warehouse(cfg).connect(read_only=True) as con:
+            with Warehouse.from_config(cfg).connect(read_only=True) as con:
                 last = queries.last_day(con)
         until = min(last, today) if last else today
     if since is None:
@@ -175,7 +175,7 @@ def current_prices(cfg: Config, providers: dict[str, Provider]) -> list[PriceCha
 
     now = datetime.now(UTC).replace(tzinfo=None)
     out: list[PriceChange] = []
-    with derive.warehouse(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         for p in providers.values():
             entry = None
             for name in dict.fromkeys((p.model, p.name, p.model.split("/", 1)[-1])):
@@ -220,7 +220,7 @@ def propose(
 ) -> Proposal:
     m = manifest_mod.load(manifest_path(cfg, path))
     since, until = window(cfg, since, until)
-    with derive.warehouse(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         found = evidence_mod.collect(con, since, until)
     s = settings(cfg)
     n_boot = int(cfg.get("tuner.bootstrap_resamples")) if resamples is None else resamples

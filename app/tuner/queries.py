@@ -121,7 +121,6 @@ def last_day(con: duckdb.DuckDBPyConnection) -> date | None:
 
 # -- approvals and evals (short writes) -----------------------------------------------------------
 
-INSERT_EVAL_SQL = "INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?, ?, ?)"
 INSERT_VERSION_SQL = "INSERT INTO manifest_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 INSERT_DECISION_SQL = """INSERT INTO manifest_decisions
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -158,14 +157,10 @@ TUNER_TABLES = ("manifest_versions", "manifest_decisions", "eval_scores")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tuner's raw tables from their DDL in ``sql/raw/`` (idempotent), so a write
-    never has to run the whole migration (which would empty the materialized marts until the
-    next refresh when the schema changed)."""
-    from collectors.warehouse import sql_files
+    """Create the tuner's tables if this warehouse predates them."""
+    from collectors.warehouse.migrate import ensure_tables as create
 
-    for f in sql_files():
-        if f.layer == "raw" and f.name in TUNER_TABLES:
-            con.execute(f.text)
+    create(con, TUNER_TABLES)
 
 
 def next_version(con: duckdb.DuckDBPyConnection, manifest_path: str) -> int:

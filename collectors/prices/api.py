@@ -21,7 +21,8 @@ import duckdb
 from collectors.config import Config
 from collectors.errors import InputError
 from collectors.prices import history, match, store
-from collectors.prices.refresh import SOURCES, record_source, refresh, warehouse_of
+from collectors.prices.refresh import SOURCES, record_source, refresh
+from collectors.warehouse import Warehouse, transaction
 
 __all__ = ["SOURCES", "confirm", "refresh", "rematch", "resolve_model", "show", "unmatched"]
 
@@ -96,7 +97,7 @@ def _entry(row: dict[str, Any], history: bool) -> dict[str, Any]:
 def show(cfg: Config, model: str, *, now: datetime | None = None) -> dict[str, Any]:
     """``{"model", "provider", "model_id", "current": [...], "history": [...], "pending_review"}``."""
     at = store.utc_naive(now or datetime.now(UTC))
-    with warehouse_of(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         provider, model_id, rule = resolve_model(con, model, cfg.aliases)
         cursor = con.execute(_VERSION_SQL, [provider, model_id])
         names = [d[0] for d in cursor.description]
@@ -150,17 +151,16 @@ def confirm(
     decided_by: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    """Confirm (or reject) the pending reviews of ``model``, then rebuild the versions."""
+    """Confirm (or reject) the pending reviews of ``model``, then rebuild the versions (the
+    marts follow in :func:`collectors.pipeline.confirm_price`)."""
     status = "rejected" if reject else "confirmed"
     who = decided_by or _user()
-    with warehouse_of(cfg).connect() as con:
+    with Warehouse.from_config(cfg).connect() as con, transaction(con):
         provider, model_id, _ = resolve_model(con, model, cfg.aliases)
-        con.execute("BEGIN")
         decided = store.decide(
             con, provider, model_id, record_source(source) if source else None, status, who, now()
         )
         if not decided:
-            con.execute("ROLLBACK")
             where = f" from {source}" if source else ""
             raise InputError(f"no pending price review for {provider}/{model_id}{where}")
         history.rebuild(con, float(cfg.get("prices.review_factor")))
@@ -170,10 +170,6 @@ def confirm(
                 [store.pending_count(con, s), s],
             )
         match.rebuild_matches(con, cfg.aliases, store.utc_naive(now()))
-        con.execute("COMMIT")
-    from collectors import derive  # the confirmed price now prices the marts
-
-    derive.refresh(cfg, match_prices=False, ensure_catalog=False)
     return {
         "model": model,
         "provider": provider,
@@ -192,19 +188,17 @@ def _user() -> str:
 
 def rematch(cfg: Config, *, now: datetime | None = None) -> tuple[int, int]:
     """Re-resolve every logged model (after an ingest); (matched, unmatched)."""
-    wh = warehouse_of(cfg)
+    wh = Warehouse.from_config(cfg)
     wh.migrate()
-    with wh.connect() as con:
-        con.execute("BEGIN")
+    with wh.connect() as con, transaction(con):
         counts = match.rebuild_matches(con, cfg.aliases, store.utc_naive(now or datetime.now(UTC)))
-        con.execute("COMMIT")
     return counts
 
 
 def unmatched(cfg: Config) -> dict[str, Any]:
     """``{"unmatched": [...], "models_matched", "models_unmatched"}`` after re-matching."""
     matched, missing = rematch(cfg)
-    with warehouse_of(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         rows = match.unmatched(con)
     return {
         "unmatched": [

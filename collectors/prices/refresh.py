@@ -29,7 +29,7 @@ from collectors.prices import catalog, history, litellm_map, match, openrouter, 
 from collectors.prices.common import is_skip
 from collectors.prices.pages import anthropic, deepseek, openai
 from collectors.records import PriceObservation
-from collectors.warehouse import Warehouse
+from collectors.warehouse import Warehouse, transaction
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,6 @@ class _Outcome:
     refresh_id: str | None = None
 
 
-def warehouse_of(cfg: Config) -> Warehouse:
-    return Warehouse(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
-
-
 def refresh(
     cfg: Config,
     sources: Sequence[str] | None = None,
@@ -118,7 +114,7 @@ def refresh(
     if unknown:
         raise InputError(f"unknown price source {unknown[0]!r}; known: {', '.join(SOURCES)}")
     names = names or list(SOURCES)
-    wh = warehouse_of(cfg)
+    wh = Warehouse.from_config(cfg)
     wh.migrate()
     with wh.connect() as con:
         previous = {n: store.get_status(con, record_source(n)) for n in names}
@@ -129,8 +125,7 @@ def refresh(
             outcome = _collect(cfg, name, from_files.get(name), previous[name], client, policy, now)
             if outcome.status == "ok":
                 outcome.refresh_id = summary.refresh_id
-                with wh.connect() as con:
-                    con.execute("BEGIN")
+                with wh.connect() as con, transaction(con):
                     store.insert_refresh(
                         con,
                         refresh_id=summary.refresh_id,
@@ -141,11 +136,9 @@ def refresh(
                         content_sha256=outcome.sha256,
                         origin=outcome.origin,
                     )
-                    con.execute("COMMIT")
             outcomes.append(outcome)
             log.info("prices %s: %s %s", name, outcome.status, outcome.error or "")
-    with wh.connect() as con:
-        con.execute("BEGIN")
+    with wh.connect() as con, transaction(con):
         for o in outcomes:
             if o.status != "ok":
                 store.insert_attempt(
@@ -164,10 +157,6 @@ def refresh(
         summary.matched, summary.unmatched = match.rebuild_matches(
             con, cfg.aliases, store.utc_naive(now())
         )
-        con.execute("COMMIT")
-    from collectors import derive  # the marts price attempts with what was just stored
-
-    derive.refresh(cfg, match_prices=False, ensure_catalog=False)
     return summary
 
 

@@ -1,3 +1,5 @@
+-- grain: one imported evaluation score
+-- key: import_id, source_line
 -- Offline evaluation scores imported with `routeledger evals import FILE.csv` (task, model,
 -- score in [0, 1]); the tuner uses the mean of the latest import per (task, model) as quality.
 CREATE TABLE IF NOT EXISTS eval_scores (

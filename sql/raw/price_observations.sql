@@ -1,3 +1,5 @@
+-- grain: one price seen by one source in one refresh
+-- key: refresh_id, source, provider, model_id, variant, tier_min_prompt_tokens
 -- Every price seen by a price source, append-only, stamped with the refresh that wrote it.
 -- USD per 1M tokens (per_request, per_image: USD per unit). A "skip" row (skipped = true, every
 -- price NULL, a note) records why a model listed by the source was not priced.

@@ -1,3 +1,5 @@
+-- grain: one attempt as a log collector landed it
+-- key: attempt_id
 -- Normalised attempts as every log collector lands them. Append-only; deduplicated on attempt_id
 -- at load time, stamped with the load that wrote them and their source position.
 CREATE TABLE IF NOT EXISTS raw_attempts (

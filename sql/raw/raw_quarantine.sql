@@ -1,3 +1,5 @@
+-- grain: one input row that could not become an attempt
+-- key: source_file, source_line, load_id
 -- Input rows that could not become attempts: where they were, why, and a short redacted excerpt.
 CREATE TABLE IF NOT EXISTS raw_quarantine (
     load_id      VARCHAR NOT NULL,

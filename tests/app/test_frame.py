@@ -16,10 +16,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import queries, ui
-from collectors import config
+from collectors import config, pipeline
 from collectors.errors import WarehouseBusy
-from collectors.ingest import ingest
-from collectors.prices import api
+from collectors.pipeline import ingest
 from tests.app.test_pages import DASHBOARD, assert_clean, metric, open_app
 from tests.app.warehouse_fixture import PRICE_FIXTURES, rows
 
@@ -113,7 +112,7 @@ def test_a_warehouse_with_prices_but_no_attempts(
     home = tmp_path / "prices-only"
     home.mkdir()
     (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n")
-    api.refresh(
+    pipeline.refresh_prices(
         config.load(home), from_files={"openrouter": PRICE_FIXTURES / "openrouter_models.json"}
     )
     at = open_app(home, monkeypatch)

@@ -14,9 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from collectors import config
-from collectors.ingest import ingest
-from collectors.prices import api
+from collectors import config, pipeline
+from collectors.pipeline import ingest
 
 PRICE_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
 
@@ -128,12 +127,12 @@ def build(home: Path, end: date = date(2026, 10, 20), days: int = 56, per_day: i
     )
     cfg = config.load(home)
     first = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=days)
-    api.refresh(
+    pipeline.refresh_prices(
         cfg,
         from_files={"openrouter": PRICE_FIXTURES / "openrouter_models_2025-02-08.json"},
         now=lambda: first,
     )
-    api.refresh(
+    pipeline.refresh_prices(
         cfg,
         from_files={
             "openrouter": PRICE_FIXTURES / "openrouter_models.json",

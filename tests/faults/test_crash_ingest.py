@@ -8,7 +8,7 @@ delay", so kills land anywhere: in parsing, inside a commit, between batches, in
 update. ``k = 0`` counts the delay from the process start.
 
 And one deterministic point: a run killed after its last batch, as it starts updating the marts
-(the first line it runs in ``collectors/derive.py``): the next `routeledger ingest`, or the next
+(the first line it runs in ``collectors/warehouse/marts.py``): the next `routeledger ingest`, or the next
 scheduled ingest of `routeledger serve`, finds nothing new to read and must still bring the
 marts up to date.
 """
@@ -139,11 +139,11 @@ def test_a_run_killed_before_the_marts_update_is_caught_up_by_the_rerun(
     if rerun == "serve --once":  # the log as a source of the scheduled ingest
         with open(home / "routeledger.toml", "a", encoding="utf-8") as f:
             f.write(f'\n[[sources]]\npath = "{log}"\n')
-    # killed at the first line run in collectors/derive.py: every batch is committed, the
+    # killed at the first line run in collectors/warehouse/marts.py: every batch is committed, the
     # marts are not updated yet
     killed = subprocess.run(
         [sys.executable, "-m", "tests.faults.driver", "--kill-line", "1", "--trace",
-         "collectors/derive.py", "cli", "--home", str(home), "ingest", str(log), "--json"],
+         "collectors/warehouse/marts.py", "cli", "--home", str(home), "ingest", str(log), "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr

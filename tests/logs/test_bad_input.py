@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from collectors.config import Config
 from collectors.errors import InputError
-from collectors.ingest import ingest
 from collectors.parse import parse_bytes
+from collectors.pipeline import ingest
 from tests.logs.helpers import rl_row, slp
 
 

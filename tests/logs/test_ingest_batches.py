@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.ingest import ingest
 from collectors.parse import copy_range, count_lines
+from collectors.pipeline import ingest
 from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
 _home = ingest_home

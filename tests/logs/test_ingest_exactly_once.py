@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from collectors.config import Config
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 from tests.logs.helpers import slp, slp_lines
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from collectors import stream
-from collectors.ingest import Ingester, ingest
+from collectors.ingest import Ingester
+from collectors.pipeline import ingest
 from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
 _home = ingest_home

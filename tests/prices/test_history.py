@@ -14,8 +14,9 @@ from collectors import config as config_mod
 from collectors import http
 from collectors.prices import api, openrouter
 from collectors.prices.common import identity, is_skip, prices_of
-from collectors.prices.refresh import refresh, warehouse_of
+from collectors.prices.refresh import refresh
 from collectors.prices.versions import SINCE_EVER
+from collectors.warehouse import Warehouse
 from tests.prices.conftest import FIXTURES, PAGES
 
 T1 = datetime(2025, 2, 8, 12, tzinfo=UTC)
@@ -30,7 +31,7 @@ def at(t: datetime):
 
 
 def rows(cfg, sql: str, params: list | None = None) -> list[dict]:
-    with warehouse_of(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         cur = con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

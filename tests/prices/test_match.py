@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from collectors import config as config_mod
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 from collectors.prices import api
 from collectors.prices.match import Logged, Matcher
-from collectors.prices.refresh import refresh, warehouse_of
+from collectors.prices.refresh import refresh
+from collectors.warehouse import Warehouse
 from tests.conftest import LOG_FIXTURES
 from tests.prices.conftest import FIXTURES, PAGES
 
@@ -120,7 +121,7 @@ def logged(tmp_path_factory):
     )
     ingest(cfg, [str(LOG_FIXTURES)])
     result = api.unmatched(cfg)
-    with warehouse_of(cfg).connect(read_only=True) as con:
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
         matches = con.execute(
             "SELECT provider, logged_model, requested_model, base_model, priced_provider, "
             "priced_model_id, match_rule, reason FROM model_matches"

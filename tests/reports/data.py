@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import config
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 
 SCRIPT_MODEL = "<script>alert('model')</script>"
 IMG_TASK = "<img src=x onerror=alert(1)>"

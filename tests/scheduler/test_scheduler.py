@@ -17,6 +17,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app import jobs as app_jobs
+from app.jobs import JOBS
 from collectors import config, jobs, scheduler
 from collectors.jobs import Outcome
 from collectors.scheduler import JobSpec
@@ -130,7 +132,7 @@ def test_a_failing_job_is_recorded_and_the_others_keep_running(cfg: config.Confi
 
 def test_due_on_a_controlled_clock() -> None:
     weekly = JobSpec(
-        "report", CronTrigger(day_of_week="mon", hour=8, timezone=BERLIN), jobs.report_job
+        "report", CronTrigger(day_of_week="mon", hour=8, timezone=BERLIN), app_jobs.report_job
     )
     every = JobSpec("ingest", IntervalTrigger(minutes=5), jobs.ingest_job)
     mon_0805 = datetime(2026, 3, 9, 8, 5, tzinfo=BERLIN)
@@ -159,7 +161,7 @@ def test_run_due_runs_what_is_due_once(cfg: config.Config) -> None:
 
 
 def test_default_schedule_follows_the_config(home: Path) -> None:
-    assert [s.name for s in scheduler.default_specs(config.load(home))] == [
+    assert [s.name for s in scheduler.default_specs(config.load(home), JOBS)] == [
         "prices",
         "tuner",
         "report",
@@ -169,7 +171,7 @@ def test_default_schedule_follows_the_config(home: Path) -> None:
                 'prices_daily_at = "04:30"\n\n[budget.teams]\nsearch = 10\n\n'
                 '[[sources]]\npath = "logs/*.jsonl"\n')  # fmt: skip
     cfg = config.load(home)
-    specs = {s.name: s for s in scheduler.default_specs(cfg)}
+    specs = {s.name: s for s in scheduler.default_specs(cfg, JOBS)}
     assert list(specs) == ["ingest", "prices", "budget", "tuner", "report"]
     assert specs["ingest"].trigger.interval == timedelta(minutes=7)
     assert specs["ingest"].first_run == timedelta(0)

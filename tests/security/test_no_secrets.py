@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from app.cli import main
 from collectors import jobs
 from collectors.config import Config
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 from tests.logs.helpers import rl_row, slp
 from tests.reports.conftest import Hook, webhook_toml
 from tests.security import planted
@@ -175,7 +175,7 @@ def test_an_unexpected_error_is_one_line_without_the_data_it_quoted(
     def boom(*args: object, **kwargs: object) -> None:
         raise UNEXPECTED
 
-    monkeypatch.setattr("app.cli.stats.derive.refresh", boom)
+    monkeypatch.setattr("app.cli.stats.pipeline.update_marts", boom)
     res = CliRunner().invoke(main, ["--home", str(home), "stats", "--json"])
     assert res.exit_code == 1
     lines = res.output.strip().splitlines()

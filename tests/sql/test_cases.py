@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors.warehouse import Warehouse, configure, rebuild_materialized
+from collectors.warehouse import Warehouse, configure
+from collectors.warehouse.marts import rebuild_materialized
 
 CASES = Path(__file__).parent / "cases"
 

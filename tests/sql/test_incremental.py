@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from collectors import config, derive
-from collectors.ingest import ingest
-from collectors.warehouse import materialized_files
+from collectors import config, pipeline
+from collectors.pipeline import ingest
+from collectors.warehouse.migrate import materialized_files
 from tests.logs.helpers import rl_row
 
 
@@ -73,7 +73,7 @@ def test_incremental_rebuild_equals_full_rebuild(home: Path, tmp_path: Path) -> 
     assert kind == [("incremental",)]
     assert retried == [(2, "gpt-4o-mini")]  # the late retry joined its request
     incremental = _snapshot(cfg.warehouse_path)
-    assert derive.refresh(cfg, force=True)
+    assert pipeline.update_marts(cfg, force=True)
     full = _snapshot(cfg.warehouse_path)
     for name in full:
         assert incremental[name] == full[name], name
@@ -83,7 +83,7 @@ def test_nothing_new_rebuilds_nothing(home: Path, tmp_path: Path) -> None:
     cfg = config.load(home)
     (tmp_path / "a.jsonl").write_text(_rows(0, 10))
     ingest(cfg, [str(tmp_path / "a.jsonl")])
-    assert derive.refresh(cfg) is False
+    assert pipeline.update_marts(cfg) is False
 
 
 def test_incremental_rebuild_reads_attempts_that_started_before_the_new_load(
@@ -118,7 +118,7 @@ def test_incremental_rebuild_reads_attempts_that_started_before_the_new_load(
     assert r3[0][2] == ["gpt-4o-mini", "claude-sonnet-4-5"]
     assert r7 == [(1,)]  # the repeat counts once
     incremental = _snapshot(cfg.warehouse_path)
-    assert derive.refresh(cfg, force=True)
+    assert pipeline.update_marts(cfg, force=True)
     full = _snapshot(cfg.warehouse_path)
     for name in full:
         assert incremental[name] == full[name], name

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from collectors import config, derive
-from collectors.ingest import ingest
-from collectors.warehouse import sql_files
+from collectors import config, pipeline
+from collectors.pipeline import ingest
+from collectors.warehouse.migrate import sql_files
 from tests.conftest import LOG_FIXTURES
 
 
@@ -32,7 +32,7 @@ def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fmt="mapped",
         mapping="envoy-ai-gateway",
     )
-    derive.refresh(cfg, force=True)
+    pipeline.update_marts(cfg, force=True)
     return home
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors import config
+from collectors import config, pipeline
 from tests.tuner import logs
 
 
@@ -16,9 +16,7 @@ from tests.tuner import logs
 def tuner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("tuner") / "home"
     logs.build_home(home, logs.scenario(), logs.MANIFEST)
-    from collectors import derive
-
-    derive.refresh(config.load(home))
+    pipeline.update_marts(config.load(home))
     return home
 
 

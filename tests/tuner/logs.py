@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import config
-from collectors.ingest import ingest
+from collectors.pipeline import ingest
 
 PROVIDERS = {  # served model -> provider, as a gateway logs them
     "cheap-mini": "openai",

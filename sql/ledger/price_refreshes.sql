@@ -1,3 +1,5 @@
+-- grain: one (price refresh run, source)
+-- key: refresh_id, source
 -- One row per (price refresh run, source): what was fetched and how it ended. Observations of a
 -- refresh are written in the same transaction as its 'ok' row, so a refresh is whole or absent.
 CREATE TABLE IF NOT EXISTS price_refreshes (

@@ -1,3 +1,5 @@
+-- grain: one stored version of a routing manifest
+-- key: manifest_path, version
 -- Every version of a routing manifest RouteLedger wrote or found in place, oldest first. The
 -- file's bytes are kept under <home>/manifests/ (stored_path) so any version can be restored.
 -- kind: baseline (the file as it was before the first approval), approved, rollback.

@@ -1,3 +1,5 @@
+-- grain: one run of one job
+-- key: job, started_at
 -- Scheduler and CLI job outcomes, for the data-health page.
 CREATE TABLE IF NOT EXISTS job_runs (
     job          VARCHAR NOT NULL,

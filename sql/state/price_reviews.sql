@@ -1,3 +1,5 @@
+-- grain: one price change held for review
+-- key: review_id
 -- Price changes held for a person: a move beyond prices.review_factor, or a model that vanished
 -- from its source. While pending (or rejected) the last known price stays in force;
 -- `routeledger prices confirm MODEL [--source S] [--reject]` decides. review_id is a hash of

@@ -1,3 +1,5 @@
+-- grain: one price source
+-- key: source
 -- The latest state of each price source, for the data-health page. A failing source keeps its
 -- prices (price_versions) and shows its error here.
 CREATE TABLE IF NOT EXISTS price_source_status (

@@ -1,3 +1,5 @@
+-- grain: one (ingest run, file)
+-- key: load_id
 -- One row per (ingest run, file). Counters are updated in the same transaction as each batch of
 -- rows, so they always agree with raw_attempts; a run killed mid-file is left 'running' and
 -- marked 'interrupted' by the next run (the batches it committed stay valid).

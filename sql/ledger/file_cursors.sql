@@ -1,3 +1,5 @@
+-- grain: one log file
+-- key: file
 -- How far each log file has been read. Written in the same transaction as the rows it covers.
 CREATE TABLE IF NOT EXISTS file_cursors (
     file          VARCHAR PRIMARY KEY,

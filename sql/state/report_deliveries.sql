@@ -1,3 +1,5 @@
+-- grain: one delivery of one weekly report on one channel
+-- key: week, channel, sent_at
 -- One row per delivery of a weekly report on one channel (email or webhook). A week counts as
 -- delivered on a channel once it has a 'sent' row there: the scheduler sends each week once;
 -- `routeledger report weekly --send` sends again on purpose and adds a row. The webhook's URL is

@@ -1,3 +1,5 @@
+-- grain: one validity period of one price
+-- key: version_id
 -- Validity periods of prices, rebuilt deterministically from price_observations and the review
 -- decisions in price_reviews (collectors/prices/versions.py). One row per source, identity
 -- (provider, model_id, variant, tier, time window) and period; valid_to NULL = in force now.

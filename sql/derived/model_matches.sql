@@ -1,3 +1,5 @@
+-- grain: one distinct logged model
+-- key: provider, logged_model, requested_model, base_model
 -- How each distinct logged model resolves to a priced model. Rebuilt by
 -- collectors/prices/match.py from raw_attempts (provider, served_model, requested_model,
 -- base_model) and price_versions. Join attempts on provider, served_model = logged_model,

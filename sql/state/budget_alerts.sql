@@ -1,3 +1,5 @@
+-- grain: one (local month, budget scope, threshold)
+-- key: month, scope, scope_value, threshold
 -- One row per (local month, budget scope, threshold): claimed before the alert goes out, so an
 -- alert is sent once a month however often the check runs. basis says which figure crossed first:
 -- month-to-date spend (actual) or its linear projection to the month's end (projected).

@@ -1,3 +1,5 @@
+-- grain: one decision on a tuner proposal
+-- key: decision_id
 -- The audit trail of the tuner: who approved, rejected or rolled back which proposal, when, on
 -- which evidence. proposal is the `routeledger tune --json` object the decision was made on.
 CREATE TABLE IF NOT EXISTS manifest_decisions (

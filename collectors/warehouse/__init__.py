@@ -1,0 +1,16 @@
+"""The warehouse: the one door to the DuckDB file.
+
+==============  ===============================================================================
+``connect``     :class:`Warehouse`: lock-retrying connections for one unit of work, built from a
+                config by :meth:`Warehouse.from_config` only
+``session``     settings every connection uses; :func:`transaction`, which always rolls back
+``migrate``     ``sql/`` applied in layer order, one dependency sort, the schema hash
+``ledger``      loads, file cursors, job runs, interrupted-run marking
+``marts``       the one owner of mart freshness: full or incremental rebuilds, ``behind``
+==============  ===============================================================================
+"""
+
+from collectors.warehouse.connect import Warehouse, is_lock_error
+from collectors.warehouse.session import configure, transaction
+
+__all__ = ["Warehouse", "configure", "is_lock_error", "transaction"]

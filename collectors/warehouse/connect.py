@@ -1,0 +1,101 @@
+"""Connections to the one DuckDB file, and the lock rule.
+
+DuckDB lets one process write *or* several read, and a held connection locks every other
+process out. So no connection here outlives one unit of work: :meth:`Warehouse.connect` and
+:meth:`Warehouse.attach` are context managers that open, retry while another process holds the
+lock (exponential backoff with jitter, bounded by ``lock_timeout``), and always close.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from collectors.config import Config
+from collectors.errors import WarehouseBusy, WarehouseError
+from collectors.warehouse.migrate import apply
+from collectors.warehouse.session import configure
+
+T = TypeVar("T")
+
+# another process holds the file, or (same process) a connection of the other mode is open
+_LOCK_MARKERS = (
+    "could not set lock",
+    "conflicting lock",
+    "database is locked",
+    "different configuration",
+)
+
+
+def is_lock_error(e: BaseException) -> bool:
+    return isinstance(e, duckdb.Error) and any(m in str(e).lower() for m in _LOCK_MARKERS)
+
+
+class Warehouse:
+    """The warehouse file and how long to wait for another process's lock."""
+
+    def __init__(self, path: str | Path, lock_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Warehouse:
+        """The one way the code builds the configured warehouse."""
+        return cls(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
+
+    def _retry(self, what: str, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return fn()
+            except duckdb.Error as e:
+                if not is_lock_error(e):
+                    raise WarehouseError(f"{self.path}: {what}: {e}") from e
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WarehouseBusy(
+                        f"{self.path}: another RouteLedger process held the warehouse for more "
+                        f"than {self.lock_timeout:g}s; try again, or raise "
+                        "warehouse.lock_timeout_seconds"
+                    ) from e
+                time.sleep(min(delay * (0.5 + random.random()), remaining))
+                delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work. Read-only connections never create the file."""
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"{self.path}: no warehouse yet; run `routeledger ingest` first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._retry("open", lambda: duckdb.connect(str(self.path), read_only=read_only))
+        try:
+            configure(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def attach(
+        self, con: duckdb.DuckDBPyConnection, alias: str = "wh", read_only: bool = False
+    ) -> Iterator[str]:
+        """Attach the warehouse to an (in-memory) connection for one unit of work."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = " (READ_ONLY)" if read_only else ""
+        target = str(self.path).replace("'", "''")
+        self._retry("attach", lambda: con.execute(f"ATTACH '{target}' AS {alias}{mode}"))
+        try:
+            yield alias
+        finally:
+            con.execute(f"DETACH {alias}")
+
+    def migrate(self, force: bool = False) -> bool:
+        """Apply ``sql/`` (:mod:`collectors.warehouse.migrate`); True when anything was applied."""
+        with self.connect() as con:
+            return apply(con, self.path, force)
