@@ -281,7 +281,6 @@ REVIEWED: dict[str, set[str]] = {
     "app/queries.py": {"_GROUP_SPEND", "_GROUP_ATTEMPT", "_PRICE_SCOPE"},
     "app/reports/queries.py": {"keys", "', '.join(cols)", "_ERROR_RATES_SQL.format"},
     "app/tuner/queries.py": {"_GRID_SQL"},
-    "collectors/derive.py": {"_MATCH_KEY"},
     # the ingest engine: the attach alias, "?" placeholder lists, int(), format SQL from the
     # format modules (a mapping's keys and constants go through sql_ident / sql_literal), the
     # candidate column constants, the log's path as an escaped literal (stream_read_sql)
@@ -325,20 +324,17 @@ REVIEWED: dict[str, set[str]] = {
     },  # fmt: skip
     "collectors/logs/mapped.py": {"',\\n'.join(cols)"},
     "collectors/logs/routeledger.py": {"missing"},
-    "collectors/warehouse.py": {
-        "memory_limit",
-        "target",
-        "alias",
-        "mode",
-        "name",
-        "f.name",
-        "params",
-        "body",
-        "LOGIC_SUFFIX",
-        "logic",
-        "days",
-        "row[0][0]",
+    # the warehouse: the attach alias and mode, the file path escaped as a literal, the
+    # attached schema's alias, names of sql/ files and their logic views, bound-day lists
+    "collectors/warehouse/connect.py": {"alias", "mode", "target"},
+    "collectors/warehouse/ledger.py": {"schema"},
+    "collectors/warehouse/marts.py": {
+        "LOGIC_SUFFIX", "UNDERIVED_LOADS_SQL", "_MATCH_KEY", "days", "f.name", "logic", "name",
     },  # fmt: skip
+    "collectors/warehouse/migrate.py": {
+        "LOGIC_SUFFIX", "body", "f.name", "name", "params", "row[0][0]",
+    },  # fmt: skip
+    "collectors/warehouse/session.py": {"memory_limit"},
 }
 _SQL = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ATTACH|DETACH|SET|FROM|WHERE|COPY|PRAGMA|"
