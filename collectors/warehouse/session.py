@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+
+log = logging.getLogger(__name__)
 
 MEMORY_LIMIT = "1536MB"  # per connection; DuckDB spills to disk beyond it (ingest target < 2 GB)
 
@@ -21,11 +24,16 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """``BEGIN`` ... ``COMMIT``; ``ROLLBACK`` when the block raises anything (a
-    ``KeyboardInterrupt`` too), so no caller writes its own rollback path."""
+    ``KeyboardInterrupt`` too), so no caller writes its own rollback path. What raised is what
+    the caller sees: a ROLLBACK that fails in turn (DuckDB may have ended the transaction
+    already, e.g. on a full disk) never masks it."""
     con.execute("BEGIN")
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error as e:
+            log.debug("rollback after a failure did not run: %s", e)
         raise
     con.execute("COMMIT")

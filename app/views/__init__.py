@@ -1,0 +1,1 @@
+"""The dashboard's pages, one file each, run by Streamlit from app/dashboard.py (st.Page)."""
