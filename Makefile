@@ -18,7 +18,8 @@ venv: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app collectors tests benchmarks
 	$(BIN)/ruff format --check app collectors tests benchmarks
-	$(BIN)/mypy collectors
+	$(BIN)/lint-imports --no-logo --no-cache
+	$(BIN)/mypy collectors app/tuner
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,34 +12,73 @@ filter values as parameters (a NULL list means "all"), so a filter's meaning is 
 DuckDB still pushes the day range down to the scan. A NULL provider or team is matched as
 ``(none)``. A logical request matches a provider when its first or final attempt ran there, and a
 model when any of its attempts did.
+
+The Prices, Data health and Reports pages read ops marts over the warehouse's bookkeeping
+(``model_prices``, ``logged_models``, ``pending_price_reviews``, ``log_sources``, ``file_loads``,
+``quarantine_reasons``, ``quarantined_rows``, ``price_sources``, ``job_run_log``,
+``report_delivery_log``, ``budget_alert_log``), never the tables themselves; a test
+(tests/app/test_reads_marts_only.py) holds every SQL string here to relations in ``sql/marts/``.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # annotations only: the CLI and the tuner import this module without pandas
+    import pandas as pd
 
 TASK_FIELDS = (
-    "task", "logical_requests", "succeeded", "success_rate", "success_rate_low",
-    "success_rate_high", "spend_usd", "cost_per_successful_request_usd", "latency_n", "p50_ms",
-    "p95_ms", "retry_rate", "fallback_rate", "unpriced_attempts", "spend_on_failed_requests_usd",
-)  # fmt: skip
+    "task",
+    "logical_requests",
+    "succeeded",
+    "success_rate",
+    "success_rate_low",
+    "success_rate_high",
+    "spend_usd",
+    "cost_per_successful_request_usd",
+    "latency_n",
+    "p50_ms",
+    "p95_ms",
+    "retry_rate",
+    "fallback_rate",
+    "unpriced_attempts",
+    "spend_on_failed_requests_usd",
+)
 MODEL_FIELDS = (
-    "provider", "model", "task", "attempts", "successes", "success_rate", "success_rate_low",
-    "success_rate_high", "spend_usd", "cost_per_success_usd", "latency_n", "p50_ms", "p95_ms",
-    "p99_ms", "ttft_n", "ttft_p95_ms", "retry_share", "unpriced_attempts", "validated",
-    "validation_pass_rate", "quality_score",
-)  # fmt: skip
+    "provider",
+    "model",
+    "task",
+    "attempts",
+    "successes",
+    "success_rate",
+    "success_rate_low",
+    "success_rate_high",
+    "spend_usd",
+    "cost_per_success_usd",
+    "latency_n",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "ttft_n",
+    "ttft_p95_ms",
+    "retry_share",
+    "unpriced_attempts",
+    "validated",
+    "validation_pass_rate",
+    "quality_score",
+)
 NONE_LABEL = "(none)"
 OTHER_LABEL = "(other)"
 GROUPINGS = ("provider", "model", "task", "team")
 
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of an executed query as dicts keyed by column name (the one definition: the
+    reports and the tuner use it too)."""
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -61,13 +100,13 @@ FROM model_task_stats(?, ?) ORDER BY spend_usd DESC, provider, model, task
 
 
 def task_stats(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
-    return _rows(con.execute(_TASK_STATS_SQL, [since, until]))
+    return rows(con.execute(_TASK_STATS_SQL, [since, until]))
 
 
 def model_task_stats(
     con: duckdb.DuckDBPyConnection, since: date, until: date
 ) -> list[dict[str, Any]]:
-    return _rows(con.execute(_MODEL_STATS_SQL, [since, until]))
+    return rows(con.execute(_MODEL_STATS_SQL, [since, until]))
 
 
 def unpriced_attempts(con: duckdb.DuckDBPyConnection, since: date, until: date) -> int:
@@ -83,8 +122,9 @@ def data_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]
     return row[0][0], row[0][1]
 
 
-def plain(value: Any) -> Any:
-    """A value for JSON: Decimal money as float (exact to the cent and well beyond)."""
+def json_scalar(value: Any) -> Any:
+    """One value of a row, for JSON output: Decimal money as float (exact to the cent and well
+    beyond), NaN as None, any other value (dates included) unchanged. Not recursive."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float) and value != value:  # NaN
@@ -499,13 +539,13 @@ def failed_spend(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return _df(con, sql, f.params())
 
 
-# -- prices (price_versions, price_reviews and model_matches are read as well as the marts) -------
+# -- prices ---------------------------------------------------------------------------------------
 
 _PRICE_SCOPE = """
     (? IS NULL OR list_contains(?, v.provider))
     AND (? = '' OR v.model_id ILIKE '%' || ? || '%' ESCAPE '\\')
     AND (NOT ? OR EXISTS (
-        SELECT 1 FROM model_matches m
+        SELECT 1 FROM logged_models m
         WHERE m.priced_provider = v.provider AND m.priced_model_id = v.model_id
           AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.logged_model))))
 """
@@ -533,7 +573,7 @@ def current_prices(
         CASE WHEN v.valid_from = TIMESTAMP '1970-01-01' THEN v.first_observed_at
              ELSE v.valid_from END AS in_force_since,
         v.last_observed_at
-    FROM price_versions v
+    FROM model_prices v
     WHERE v.valid_to IS NULL AND {_PRICE_SCOPE}
     ORDER BY v.provider, v.model_id, v.variant, v.tier_min_prompt_tokens, v.source_rank
     LIMIT 5000
@@ -548,7 +588,7 @@ def price_history(con: duckdb.DuckDBPyConnection, provider: str, model_id: str) 
         CASE WHEN valid_from = TIMESTAMP '1970-01-01' THEN coalesce(first_observed_at, valid_from)
              ELSE valid_from END AS valid_from,
         valid_to, input_per_mtok, cached_input_per_mtok, output_per_mtok
-    FROM price_versions
+    FROM model_prices
     WHERE provider = ? AND model_id = ? AND variant = 'standard' AND tier_min_prompt_tokens = 0
       AND window_start_utc IS NULL
     ORDER BY source_rank, valid_from
@@ -571,8 +611,8 @@ def price_changes(
 
 
 def pending_reviews(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    sql = """SELECT detected_at, source, provider, model_id, kind, detail FROM price_reviews
-        WHERE status = 'pending' ORDER BY detected_at DESC, provider, model_id"""
+    sql = """SELECT detected_at, source, provider, model_id, kind, detail
+        FROM pending_price_reviews ORDER BY detected_at DESC, provider, model_id"""
     return _df(con, sql, [])
 
 
@@ -589,40 +629,30 @@ def unpriced_models(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return _df(con, sql, [p, p, m, m])
 
 
-# -- data health (loads, raw_quarantine, price_source_status, job_runs) ---------------------------
+# -- data health ----------------------------------------------------------------------------------
 
 
 def loads_by_source(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    sql = """
-    SELECT source,
-        max(ended_at) FILTER (WHERE status = 'ok') AS last_success_at,
-        arg_max(status, started_at) AS last_status,
-        count(*) AS loads, sum(rows_loaded) AS rows_loaded, sum(duplicates) AS duplicates,
-        sum(quarantined) AS quarantined,
-        count(*) FILTER (WHERE status = 'failed') AS failed,
-        count(*) FILTER (WHERE status = 'interrupted') AS interrupted,
-        arg_max(error, started_at) FILTER (WHERE error IS NOT NULL) AS last_error
-    FROM loads GROUP BY source ORDER BY source
-    """
+    sql = """SELECT source, last_success_at, last_status, loads, rows_loaded, duplicates,
+        quarantined, failed, interrupted, last_error FROM log_sources ORDER BY source"""
     return _df(con, sql, [])
 
 
 def recent_loads(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
     sql = """SELECT started_at, ended_at, source, file, status, rows_loaded, duplicates,
-        quarantined, bytes_read, error FROM loads ORDER BY started_at DESC LIMIT ?"""
+        quarantined, bytes_read, error FROM file_loads ORDER BY started_at DESC LIMIT ?"""
     return _df(con, sql, [limit])
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    sql = """SELECT reason, count(*) AS rows, count(DISTINCT source_file) AS files,
-        min(quarantined_at) AS first_at, max(quarantined_at) AS last_at
-        FROM raw_quarantine GROUP BY reason ORDER BY rows DESC, reason"""
+    sql = """SELECT reason, rows, files, first_at, last_at FROM quarantine_reasons
+        ORDER BY rows DESC, reason"""
     return _df(con, sql, [])
 
 
 def quarantine_samples(con: duckdb.DuckDBPyConnection, per_reason: int = 5) -> pd.DataFrame:
     sql = """SELECT reason, source_file AS file, source_line AS line, detail, raw_excerpt
-        FROM raw_quarantine
+        FROM quarantined_rows
         QUALIFY row_number() OVER (PARTITION BY reason ORDER BY quarantined_at DESC,
                                    source_file, source_line) <= ?
         ORDER BY reason, file, line"""
@@ -637,17 +667,47 @@ def freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     last_attempt = (
         con.execute("SELECT max(started_at) FROM attempts").fetchall()[0][0] if has else None
     )
-    last_load = con.execute("SELECT max(ended_at) FROM loads WHERE status = 'ok'").fetchall()[0][0]
+    last_load = con.execute("SELECT max(last_success_at) FROM log_sources").fetchall()[0][0]
     return {"last_attempt_at": last_attempt, "last_load_at": last_load}
 
 
 def price_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     sql = """SELECT source, status, last_success_at, last_attempt_at, models, changed,
-        pending_review, error FROM price_source_status ORDER BY source"""
+        pending_review, error FROM price_sources ORDER BY source"""
     return _df(con, sql, [])
 
 
 def job_runs(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
-    sql = """SELECT job, started_at, ended_at, status, detail FROM job_runs
+    sql = """SELECT job, started_at, ended_at, status, detail FROM job_run_log
         ORDER BY started_at DESC LIMIT ?"""
     return _df(con, sql, [limit])
+
+
+# -- reports (the Reports page) -------------------------------------------------------------------
+
+
+def _has_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the mart ``name`` exists (a warehouse may predate it until it is migrated)."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?", [name]
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def report_deliveries(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[dict[str, Any]]:
+    """The weekly reports' deliveries, newest first."""
+    if not _has_view(con, "report_delivery_log"):
+        return []
+    sql = """SELECT week, channel, target, status, attempts, sent_at, trigger, detail
+        FROM report_delivery_log ORDER BY sent_at DESC LIMIT ?"""
+    return rows(con.execute(sql, [limit]))
+
+
+def budget_alerts(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
+    """The budget alerts claimed, newest first."""
+    if not _has_view(con, "budget_alert_log"):
+        return []
+    sql = """SELECT month, scope, scope_value, threshold, basis, budget_usd, spend_usd,
+        projected_usd, detected_at, status, channels, detail
+        FROM budget_alert_log ORDER BY detected_at DESC LIMIT ?"""
+    return rows(con.execute(sql, [limit]))

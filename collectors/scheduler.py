@@ -103,9 +103,10 @@ UNUSED = {
 
 def budgets_configured(cfg: Config) -> bool:
     return bool(
-        cfg.get("budget.monthly_usd") or any(cfg.get("budget.teams").values())
+        cfg.get("budget.monthly_usd")
+        or any(cfg.get("budget.teams").values())
         or any(cfg.get("budget.tasks").values())
-    )  # fmt: skip
+    )
 
 
 def build(

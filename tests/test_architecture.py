@@ -37,10 +37,17 @@ def test_the_import_contracts_are_kept_with_no_exceptions() -> None:
     for c in contracts:  # an exception would be an ignore_imports entry: there are none
         assert not c.get("ignore_imports"), f"{c['name']}: {c['ignore_imports']}"
     run = subprocess.run(
-        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo",
-         str(ROOT / "pyproject.toml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).with_name("lint-imports")),
+            "--no-cache",
+            "--no-logo",
+            str(ROOT / "pyproject.toml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert f"Contracts: {len(contracts)} kept, 0 broken." in run.stdout
 
@@ -133,8 +140,10 @@ def test_every_module_is_in_the_map_of_where_things_live() -> None:
     assert missing == [] and stale == [], f"not in the map: {missing}; in the map but gone: {stale}"
 
 
-@pytest.mark.parametrize("layer", ["raw", "ledger", "derived", "config", "state", "macros",
-                                   "staging", "intermediate", "marts"])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer",
+    ["raw", "ledger", "derived", "config", "state", "macros", "staging", "intermediate", "marts"],
+)
 def test_every_sql_folder_is_in_the_map(layer: str) -> None:
     assert f"sql/{layer}/" in _documented()
 

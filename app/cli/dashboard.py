@@ -30,15 +30,26 @@ DEFAULT_PORT = 8501
 
 def command(host: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-        "--theme.base", "light",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.base",
+        "light",
+    ]
 
 
 def url(host: str, port: int) -> str:
@@ -74,10 +85,19 @@ def launch(home: Path, host: str, port: int, open_browser: bool) -> subprocess.P
 
 
 @main.command("dashboard")
-@click.option("--host", default=DEFAULT_HOST, show_default=True,
-              help="Address to listen on. Anything but localhost exposes the dashboard.")  # fmt: skip
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")  # fmt: skip
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Address to listen on. Anything but localhost exposes the dashboard.",
+)
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.pass_obj
 def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
     """Browse spend, cost per success, latency, reliability, prices and data health."""

@@ -29,13 +29,24 @@ HEALTH_TIMEOUT_S = 90.0
 
 
 @main.command("demo")
-@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535),
-              help="Port for the dashboard (on 127.0.0.1).")  # fmt: skip
+@click.option(
+    "--port",
+    default=8501,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port for the dashboard (on 127.0.0.1).",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @click.option("--rebuild", is_flag=True, help="Build the demo home again from scratch.")
-@click.option("--requests", "n_requests", type=click.IntRange(100, 10_000_000),
-              default=DEFAULT_REQUESTS, envvar="ROUTELEDGER_DEMO_REQUESTS", hidden=True,
-              help="Logical requests in the month (smaller for tests).")  # fmt: skip
+@click.option(
+    "--requests",
+    "n_requests",
+    type=click.IntRange(100, 10_000_000),
+    default=DEFAULT_REQUESTS,
+    envvar="ROUTELEDGER_DEMO_REQUESTS",
+    hidden=True,
+    help="Logical requests in the month (smaller for tests).",
+)
 @click.option("--seed", type=int, default=DEFAULT_SEED, hidden=True, help="Random seed.")
 @click.pass_context
 def demo_cmd(

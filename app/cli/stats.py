@@ -48,8 +48,8 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
         emit_json(
             {
                 "window": {"since": since_d.isoformat(), "until": until_d.isoformat()},
-                "tasks": [{k: queries.plain(v) for k, v in t.items()} for t in tasks],
-                "models": [{k: queries.plain(v) for k, v in m.items()} for m in models],
+                "tasks": [{k: queries.json_scalar(v) for k, v in t.items()} for t in tasks],
+                "models": [{k: queries.json_scalar(v) for k, v in m.items()} for m in models],
                 "unpriced_attempts": unpriced,
             }
         )

@@ -41,8 +41,12 @@ def _window_options(f: Any) -> Any:
     f = click.option(
         "--since", type=_DAY, help="First local day (default: tuner.window_days before --until)."
     )(f)
-    f = click.option("--manifest", "manifest", type=click.Path(dir_okay=False),
-                     help="The routing manifest (default: tuner.manifest in the home).")(f)  # fmt: skip
+    f = click.option(
+        "--manifest",
+        "manifest",
+        type=click.Path(dir_okay=False),
+        help="The routing manifest (default: tuner.manifest in the home).",
+    )(f)
     return f
 
 
@@ -51,14 +55,31 @@ def _window_options(f: Any) -> Any:
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the proposal (or an export) to FILE."
 )
-@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="native", show_default=True,
-              help="Format written by --out.")  # fmt: skip
-@click.option("--base", type=click.Path(exists=True, dir_okay=False),
-              help="An existing LiteLLM config.yaml to update (--format litellm): the rest of it is kept.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(exports.FORMATS),
+    default="native",
+    show_default=True,
+    help="Format written by --out.",
+)
+@click.option(
+    "--base",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An existing LiteLLM config.yaml to update (--format litellm): the rest of it is kept.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def tune_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
-             out: str | None, fmt: str, base: str | None, as_json: bool) -> None:  # fmt: skip
+def tune_cmd(
+    obj: Ctx,
+    manifest: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    out: str | None,
+    fmt: str,
+    base: str | None,
+    as_json: bool,
+) -> None:
     """Propose a routing manifest from the evidence: chains, reasons, savings. Writes nothing
     but --out; `routeledger manifest approve` installs it."""
     if fmt != "native" and not out:
@@ -106,14 +127,18 @@ def _print(p: Proposal, out: str | None, fmt: str) -> None:
         c.print(f"  - {escape(pc.reason)}")
     s = p.savings_total
     if s.get("current_spend_usd") is not None:
-        c.print(f"Savings over the window: ${s['savings_usd']:,.2f} (95% interval "
-                f"${s['low_usd']:,.2f} .. ${s['high_usd']:,.2f}); spend ${s['current_spend_usd']:,.2f}"
-                f" now, ${s['proposed_spend_usd']:,.2f} proposed")  # fmt: skip
+        c.print(
+            f"Savings over the window: ${s['savings_usd']:,.2f} (95% interval "
+            f"${s['low_usd']:,.2f} .. ${s['high_usd']:,.2f}); spend ${s['current_spend_usd']:,.2f}"
+            f" now, ${s['proposed_spend_usd']:,.2f} proposed"
+        )
     if p.changed:
         c.print("\n[bold]Proposed changes[/bold]")
         c.print(escape(p.diff), end="")
-        c.print(f"\nApprove with: routeledger manifest approve --manifest {escape(p.manifest.file)}"
-                f" --since {p.since} --until {p.until} --expect {p.sha256[:16]}")  # fmt: skip
+        c.print(
+            f"\nApprove with: routeledger manifest approve --manifest {escape(p.manifest.file)}"
+            f" --since {p.since} --until {p.until} --expect {p.sha256[:16]}"
+        )
     else:
         c.print("No change proposed.")
     if out:
@@ -141,22 +166,44 @@ def _decision(by: str | None, comment: str) -> approvals.Decision:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def approve_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
-                comment: str, by: str | None, expect: str | None, as_json: bool) -> None:  # fmt: skip
+def approve_cmd(
+    obj: Ctx,
+    manifest: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    comment: str,
+    by: str | None,
+    expect: str | None,
+    as_json: bool,
+) -> None:
     """Regenerate the proposal and write it to the manifest's path (atomically, keeping the
     previous version)."""
     cfg, p = _run(obj, manifest, since, until)
     if expect and not p.sha256.startswith(expect.lower()):
-        raise InputError(f"the proposal is now {p.sha256[:16]}, not {expect}: the evidence or the "
-                         "manifest changed; run `routeledger tune` and review it again")  # fmt: skip
+        raise InputError(
+            f"the proposal is now {p.sha256[:16]}, not {expect}: the evidence or the "
+            "manifest changed; run `routeledger tune` and review it again"
+        )
     if not p.changed:
-        out = {"decision": "approved", "decision_id": None, "manifest": p.manifest.file,
-               "version": None, "sha256": p.sha256, "previous_sha256": p.manifest.sha256,
-               "note": "nothing to change"}  # fmt: skip
+        out = {
+            "decision": "approved",
+            "decision_id": None,
+            "manifest": p.manifest.file,
+            "version": None,
+            "sha256": p.sha256,
+            "previous_sha256": p.manifest.sha256,
+            "note": "nothing to change",
+        }
     else:
-        out = approvals.approve(cfg, Path(p.manifest.file), p.text, _decision(by, comment),
-                                window=(p.since, p.until), proposal=p.as_json(),
-                                expect_sha256=p.manifest.sha256)  # fmt: skip
+        out = approvals.approve(
+            cfg,
+            Path(p.manifest.file),
+            p.text,
+            _decision(by, comment),
+            window=(p.since, p.until),
+            proposal=p.as_json(),
+            expect_sha256=p.manifest.sha256,
+        )
     _emit(out, as_json)
 
 
@@ -166,12 +213,25 @@ def approve_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: d
 @click.option("--by", help="Who rejects (default: the OS user).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def reject_cmd(obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None,
-               comment: str, by: str | None, as_json: bool) -> None:  # fmt: skip
+def reject_cmd(
+    obj: Ctx,
+    manifest: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    comment: str,
+    by: str | None,
+    as_json: bool,
+) -> None:
     """Record that the current proposal was rejected (nothing is written)."""
     cfg, p = _run(obj, manifest, since, until)
-    out = approvals.reject(cfg, Path(p.manifest.file), p.text, _decision(by, comment),
-                           window=(p.since, p.until), proposal=p.as_json())  # fmt: skip
+    out = approvals.reject(
+        cfg,
+        Path(p.manifest.file),
+        p.text,
+        _decision(by, comment),
+        window=(p.since, p.until),
+        proposal=p.as_json(),
+    )
     _emit(out, as_json)
 
 
@@ -191,13 +251,21 @@ def history_cmd(obj: Ctx, manifest: str | None, as_json: bool) -> None:
     for col in ("version", "kind", "created (UTC)", "by", "sha256", "comment", ""):
         t.add_column(col)
     for v in h["versions"]:
-        t.add_row(str(v["version"]), v["kind"], f"{v['created_at']:%Y-%m-%d %H:%M:%S}",
-                  escape(v["created_by"]), v["sha256"][:12], escape(v["comment"] or ""),
-                  "current" if v["current"] else "")  # fmt: skip
+        t.add_row(
+            str(v["version"]),
+            v["kind"],
+            f"{v['created_at']:%Y-%m-%d %H:%M:%S}",
+            escape(v["created_by"]),
+            v["sha256"][:12],
+            escape(v["comment"] or ""),
+            "current" if v["current"] else "",
+        )
     c.print(t)
     for dcs in h["decisions"]:
-        c.print(f"{dcs['decided_at']:%Y-%m-%d %H:%M} {dcs['decision']} by {escape(dcs['decided_by'])}"
-                f" ({dcs['auth']}): {escape(dcs['comment'] or '')}")  # fmt: skip
+        c.print(
+            f"{dcs['decided_at']:%Y-%m-%d %H:%M} {dcs['decision']} by {escape(dcs['decided_by'])}"
+            f" ({dcs['auth']}): {escape(dcs['comment'] or '')}"
+        )
 
 
 @manifest_group.command("rollback")
@@ -207,12 +275,14 @@ def history_cmd(obj: Ctx, manifest: str | None, as_json: bool) -> None:
 @click.option("--by", help="Who rolls back (default: the OS user).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def rollback_cmd(obj: Ctx, version: int, manifest: str | None, comment: str, by: str | None,
-                 as_json: bool) -> None:  # fmt: skip
+def rollback_cmd(
+    obj: Ctx, version: int, manifest: str | None, comment: str, by: str | None, as_json: bool
+) -> None:
     """Restore stored VERSION of the manifest (see `routeledger manifest history`)."""
     cfg = obj.config()
-    out = approvals.rollback(cfg, manifest_path(cfg, manifest).resolve(), version,
-                             _decision(by, comment))  # fmt: skip
+    out = approvals.rollback(
+        cfg, manifest_path(cfg, manifest).resolve(), version, _decision(by, comment)
+    )
     _emit(out, as_json)
 
 
@@ -232,8 +302,10 @@ def _emit(out: dict[str, Any], as_json: bool) -> None:
         emit_json(out)
         return
     v = f" as version {out['version']}" if out.get("version") else ""
-    click.echo(f"{out['decision']}: {out['manifest']}{v} (sha256 {out['sha256'][:12]})"
-               + (f"; {out['note']}" if out.get("note") else ""))  # fmt: skip
+    click.echo(
+        f"{out['decision']}: {out['manifest']}{v} (sha256 {out['sha256'][:12]})"
+        + (f"; {out['note']}" if out.get("note") else "")
+    )
 
 
 # -- evals ----------------------------------------------------------------------------------------

@@ -44,8 +44,16 @@ log = logging.getLogger(__name__)
 
 MARKER = "demo.json"
 GENERATOR_VERSION = 1
-OWNED = ("logs", "prices", "warehouse.duckdb", "warehouse.duckdb.wal", "manifest.yaml",
-         "routeledger.toml", "price_overrides.yaml", MARKER)  # fmt: skip
+OWNED = (
+    "logs",
+    "prices",
+    "warehouse.duckdb",
+    "warehouse.duckdb.wal",
+    "manifest.yaml",
+    "routeledger.toml",
+    "price_overrides.yaml",
+    MARKER,
+)
 OPENROUTER_IDS = {
     "gpt-4o": "openai/gpt-4o",
     "gpt-4o-mini": "openai/gpt-4o-mini",
@@ -239,8 +247,11 @@ def snapshot(w: spec.Window, day: int) -> tuple[datetime, bytes]:
             pricing["input_cache_write"] = _per_token(write)
         if m.tier:  # long-context prices, the way OpenRouter lists them
             tokens, (t_inp, t_cached, t_write, t_out) = m.tier
-            tier = {"min_prompt_tokens": tokens, "prompt": _per_token(t_inp),
-                    "completion": _per_token(t_out)}  # fmt: skip
+            tier = {
+                "min_prompt_tokens": tokens,
+                "prompt": _per_token(t_inp),
+                "completion": _per_token(t_out),
+            }
             if t_cached:
                 tier["input_cache_read"] = _per_token(t_cached)
             if t_write:

@@ -5,15 +5,18 @@ it fails) and reports through OpenTelemetry. One trace per request, written as o
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
 
 from app.demo import payloads as pl
 from app.demo import spec
-from app.demo.gateway import Fragments, Key, attempt_outcome, error_latency, timing, tokens
-
-if TYPE_CHECKING:
-    from app.demo.workload import GenerateResult
-
+from app.demo.traffic import (
+    Fragments,
+    GenerateResult,
+    Key,
+    attempt_outcome,
+    error_latency,
+    timing,
+    tokens,
+)
 
 _OTEL_ERRORS = {
     "unavailable": ("InternalServerError", "Error code: 503 - {'error': {'message': 'Service Unavailable', 'type': 'service_unavailable', 'param': None, 'code': 'overloaded'}}"),

@@ -89,8 +89,19 @@ MODELS: tuple[ModelSpec, ...] = (
 )  # fmt: skip
 """Models behind the gateway (LiteLLM StandardLoggingPayload logs)."""
 
-ACME = ModelSpec("acme-coder-7b", "acme-coder-7b", "acme", "acme-coder-7b", "vllm-acme-coder",
-                 (0, 0, 0, 0), 0.12, 150, 0.03, (("unavailable", 60), ("timeout", 40)), 16_384)  # fmt: skip
+ACME = ModelSpec(
+    "acme-coder-7b",
+    "acme-coder-7b",
+    "acme",
+    "acme-coder-7b",
+    "vllm-acme-coder",
+    (0, 0, 0, 0),
+    0.12,
+    150,
+    0.03,
+    (("unavailable", 60), ("timeout", 40)),
+    16_384,
+)
 """The self-hosted model no price source knows: the one unpriced model of the demo."""
 OTEL_FALLBACK = "gpt-4o-mini"
 
@@ -168,8 +179,14 @@ ERRORS: dict[str, ErrorKind] = {
 }  # fmt: skip
 BAD_REQUEST_P = 0.003  # share of requests the client sends malformed: failed, not retried
 STICKY = 0.5  # chance a retry on the same model fails like the attempt before it
-PROVIDER_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic", "gemini": "Vertex_ai_beta",
-                  "deepseek": "Deepseek", "mistral": "Mistral", "groq": "Groq"}  # fmt: skip
+PROVIDER_NAMES = {
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "gemini": "Vertex_ai_beta",
+    "deepseek": "Deepseek",
+    "mistral": "Mistral",
+    "groq": "Groq",
+}
 
 
 @dataclass(frozen=True)

@@ -22,36 +22,17 @@ import multiprocessing
 import os
 import random
 import time
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.demo import gateway, otel, spec
+from app.demo import gateway, otel, spec, traffic
+from app.demo.traffic import GenerateResult
 
 DEFAULT_REQUESTS = 200_000
 DEFAULT_SEED = 7
 PARALLEL_FROM = 20_000  # requests; below this one process is faster than starting workers
-
-
-@dataclass
-class GenerateResult:
-    requests: int = 0
-    attempts: int = 0  # gateway attempts (LiteLLM lines)
-    spans: int = 0  # GenAI client spans (OTel)
-    bytes: int = 0
-    seconds: float = 0.0
-    errors: Counter[str] = field(default_factory=Counter)  # "provider:kind" -> failed attempts
-    files: list[str] = field(default_factory=list)
-
-    def add(self, other: GenerateResult) -> None:
-        self.requests += other.requests
-        self.attempts += other.attempts
-        self.spans += other.spans
-        self.bytes += other.bytes
-        self.errors.update(other.errors)
-        self.files += other.files
 
 
 @dataclass(frozen=True)
@@ -122,7 +103,7 @@ def _day(
     job: _Job, day: int, requests: int, slp: list[str], spans: list[str], res: GenerateResult
 ) -> None:
     """One day's requests, in start order, appended to the week's lines."""
-    ms = gateway.fragments()
+    ms = traffic.fragments()
     w = spec.window(job.now)
     inc = spec.incidents(w)
     rng = random.Random(job.seed * 1_000_003 + day)
@@ -132,7 +113,7 @@ def _day(
     span = [3600 * max(0.0, min(1.0, (now - start - h * 3600) / 3600)) for h in range(24)]
     hours = rng.choices(range(24), weights=row, k=requests) if requests else []
     starts = sorted(start + h * 3600 + rng.random() * span[h] for h in hours)
-    keys, key_cw = gateway.keys()
+    keys, key_cw = traffic.keys()
     for t in starts:
         res.requests += 1
         key = rng.choices(keys, cum_weights=key_cw)[0]

@@ -140,7 +140,7 @@ def describe(row: dict[str, Any]) -> str:
 
 def _payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
     if cfg.get("delivery.webhook_kind") == "json":
-        return {"event": "budget_alert", "alerts": [deliver.plain(r) for r in rows]}
+        return {"event": "budget_alert", "alerts": [deliver.jsonable(r) for r in rows]}
     text = "RouteLedger budget alert\n" + "\n".join(f"- {line}" for line in lines)
     items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
     return {

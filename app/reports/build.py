@@ -188,15 +188,31 @@ def _spikes(tasks: list[dict[str, Any]], errors: dict[str, list[dict[str, Any]]]
     for t in tasks:
         n, prev_n = int(t["logical_requests"]), int(t["prev_logical_requests"] or 0)
         if _spike(t["retry_rate"], t["prev_retry_rate"], n, prev_n):
-            out.append({"metric": "retry rate", "scope": "task", "name": t["task"],
-                        "value": t["retry_rate"], "prev": t["prev_retry_rate"], "n": n})  # fmt: skip
+            out.append(
+                {
+                    "metric": "retry rate",
+                    "scope": "task",
+                    "name": t["task"],
+                    "value": t["retry_rate"],
+                    "prev": t["prev_retry_rate"],
+                    "n": n,
+                }
+            )
     for scope, rows in errors.items():
         for r in rows:
             value = _rate(r["errors"], r["attempts"])
             prev = _rate(r["prev_errors"], r["prev_attempts"])
             if _spike(value, prev, int(r["attempts"]), int(r["prev_attempts"])):
-                out.append({"metric": "error rate", "scope": scope, "name": r["name"],
-                            "value": value, "prev": prev, "n": int(r["attempts"])})  # fmt: skip
+                out.append(
+                    {
+                        "metric": "error rate",
+                        "scope": scope,
+                        "name": r["name"],
+                        "value": value,
+                        "prev": prev,
+                        "n": int(r["attempts"]),
+                    }
+                )
     return out
 
 

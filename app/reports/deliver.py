@@ -60,16 +60,17 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default=())
 
 
-def plain(value: Any) -> Any:
-    """A value for JSON: Decimal money as float, dates as ISO strings."""
+def jsonable(value: Any) -> Any:
+    """``value`` made JSON-serialisable, nested dicts, lists and tuples included: Decimal money
+    as float, dates and datetimes as ISO strings, NaN as None, keys as strings."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and value != value:  # NaN
         return None
     return value
@@ -165,9 +166,10 @@ def _credentials(cfg: Config) -> tuple[str, str] | None:
     if user is None or password is None:
         missing = user_env if user is None else (pass_env or "delivery.smtp.password_env")
         raise ConfigError(
-            str(cfg.file), "delivery.smtp.username_env",
+            str(cfg.file),
+            "delivery.smtp.username_env",
             f"the environment variable {missing} to be set for the SMTP login",
-        )  # fmt: skip
+        )
     return user, password
 
 
@@ -238,7 +240,7 @@ def post_webhook(
 
         def attempt() -> None:
             try:
-                r = client.post(url, json=plain(payload))
+                r = client.post(url, json=jsonable(payload))
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
                 raise _Retryable(type(e).__name__) from e
             except httpx.HTTPError as e:
@@ -287,8 +289,13 @@ def deliver(
         target = (
             ", ".join(to) if channel == "email" else webhook_target(cfg.get("delivery.webhook_url"))
         )
-        row: dict[str, Any] = {"week": week, "channel": channel, "target": target,
-                               "trigger": trigger, "detail": None}  # fmt: skip
+        row: dict[str, Any] = {
+            "week": week,
+            "channel": channel,
+            "target": target,
+            "trigger": trigger,
+            "detail": None,
+        }
         try:
             if channel == "email":
                 row["attempts"] = send_email(cfg, message, to, policy=policy)

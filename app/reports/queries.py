@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from app.queries import model_task_stats, task_stats  # noqa: F401  (re-exported)
+from app.queries import rows as _rows
 
 DIMENSIONS = {  # report section -> the spend_per_day columns that name a row
     "provider": ("provider",),
@@ -26,11 +27,6 @@ DIMENSIONS = {  # report section -> the spend_per_day columns that name a row
     "team": ("team",),
 }
 NONE_LABEL = "(none)"
-
-
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 # -- the week's figures ---------------------------------------------------------------------------

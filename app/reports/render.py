@@ -25,7 +25,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from app.reports.deliver import Attachment, Message, plain, slack_escape
+from app.reports.deliver import Attachment, Message, jsonable, slack_escape
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP = 10  # rows per spend table in the HTML and text (all of them are in report.json)
@@ -36,10 +36,22 @@ FILES = {
     "json": "report.json",
 }
 CSV_FIELDS = (
-    "provider", "model", "task", "attempts", "successes", "success_rate", "success_rate_low",
-    "spend_usd", "cost_per_success_usd", "latency_n", "p50_ms", "p95_ms", "p99_ms",
-    "retry_share", "unpriced_attempts",
-)  # fmt: skip
+    "provider",
+    "model",
+    "task",
+    "attempts",
+    "successes",
+    "success_rate",
+    "success_rate_low",
+    "spend_usd",
+    "cost_per_success_usd",
+    "latency_n",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "retry_share",
+    "unpriced_attempts",
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -114,8 +126,18 @@ def _env(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_clean,
     )
-    env.filters.update(usd=usd, pct=pct, signed_pct=signed_pct, ms=ms, num=num, ratio=ratio,
-                       price=price, utc=utc, col=_col, rcol=_rcol)  # fmt: skip
+    env.filters.update(
+        usd=usd,
+        pct=pct,
+        signed_pct=signed_pct,
+        ms=ms,
+        num=num,
+        ratio=ratio,
+        price=price,
+        utc=utc,
+        col=_col,
+        rcol=_rcol,
+    )
     return env
 
 
@@ -159,7 +181,7 @@ def models_csv(report: dict[str, Any]) -> bytes:
 
 
 def as_json(report: dict[str, Any]) -> str:
-    return json.dumps(plain(report), indent=2, sort_keys=False) + "\n"
+    return json.dumps(jsonable(report), indent=2, sort_keys=False) + "\n"
 
 
 def save(report: dict[str, Any], folder: Path) -> dict[str, Path]:
@@ -226,9 +248,12 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
             f"*Budget: {slack_escape(s['label'])}*\n{pct(s['share'], 0)} used, projected "
             f"{pct(s['projected_share'], 0)}"
         )
-    notes = [f"{len(report['regressions'])} P95 regressions", f"{len(report['spikes'])} spikes",
-             f"{len(report['price_changes'])} price changes",
-             f"{num(t['unpriced_attempts'])} unpriced attempts"]  # fmt: skip
+    notes = [
+        f"{len(report['regressions'])} P95 regressions",
+        f"{len(report['spikes'])} spikes",
+        f"{len(report['price_changes'])} price changes",
+        f"{num(t['unpriced_attempts'])} unpriced attempts",
+    ]
     proposal = report["proposal"]
     if proposal:
         s = proposal.get("savings") or {}
@@ -269,7 +294,7 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
 
 def json_payload(report: dict[str, Any]) -> dict[str, Any]:
     """Generic JSON: the report's figures as report.json holds them."""
-    return {"event": "weekly_report", "week": report["week"], "report": plain(report)}
+    return {"event": "weekly_report", "week": report["week"], "report": jsonable(report)}
 
 
 def webhook_payload(report: dict[str, Any], kind: str) -> dict[str, Any]:

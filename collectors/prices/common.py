@@ -123,10 +123,10 @@ def per_token_to_mtok(value: Any) -> Decimal:
     number = to_decimal(value)
     if abs(number) > MAX_PER_MTOK:  # checked before scaling so huge exponents cannot overflow
         raise PriceValueError(f"implausible per-token price {number:.6g}")
-    return checked(plain(number.scaleb(6)))
+    return checked(without_positive_exponent(number.scaleb(6)))
 
 
-def plain(value: Decimal) -> Decimal:
+def without_positive_exponent(value: Decimal) -> Decimal:
     """``value`` without a positive exponent (``1E+1`` -> ``10``); same number, readable text."""
     exponent = value.as_tuple().exponent
     return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value

@@ -29,7 +29,7 @@ def test_task_cost_unfiltered_is_the_task_stats_mart(con: duckdb.DuckDBPyConnect
     for row in shown:
         want = mart[row["task"]]
         for key in queries.TASK_FIELDS:
-            got, exp = row[key], queries.plain(want[key])
+            got, exp = row[key], queries.json_scalar(want[key])
             assert got == pytest.approx(exp, nan_ok=True) if exp is not None else got != got, key
 
 
@@ -43,7 +43,7 @@ def test_model_task_cost_unfiltered_is_the_model_task_stats_mart(
         want = mart[(row["provider"], row["model"], row["task"])]
         for key in ("attempts", "successes", "spend_usd", "cost_per_success_usd",
                     "success_rate_low", "unpriced_attempts"):  # fmt: skip
-            exp = queries.plain(want[key])
+            exp = queries.json_scalar(want[key])
             if exp is None:  # unpriced: NULL in the mart, NaN in the frame, never 0
                 assert row[key] is None or row[key] != row[key], key
             else:

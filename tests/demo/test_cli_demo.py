@@ -40,10 +40,23 @@ def test_demo_serves_the_dashboard_and_stops_on_sigint(tmp_path: Path) -> None:
     # files, not pipes: a server child holding a pipe open could never hang the test
     out_f, err_f = open(tmp_path / "out.txt", "w+"), open(tmp_path / "err.txt", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--home", str(tmp_path / "demo"), "demo",
-         "--no-browser", "--port", str(port)],
-        cwd=REPO, env=env, stdout=out_f, stderr=err_f, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "--home",
+            str(tmp_path / "demo"),
+            "demo",
+            "--no-browser",
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=out_f,
+        stderr=err_f,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while _health(port) != 200:

@@ -68,9 +68,12 @@ def test_litellm_lines_carry_what_the_collector_reads(slp_lines: list[dict[str, 
     assert any(x["request_tags"] == ["env:prod"] for x in slp_lines)  # unlabeled
     assert any(x["cache_hit"] and x["response_cost"] == 0.0 for x in slp_lines)
     cached = [
-        x for x in slp_lines if x["status"] == "success" and not x["cache_hit"]
+        x
+        for x in slp_lines
+        if x["status"] == "success"
+        and not x["cache_hit"]
         and (x["response"]["usage"]["prompt_tokens_details"] or {}).get("cached_tokens")
-    ]  # fmt: skip
+    ]
     assert cached and all(x["response_cost"] > 0 for x in cached)
     streamed = [
         x for x in slp_lines if x["stream"] and x["status"] == "success" and not x["cache_hit"]
@@ -173,11 +176,22 @@ def test_manifest_matches_the_workload_and_the_interface() -> None:
     doc = YAML(typ="safe", pure=True).load(text)
     assert {"default_budget_limit", "max_output_tokens"} <= set(doc["routing"])
     for p in doc["providers"]:
-        assert {"name", "model", "cost_per_output_token", "supported_tasks",
-                "latency_target_ms", "routing_mode"} <= set(p)  # fmt: skip
+        assert {
+            "name",
+            "model",
+            "cost_per_output_token",
+            "supported_tasks",
+            "latency_target_ms",
+            "routing_mode",
+        } <= set(p)
     for name, task in doc["tasks"].items():
-        assert {"chain", "success_target", "latency_target_ms", "max_output_tokens",
-                "allowed_providers"} <= set(task)  # fmt: skip
+        assert {
+            "chain",
+            "success_target",
+            "latency_target_ms",
+            "max_output_tokens",
+            "allowed_providers",
+        } <= set(task)
         assert doc["routing"]["max_output_tokens"][name] == task["max_output_tokens"]
         for p in task["chain"]:
             assert name in next(x for x in doc["providers"] if x["name"] == p)["supported_tasks"]

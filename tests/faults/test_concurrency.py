@@ -239,8 +239,10 @@ def test_dashboard_serve_cli_and_a_writer_at_once_on_one_home(tmp_path: Path) ->
         finally:
             stop(dashboard)
     assert writer.error is None, writer.error
-    print(f"{loaded} pages rendered ({busy} with a busy notice), {len(loop.runs)} commands, "
-          f"{sum(writer.written.values())} attempts written")  # fmt: skip
+    print(
+        f"{loaded} pages rendered ({busy} with a busy notice), {len(loop.runs)} commands, "
+        f"{sum(writer.written.values())} attempts written"
+    )
 
     # nobody saw an error
     assert errors == [], errors
@@ -272,16 +274,23 @@ def test_dashboard_serve_cli_and_a_writer_at_once_on_one_home(tmp_path: Path) ->
     ]
     assert query(home, "SELECT count(*) FROM raw_quarantine") == [(0,)]
     cursors = dict(
-        ((Path(f).stem), (o, n)) for f, o, n in query(home, "SELECT file, offset_bytes, "
-                                                            "lines_read FROM file_cursors")
-    )  # fmt: skip
+        ((Path(f).stem), (o, n))
+        for f, o, n in query(home, "SELECT file, offset_bytes, lines_read FROM file_cursors")
+    )
     assert cursors == {n: (os.path.getsize(f), writer.written[n]) for n, f in files.items()}
     loads = query(home, "SELECT status, count(*) FROM loads GROUP BY ALL")
     assert {s for s, _ in loads} == {"ok"}, loads
     assert query(home, "SELECT count(*) FROM attempts") == [(total,)]
     today = datetime.now(UTC).date()
-    stats = run_cli(home, "stats", "--since", str(today - timedelta(days=1)),
-                    "--until", str(today + timedelta(days=1)), "--json")  # fmt: skip
+    stats = run_cli(
+        home,
+        "stats",
+        "--since",
+        str(today - timedelta(days=1)),
+        "--until",
+        str(today + timedelta(days=1)),
+        "--json",
+    )
     assert stats.returncode == 0, stats.stderr
     doc = json_object(stats.stdout)
     assert sum(m["attempts"] for m in doc["models"]) == total

@@ -105,9 +105,13 @@ def test_sigkill_at_random_lines_of_an_approval(tmp_path: Path) -> None:
     (scratch / "routing").mkdir(parents=True)
     (scratch / "routeledger.toml").write_text("", encoding="utf-8")
     (scratch / "routing" / "manifest.yaml").write_text(text(0), encoding="utf-8")
-    dry = subprocess.run(driver(scratch, scratch / "routing" / "manifest.yaml", files[1],
-                                files[0], 0), cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    dry = subprocess.run(
+        driver(scratch, scratch / "routing" / "manifest.yaml", files[1], files[0], 0),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dry.returncode == 0, dry.stderr
     total = int(re.findall(r"traced lines: (\d+)", dry.stderr)[-1])
     assert total > 20, dry.stderr
@@ -118,18 +122,30 @@ def test_sigkill_at_random_lines_of_an_approval(tmp_path: Path) -> None:
         # every other point falls in the last quarter, where the files and rows are written
         point = rng.randint(1 if k % 2 else total * 3 // 4, total)
         why = f"step {k}, SIGKILL at line {point} of {total} (FAULT_SEED in the output)"
-        p = subprocess.run(driver(home, path, files[k], files[k - 1], point), cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+        p = subprocess.run(
+            driver(home, path, files[k], files[k - 1], point),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert p.returncode in (-signal.SIGKILL, 0), f"{why}: {p.returncode}\n{p.stderr}"
         killed += p.returncode == -signal.SIGKILL
         state = "new" if path.read_text(encoding="utf-8") == new else "old"
         check(home, path, old, new, why + ", after the kill")
         settled = "new" if path.read_text(encoding="utf-8") == new else "old"
-        print(f"{why}: {'killed' if p.returncode else 'finished first'}; the file was {state}, "
-              f"{settled} once settled")  # fmt: skip
+        print(
+            f"{why}: {'killed' if p.returncode else 'finished first'}; the file was {state}, "
+            f"{settled} once settled"
+        )
         # the same approval again (what `routeledger manifest approve --expect` does)
-        out = approvals.approve(config.load(home), path, new, approvals.Decision("again", "cli"),
-                                expect_sha256=manifest_mod.sha256(old))  # fmt: skip
+        out = approvals.approve(
+            config.load(home),
+            path,
+            new,
+            approvals.Decision("again", "cli"),
+            expect_sha256=manifest_mod.sha256(old),
+        )
         assert out["decision"] == "approved" and out["sha256"] == manifest_mod.sha256(new), why
         assert path.read_text(encoding="utf-8") == new, why
         check(home, path, old, new, why + ", after the re-run")

@@ -30,8 +30,13 @@ from tests.faults.helpers import ROOT, price_routes, price_server, query, run_ki
 
 KILLS = 3
 SOURCES = ("openrouter", "litellm", "openai", "anthropic", "deepseek", "catalog", "overrides")
-MODULES = {"openrouter": openrouter, "litellm": litellm_map, "openai": openai,
-           "anthropic": anthropic, "deepseek": deepseek}  # fmt: skip
+MODULES = {
+    "openrouter": openrouter,
+    "litellm": litellm_map,
+    "openai": openai,
+    "anthropic": anthropic,
+    "deepseek": deepseek,
+}
 IDENTITY = (
     "source, provider, model_id, variant, tier_min_prompt_tokens, window_start_utc, "
     "window_end_utc, weekdays_only"
@@ -54,12 +59,15 @@ def expected_observations() -> dict[str, int]:
 def whole_snapshots(home: Path, expected: dict[str, int], why: str) -> int:
     """Every 'ok' refresh has all its observations and every observation its refresh."""
     record = {"overrides": "override"}
-    ok = query(home, "SELECT refresh_id, source, observations FROM price_refreshes "
-                     "WHERE status = 'ok'")  # fmt: skip
+    ok = query(
+        home, "SELECT refresh_id, source, observations FROM price_refreshes WHERE status = 'ok'"
+    )
     stored = dict(
-        ((r, s), n) for r, s, n in query(home, "SELECT refresh_id, source, count(*) "
-                                               "FROM price_observations GROUP BY ALL")
-    )  # fmt: skip
+        ((r, s), n)
+        for r, s, n in query(
+            home, "SELECT refresh_id, source, count(*) FROM price_observations GROUP BY ALL"
+        )
+    )
     names = {record.get(n, n): n for n in SOURCES}
     for refresh_id, source, n in ok:
         want = expected[names[source]]
@@ -74,15 +82,21 @@ def whole_snapshots(home: Path, expected: dict[str, int], why: str) -> int:
 
 def versions_sound(home: Path, why: str) -> None:
     """No duplicate version, and per price identity at most one in force and no overlap."""
-    dup = query(home, f"SELECT {IDENTITY}, valid_from, count(*) FROM price_versions "
-                      "GROUP BY ALL HAVING count(*) > 1 LIMIT 5")  # fmt: skip
+    dup = query(
+        home,
+        f"SELECT {IDENTITY}, valid_from, count(*) FROM price_versions "
+        "GROUP BY ALL HAVING count(*) > 1 LIMIT 5",
+    )
     assert dup == [], f"{why}: duplicate versions {dup}"
-    overlap = query(home, f"""
+    overlap = query(
+        home,
+        f"""
         SELECT {IDENTITY}, count(*) FILTER (WHERE valid_to IS NULL) AS current,
             count(*) FILTER (WHERE next_from < coalesce(valid_to, TIMESTAMP '9999-01-01')) AS bad
         FROM (SELECT *, lead(valid_from) OVER (PARTITION BY {IDENTITY} ORDER BY valid_from)
               AS next_from FROM price_versions)
-        GROUP BY ALL HAVING current > 1 OR bad > 0 LIMIT 5""")  # fmt: skip
+        GROUP BY ALL HAVING current > 1 OR bad > 0 LIMIT 5""",
+    )
     assert overlap == [], f"{why}: overlapping or doubly current versions {overlap}"
 
 
@@ -129,24 +143,33 @@ def test_sigkill_at_random_points_of_a_price_refresh(tmp_path: Path) -> None:
     assert set(state.values()) <= {"ok", "unchanged"} and len(state) == len(SOURCES), state
     # the same prices were seen every time: a version ends only where the source itself says
     # the next price starts (the catalog's dated price changes), never at a refresh
-    closed = query(home, f"""
+    closed = query(
+        home,
+        f"""
         SELECT {IDENTITY}, valid_to FROM price_versions WHERE valid_to IS NOT NULL
         EXCEPT SELECT {IDENTITY}, valid_from FROM price_observations
-        WHERE valid_from IS NOT NULL""")  # fmt: skip
+        WHERE valid_from IS NOT NULL""",
+    )
     assert closed == [], f"{why}: a price that never changed has a closed version {closed[:3]}"
     assert query(home, "SELECT count(*) FROM price_reviews") == [(0,)], why
     # and the versions are the latest whole snapshot of each source, no more, no less
-    latest = query(home, f"""
+    latest = query(
+        home,
+        f"""
         WITH last AS (SELECT source, arg_max(refresh_id, observed_at) AS refresh_id
                       FROM price_refreshes WHERE status = 'ok' GROUP BY source)
         SELECT {IDENTITY} FROM price_observations JOIN last USING (source, refresh_id)
-        WHERE NOT skipped EXCEPT SELECT {IDENTITY} FROM price_versions""")  # fmt: skip
-    extra = query(home, f"""
+        WHERE NOT skipped EXCEPT SELECT {IDENTITY} FROM price_versions""",
+    )
+    extra = query(
+        home,
+        f"""
         WITH last AS (SELECT source, arg_max(refresh_id, observed_at) AS refresh_id
                       FROM price_refreshes WHERE status = 'ok' GROUP BY source)
         SELECT {IDENTITY} FROM price_versions EXCEPT
         SELECT {IDENTITY} FROM price_observations JOIN last USING (source, refresh_id)
-        WHERE NOT skipped""")  # fmt: skip
+        WHERE NOT skipped""",
+    )
     assert latest == [] and extra == [], f"{why}: missing {latest[:3]}, extra {extra[:3]}"
     per_source = Counter(s for (s,) in query(home, "SELECT source FROM price_versions"))
     assert per_source["openrouter"] > 100 and per_source["anthropic"] > 5, per_source

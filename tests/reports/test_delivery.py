@@ -119,9 +119,19 @@ def test_a_week_is_sent_once_by_the_scheduler_and_again_on_demand(
 
     res = CliRunner().invoke(
         main,
-        ["--home", str(cfg.home), "report", "weekly", "--week", WEEK, "--send",
-         "--to", "boss@example.com", "--json"],
-    )  # fmt: skip
+        [
+            "--home",
+            str(cfg.home),
+            "report",
+            "weekly",
+            "--week",
+            WEEK,
+            "--send",
+            "--to",
+            "boss@example.com",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert [(d["channel"], d["status"]) for d in out["deliveries"]] == [

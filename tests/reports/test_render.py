@@ -43,8 +43,28 @@ def test_html_escapes_every_logged_string_and_carries_no_script(report: dict[str
     assert "&lt;script&gt;alert(&#39;model&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     tags, attrs = _markup(html)
-    assert tags <= {"html", "head", "meta", "title", "body", "table", "tr", "td", "th", "div",
-                    "h1", "h2", "p", "span", "ul", "li", "strong", "br", "a", "code"}  # fmt: skip
+    assert tags <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "body",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "div",
+        "h1",
+        "h2",
+        "p",
+        "span",
+        "ul",
+        "li",
+        "strong",
+        "br",
+        "a",
+        "code",
+    }
     assert not [a for a in attrs if a.startswith("on")], "no event handler attribute"
     assert not {"src", "srcset", "background"} & attrs
     assert "<style" not in html and "javascript:" not in html.lower()
@@ -87,8 +107,10 @@ def test_control_characters_never_reach_the_text_part(report: dict[str, Any]) ->
 
 def test_csv_is_the_model_by_task_table_and_defuses_formulas(report: dict[str, Any]) -> None:
     doc = dict(report)
-    doc["models_by_task"] = [*report["models_by_task"], dict(report["models_by_task"][0],
-                                                             model="=HYPERLINK(1)")]  # fmt: skip
+    doc["models_by_task"] = [
+        *report["models_by_task"],
+        dict(report["models_by_task"][0], model="=HYPERLINK(1)"),
+    ]
     parsed = list(csv.DictReader(io.StringIO(render.models_csv(doc).decode())))
     assert list(parsed[0]) == list(render.CSV_FIELDS)
     assert len(parsed) == len(report["models_by_task"]) + 1

@@ -96,12 +96,20 @@ def test_missed_runs_within_the_grace_run_once_and_beyond_it_are_recorded(
     now = datetime.now(BERLIN)
     specs = [
         # due 10 s ago and every 2 s since: five missed times, all within the 30 s grace
-        JobSpec("late", IntervalTrigger(seconds=2, start_date=now - timedelta(seconds=10)),
-                ok("late", calls), first_run=timedelta(seconds=-10)),
+        JobSpec(
+            "late",
+            IntervalTrigger(seconds=2, start_date=now - timedelta(seconds=10)),
+            ok("late", calls),
+            first_run=timedelta(seconds=-10),
+        ),
         # due 2 minutes ago: beyond the grace
-        JobSpec("too_late", IntervalTrigger(hours=1, start_date=now - timedelta(minutes=2)),
-                ok("too_late", calls), first_run=timedelta(minutes=-2)),
-    ]  # fmt: skip
+        JobSpec(
+            "too_late",
+            IntervalTrigger(hours=1, start_date=now - timedelta(minutes=2)),
+            ok("too_late", calls),
+            first_run=timedelta(minutes=-2),
+        ),
+    ]
     run_for(cfg, specs, 1.2)
     assert calls["late"] == 1  # coalesced into one run
     assert calls["too_late"] == 0
@@ -161,15 +169,15 @@ def test_run_due_runs_what_is_due_once(cfg: config.Config) -> None:
 
 
 def test_default_schedule_follows_the_config(home: Path) -> None:
-    assert [s.name for s in scheduler.default_specs(config.load(home), JOBS)] == [
-        "prices",
-        "tuner",
-        "report",
-    ]  # fmt: skip  (no sources, no budget: nothing for ingest and budget to do)
+    # no sources, no budget: nothing for ingest and budget to do
+    names = [s.name for s in scheduler.default_specs(config.load(home), JOBS)]
+    assert names == ["prices", "tuner", "report"]
     with (home / "routeledger.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[schedule]\ningest_minutes = 7\nreport_weekday = "monday"\nreport_at = "00:10"\n'
-                'prices_daily_at = "04:30"\n\n[budget.teams]\nsearch = 10\n\n'
-                '[[sources]]\npath = "logs/*.jsonl"\n')  # fmt: skip
+        f.write(
+            '\n[schedule]\ningest_minutes = 7\nreport_weekday = "monday"\nreport_at = "00:10"\n'
+            'prices_daily_at = "04:30"\n\n[budget.teams]\nsearch = 10\n\n'
+            '[[sources]]\npath = "logs/*.jsonl"\n'
+        )
     cfg = config.load(home)
     specs = {s.name: s for s in scheduler.default_specs(cfg, JOBS)}
     assert list(specs) == ["ingest", "prices", "budget", "tuner", "report"]
@@ -213,3 +221,12 @@ def test_a_run_whose_process_died_is_marked_interrupted(cfg: config.Config) -> N
     assert jobs.mark_interrupted(cfg) == 1
     assert [r[2] for r in job_runs(cfg, "ingest")] == ["interrupted"]
     assert [r[2] for r in job_runs(cfg, "prices")] == ["running"]  # its process is alive
+
+
+def test_the_schedule_runs_only_the_jobs_of_the_table_it_is_given(home: Path) -> None:
+    """collectors schedules the table it is handed: on its own (no app) only its own jobs."""
+    cfg = config.load(home)
+    assert [s.name for s in scheduler.default_specs(cfg, jobs.JOBS)] == ["prices"]
+    assert {s.name: s.fn for s in scheduler.default_specs(cfg, JOBS)}["report"] is (
+        app_jobs.report_job
+    )

@@ -169,16 +169,32 @@ def openrouter_body() -> dict[str, Any]:
 
 def routeledger_rows() -> list[bytes]:
     def row(i: int, **over: Any) -> dict[str, Any]:
-        r = {"attempt_id": f"planted-rl-{i}", "logical_request_id": f"planted-req-{i}",
-             "started_at": "2026-10-10T08:00:00Z", "ended_at": "2026-10-10T08:00:02Z",
-             "model": "gpt-4o-mini", "provider": "openai", "status": "success",
-             "input_tokens": 30, "output_tokens": 9, "task": "chat", "team": "core"}  # fmt: skip
+        r = {
+            "attempt_id": f"planted-rl-{i}",
+            "logical_request_id": f"planted-req-{i}",
+            "started_at": "2026-10-10T08:00:00Z",
+            "ended_at": "2026-10-10T08:00:02Z",
+            "model": "gpt-4o-mini",
+            "provider": "openai",
+            "status": "success",
+            "input_tokens": 30,
+            "output_tokens": 9,
+            "task": "chat",
+            "team": "core",
+        }
         r.update(over)
         return r
 
-    good = row(1, team=OPENAI_KEY, user=AWS_KEY, key_alias=BEARER,
-               route=f"/v1?api_key={OPENAI_KEY}", prompt=PROMPT,
-               messages=[{"role": "user", "content": PROMPT}], response=ANSWER)  # fmt: skip
+    good = row(
+        1,
+        team=OPENAI_KEY,
+        user=AWS_KEY,
+        key_alias=BEARER,
+        route=f"/v1?api_key={OPENAI_KEY}",
+        prompt=PROMPT,
+        messages=[{"role": "user", "content": PROMPT}],
+        response=ANSWER,
+    )
     failed = row(2, status="error", error_class=f"upstream {ANTHROPIC_KEY}", http_status=500)
     broken = f'{{"attempt_id": "{OPENAI_KEY}", "prompt": "{PROMPT}", "started_at": '
     return [json.dumps(good).encode(), json.dumps(failed).encode(), broken.encode()]
@@ -188,8 +204,17 @@ def routeledger_csv() -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["attempt_id", "started_at", "ended_at", "model", "status", "team", "user"])
-    w.writerow(["planted-csv-1", "2026-10-11T07:00:00Z", "2026-10-11T07:00:01Z", "gpt-4o-mini",
-                "success", BEARER, ANTHROPIC_KEY])  # fmt: skip
+    w.writerow(
+        [
+            "planted-csv-1",
+            "2026-10-11T07:00:00Z",
+            "2026-10-11T07:00:01Z",
+            "gpt-4o-mini",
+            "success",
+            BEARER,
+            ANTHROPIC_KEY,
+        ]
+    )
     return buf.getvalue().encode()
 
 

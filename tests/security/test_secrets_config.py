@@ -37,14 +37,20 @@ def load_with(home: Path, toml: str) -> config.Config:
 @pytest.mark.parametrize(
     ("toml", "key", "pointer"),
     [
-        (f'[delivery.smtp]\npassword = "{PASSWORD}"\n', "delivery.smtp.password",
-         "delivery.smtp.password_env"),
-        (f'[delivery.smtp]\nusername = "{PASSWORD}"\n', "delivery.smtp.username",
-         "delivery.smtp.username_env"),
+        (
+            f'[delivery.smtp]\npassword = "{PASSWORD}"\n',
+            "delivery.smtp.password",
+            "delivery.smtp.password_env",
+        ),
+        (
+            f'[delivery.smtp]\nusername = "{PASSWORD}"\n',
+            "delivery.smtp.username",
+            "delivery.smtp.username_env",
+        ),
         (f'[delivery]\nwebhook_token = "{PASSWORD}"\n', "delivery.webhook_token", "*_env"),
         (f'[prices]\nopenrouter_api_key = "{PASSWORD}"\n', "prices.openrouter_api_key", "*_env"),
     ],
-)  # fmt: skip
+)
 def test_a_secret_written_into_routeledger_toml_is_refused(
     tmp_path: Path, toml: str, key: str, pointer: str
 ) -> None:
@@ -81,8 +87,10 @@ def test_an_ordinary_bad_value_is_still_shown(tmp_path: Path) -> None:
 
 
 def test_variable_names_are_accepted(tmp_path: Path) -> None:
-    cfg = load_with(tmp_path, '[delivery.smtp]\nusername_env = "SMTP_USER"\n'
-                              'password_env = "RL_SMTP_PASSWORD_2"\n')  # fmt: skip
+    cfg = load_with(
+        tmp_path,
+        '[delivery.smtp]\nusername_env = "SMTP_USER"\npassword_env = "RL_SMTP_PASSWORD_2"\n',
+    )
     assert cfg.get("delivery.smtp.password_env") == "RL_SMTP_PASSWORD_2"
 
 
@@ -121,8 +129,9 @@ GIT = shutil.which("git")
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          env=env, timeout=60)  # fmt: skip
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 @pytest.mark.skipif(GIT is None, reason="needs git")
