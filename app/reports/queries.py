@@ -248,13 +248,6 @@ def finish_alert(
     )
 
 
-def recent_alerts(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
-    sql = """SELECT month, scope, scope_value, threshold, basis, budget_usd, spend_usd,
-        projected_usd, detected_at, status, channels, detail
-        FROM budget_alerts ORDER BY detected_at DESC LIMIT ?"""
-    return _rows(con.execute(sql, [limit]))
-
-
 # -- deliveries -----------------------------------------------------------------------------------
 
 
@@ -274,9 +267,3 @@ def record_delivery(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None
             row["sent_at"], row["trigger"], row.get("detail"),
         ],
     )  # fmt: skip
-
-
-def deliveries(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[dict[str, Any]]:
-    sql = """SELECT week, channel, target, status, attempts, sent_at, trigger, detail
-        FROM report_deliveries ORDER BY sent_at DESC LIMIT ?"""
-    return _rows(con.execute(sql, [limit]))

@@ -20,6 +20,8 @@ from typing import Any
 
 import duckdb
 
+from app.queries import rows as _rows
+
 LATENCY_GRID = tuple(round(i / 100, 2) for i in range(1, 100))  # 0.01 .. 0.99
 
 _GRID_SQL = "[" + ", ".join(str(q) for q in LATENCY_GRID) + "]"
@@ -73,18 +75,13 @@ LAST_DAY_SQL = "SELECT max(local_day) FROM logical_requests"
 # the highest-precedence source (what `routeledger prices show` lists first).
 CURRENT_PRICE_SQL = """
 SELECT source, output_per_mtok, valid_from
-FROM price_versions
+FROM model_prices
 WHERE provider = ? AND model_id = ? AND variant = 'standard' AND tier_min_prompt_tokens = 0
   AND window_start_utc IS NULL AND output_per_mtok IS NOT NULL
   AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)
 ORDER BY source_rank, source
 LIMIT 1
 """
-
-
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def patterns(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:

@@ -72,10 +72,12 @@ def body(ctx: ui.Ctx) -> None:
     c2.metric("Logical requests", f"{tasks['logical_requests'].sum():,}", border=True)
     c3.metric("Succeeded", ui.pct(ok / tasks["logical_requests"].sum()), border=True)
     c4.metric(
-        "Cost per successful request", ui.usd(spend / ok if ok else None, precise=True),
-        border=True, help="All spend, failed attempts and retries included, over requests "
+        "Cost per successful request",
+        ui.usd(spend / ok if ok else None, precise=True),
+        border=True,
+        help="All spend, failed attempts and retries included, over requests "
         "whose last attempt succeeded.",
-    )  # fmt: skip
+    )
 
     st.subheader("Per task: cost per successful logical request")
     ui.table(tasks, "cost-per-task")

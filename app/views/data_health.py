@@ -28,8 +28,14 @@ def body(ctx: ui.Ctx) -> None:
 
     c1, c2, c3, c4 = st.columns(4)
     last = fresh["last_attempt_at"]
-    c1.metric("Newest attempt", age(last), f"{last:%Y-%m-%d %H:%M} UTC" if last else None,
-              delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    c1.metric(
+        "Newest attempt",
+        age(last),
+        f"{last:%Y-%m-%d %H:%M} UTC" if last else None,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
     c2.metric("Last successful load", age(fresh["last_load_at"]), border=True)
     c3.metric("Quarantined rows", f"{int(quarantine['rows'].sum()):,}", border=True)
     failing = int((prices["status"] == "failed").sum()) if not prices.empty else 0

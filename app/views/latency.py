@@ -33,9 +33,14 @@ def body(ctx: ui.Ctx) -> None:
     measure = measure or "P95"
     daily = ui.query(ctx, queries.latency_over_time, f, GROUPS[by], MEASURES[measure])
     fig = px.line(
-        ui.safe_cols(daily, "grp"), x="local_day", y="value_ms", color="grp", markers=True,
-        custom_data=["n"], labels={"local_day": "", "value_ms": f"{measure} (ms)", "grp": by},
-    )  # fmt: skip
+        ui.safe_cols(daily, "grp"),
+        x="local_day",
+        y="value_ms",
+        color="grp",
+        markers=True,
+        custom_data=["n"],
+        labels={"local_day": "", "value_ms": f"{measure} (ms)", "grp": by},
+    )
     fig.update_traces(hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} ms (n=%{customdata[0]:,})")
     ui.chart(fig)
     st.caption(
@@ -66,18 +71,29 @@ def body(ctx: ui.Ctx) -> None:
         for r in ui.safe_cols(box, "model").itertuples():
             fig.add_trace(
                 go.Box(
-                    x=[r.model], name=r.model, q1=[r.q1_ms], median=[r.median_ms], q3=[r.q3_ms],
-                    lowerfence=[r.p05_ms], upperfence=[r.p95_ms], marker_color=colours[r.model],
+                    x=[r.model],
+                    name=r.model,
+                    q1=[r.q1_ms],
+                    median=[r.median_ms],
+                    q3=[r.q3_ms],
+                    lowerfence=[r.p05_ms],
+                    upperfence=[r.p95_ms],
+                    marker_color=colours[r.model],
                 )
-            )  # fmt: skip
+            )
         fig.update_layout(showlegend=False, yaxis_title="ms (box: quartiles, whiskers: P5-P95)")
         ui.chart(fig)
     with right:
         fig = px.bar(
-            ui.safe_cols(hist, "model"), x="from_ms", y="n", color="model", barmode="overlay",
-            opacity=0.6, color_discrete_map=colours,
+            ui.safe_cols(hist, "model"),
+            x="from_ms",
+            y="n",
+            color="model",
+            barmode="overlay",
+            opacity=0.6,
+            color_discrete_map=colours,
             labels={"from_ms": "latency from (ms); last bar: above P99", "n": "attempts"},
-        )  # fmt: skip
+        )
         fig.update_traces(hovertemplate="from %{x:,.0f} ms: %{y:,} attempts")
         ui.chart(fig)
     ui.table(box, "latency-distribution")

@@ -35,40 +35,60 @@ def body(ctx: ui.Ctx) -> None:
 
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
-        "This week so far", ui.usd(p["week_usd"]), change(p["week_usd"], p["prev_week_to_date_usd"]),
-        delta_color="inverse", border=True, delta_description="vs last week",
+        "This week so far",
+        ui.usd(p["week_usd"]),
+        change(p["week_usd"], p["prev_week_to_date_usd"]),
+        delta_color="inverse",
+        border=True,
+        delta_description="vs last week",
         help=f"Week from {week}. Same days of the previous week: {ui.usd(p['prev_week_to_date_usd'])}; "
         f"the whole previous week: {ui.usd(p['prev_week_usd'])}.",
-    )  # fmt: skip
+    )
     c2.metric(
-        "This month so far", ui.usd(p["month_usd"]), change(p["month_usd"], p["prev_month_to_date_usd"]),
-        delta_color="inverse", border=True, delta_description="vs last month",
+        "This month so far",
+        ui.usd(p["month_usd"]),
+        change(p["month_usd"], p["prev_month_to_date_usd"]),
+        delta_color="inverse",
+        border=True,
+        delta_description="vs last month",
         help=f"Month from {month}. Same days of {prev_month:%B}: {ui.usd(p['prev_month_to_date_usd'])}; "
         f"all of {prev_month:%B}: {ui.usd(p['prev_month_usd'])}.",
-    )  # fmt: skip
+    )
     budget = ctx.cfg.values.get("budget.monthly_usd")
     elapsed = (f.until - month).days + 1
     projected = p["month_usd"] / elapsed * ui.days_in_month(month)
     if budget:
         c3.metric(
-            "Monthly budget used", ui.pct(p["month_usd"] / float(budget)),
+            "Monthly budget used",
+            ui.pct(p["month_usd"] / float(budget)),
             f"projected {ui.pct(projected / float(budget), 0)} of {ui.usd(float(budget))}",
-            delta_color="off", delta_arrow="off", border=True,
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
             help="Month-to-date spend over budget.monthly_usd; the projection extends the "
             "month's daily average to its last day.",
-        )  # fmt: skip
+        )
     else:
         c3.metric(
-            "Monthly budget", "not set", f"projected month {ui.usd(projected)}", delta_color="off", delta_arrow="off",
-            border=True, help="No budget configured: set budget.monthly_usd in routeledger.toml.",
-        )  # fmt: skip
+            "Monthly budget",
+            "not set",
+            f"projected month {ui.usd(projected)}",
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+            help="No budget configured: set budget.monthly_usd in routeledger.toml.",
+        )
     unpriced = share["unpriced_attempts"] / share["attempts"] if share["attempts"] else 0.0
     c4.metric(
-        "Unpriced attempts", ui.pct(unpriced), f"{share['unpriced_attempts']:,} of {share['attempts']:,}",
-        delta_color="off", delta_arrow="off", border=True,
+        "Unpriced attempts",
+        ui.pct(unpriced),
+        f"{share['unpriced_attempts']:,} of {share['attempts']:,}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
         help="Attempts with no price and no gateway-reported cost in the selected days. They are "
         "counted, never summed as $0.",
-    )  # fmt: skip
+    )
     if share["unpriced_attempts"]:
         c4.page_link("views/prices.py", label="Unmatched models", icon=":material/link:")
 
@@ -79,9 +99,12 @@ def body(ctx: ui.Ctx) -> None:
         df = ui.query(ctx, queries.spend_over_time, f, GROUPS[by or "Provider"])
         if not ui.no_rows(df, "spend"):
             fig = px.bar(
-                ui.safe_cols(df, "grp"), x="local_day", y="spend_usd", color="grp",
+                ui.safe_cols(df, "grp"),
+                x="local_day",
+                y="spend_usd",
+                color="grp",
                 labels={"local_day": "", "spend_usd": "Spend ($)", "grp": by},
-            )  # fmt: skip
+            )
             fig.update_traces(hovertemplate="%{x|%Y-%m-%d}: $%{y:,.4f}")
             fig.update_layout(bargap=0.15, yaxis_tickprefix="$")
             ui.chart(fig)
@@ -110,13 +133,15 @@ def movers_chart(movers: pd.DataFrame, by: str) -> go.Figure:
     df = ui.safe_cols(movers, "grp").iloc[::-1]
     fig = go.Figure(
         go.Bar(
-            x=df["change_usd"], y=df["grp"], orientation="h",
+            x=df["change_usd"],
+            y=df["grp"],
+            orientation="h",
             marker_color=["#d62728" if v > 0 else "#2ca02c" for v in df["change_usd"]],
             customdata=df[["week_usd", "week_before_usd", "change_pct"]],
             hovertemplate="%{y}: %{x:+$,.2f}<br>$%{customdata[0]:,.2f} against "
             "$%{customdata[1]:,.2f} the week before (%{customdata[2]:+.0%})<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_layout(title=f"By {by}", xaxis_tickprefix="$", xaxis_zeroline=True)
     return fig
 
@@ -129,18 +154,24 @@ def burn(ctx: ui.Ctx, month: date, budget: float | None) -> None:
     df["cumulative_usd"] = df["spend_usd"].cumsum()
     fig = go.Figure(
         go.Scatter(
-            x=df["local_day"], y=df["cumulative_usd"], mode="lines+markers", name="Spent",
+            x=df["local_day"],
+            y=df["cumulative_usd"],
+            mode="lines+markers",
+            name="Spent",
             hovertemplate="%{x|%Y-%m-%d}: $%{y:,.2f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     last, end = df["local_day"].iloc[-1].date(), month.replace(day=ui.days_in_month(month))
     if last < end:  # the month's daily average carried to its last day
         rate = df["cumulative_usd"].iloc[-1] / ((last - month).days + 1)
         fig.add_scatter(
-            x=[last, end], y=[df["cumulative_usd"].iloc[-1], rate * ui.days_in_month(month)],
-            mode="lines", line_dash="dot", name="Projected",
+            x=[last, end],
+            y=[df["cumulative_usd"].iloc[-1], rate * ui.days_in_month(month)],
+            mode="lines",
+            line_dash="dot",
+            name="Projected",
             hovertemplate="%{x|%Y-%m-%d}: $%{y:,.2f} projected<extra></extra>",
-        )  # fmt: skip
+        )
     if budget:
         fig.add_hline(y=float(budget), line_dash="dash", annotation_text="budget")
     else:

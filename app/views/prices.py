@@ -33,9 +33,11 @@ def body(ctx: ui.Ctx) -> None:
     c1, c2 = st.columns([3, 2])
     search = c1.text_input("Model id contains", key="prices_search", placeholder="e.g. gpt-4o")
     used = c2.toggle(
-        "Only models seen in the logs", value=bool(ctx.state.get("attempts")), key="prices_used",
+        "Only models seen in the logs",
+        value=bool(ctx.state.get("attempts")),
+        key="prices_used",
         help="Prices matched to a logged model (and to the sidebar's provider and model filters).",
-    )  # fmt: skip
+    )
 
     st.subheader("In force now")
     current = ui.query(ctx, queries.current_prices, f, search or "", used)
@@ -55,10 +57,15 @@ def body(ctx: ui.Ctx) -> None:
             history = ui.query(ctx, queries.price_history, provider, model_id)
             if not ui.no_rows(history, "standard prices of this model"):
                 fig = px.line(
-                    ui.safe_cols(steps(history), "source"), x="at", y="usd_per_mtok",
-                    color="source", line_dash="price", line_shape="hv", markers=True,
+                    ui.safe_cols(steps(history), "source"),
+                    x="at",
+                    y="usd_per_mtok",
+                    color="source",
+                    line_dash="price",
+                    line_shape="hv",
+                    markers=True,
                     labels={"at": "", "usd_per_mtok": "$ per 1M tokens"},
-                )  # fmt: skip
+                )
                 fig.update_layout(yaxis_tickprefix="$")
                 ui.chart(fig, height=320)
 

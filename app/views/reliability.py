@@ -24,8 +24,10 @@ def sankey(flows: pd.DataFrame) -> go.Figure:
     left, right = sorted(set(firsts)), sorted(set(finals))
     return go.Figure(
         go.Sankey(
-            node={"label": [f"{m} (first)" for m in left] + [f"{m} (final)" for m in right],
-                  "pad": 18},
+            node={
+                "label": [f"{m} (first)" for m in left] + [f"{m} (final)" for m in right],
+                "pad": 18,
+            },
             link={
                 "source": [left.index(m) for m in firsts],
                 "target": [len(left) + right.index(m) for m in finals],
@@ -36,7 +38,7 @@ def sankey(flows: pd.DataFrame) -> go.Figure:
                 "%{customdata:,} succeeded<extra></extra>",
             },
         )
-    )  # fmt: skip
+    )
 
 
 def body(ctx: ui.Ctx) -> None:
@@ -48,13 +50,21 @@ def body(ctx: ui.Ctx) -> None:
     failed = ui.query(ctx, queries.failed_spend, f)
     att, bad = daily["attempts"].sum(), daily["failed_attempts"].sum()
     c1, c2, c3 = st.columns(3)
-    c1.metric("Attempts failed", ui.pct(bad / att if att else None), f"{bad:,} of {att:,}",
-              delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    c1.metric(
+        "Attempts failed",
+        ui.pct(bad / att if att else None),
+        f"{bad:,} of {att:,}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
     c2.metric(
-        "Spent on failed attempts", ui.usd(failed["spend_on_failures_usd"].sum()),
-        delta_color="off", border=True,
+        "Spent on failed attempts",
+        ui.usd(failed["spend_on_failures_usd"].sum()),
+        delta_color="off",
+        border=True,
         help="Cost of attempts that returned an error or failed validation.",
-    )  # fmt: skip
+    )
     reqs = daily["requests"].sum()
     retried = (daily["retry_rate"] * daily["requests"]).sum()
     c3.metric("Requests retried", ui.pct(retried / reqs if reqs else None), border=True)
@@ -64,9 +74,14 @@ def body(ctx: ui.Ctx) -> None:
     long["variable"] = long["variable"].map(RATES)
     long["n"] = long["requests"].where(long["variable"] != RATES["error_rate"], long["attempts"])
     fig = px.line(
-        long, x="local_day", y="value", color="variable", markers=True, custom_data=["n"],
+        long,
+        x="local_day",
+        y="value",
+        color="variable",
+        markers=True,
+        custom_data=["n"],
         labels={"local_day": "", "value": "share", "variable": ""},
-    )  # fmt: skip
+    )
     fig.update_traces(hovertemplate="%{x|%Y-%m-%d}: %{y:.1%} (n=%{customdata[0]:,})")
     fig.update_layout(yaxis_tickformat=".0%")
     ui.chart(fig)
@@ -77,9 +92,13 @@ def body(ctx: ui.Ctx) -> None:
         errors = ui.query(ctx, queries.error_classes, f)
         if not ui.no_rows(errors, "failed attempts"):
             fig = px.bar(
-                ui.safe_cols(errors, "model"), x="failed_attempts", y="error_class", color="model",
-                orientation="h", labels={"failed_attempts": "failed attempts", "error_class": ""},
-            )  # fmt: skip
+                ui.safe_cols(errors, "model"),
+                x="failed_attempts",
+                y="error_class",
+                color="model",
+                orientation="h",
+                labels={"failed_attempts": "failed attempts", "error_class": ""},
+            )
             fig.update_layout(yaxis={"categoryorder": "total ascending"})
             ui.chart(fig)
             ui.table(errors, "error-classes")

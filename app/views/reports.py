@@ -21,28 +21,16 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app import ui
+from app import queries, ui
 from app.reports import past_reports
-from app.reports import queries as rq
 from app.reports.build import last_complete_week
 from app.reports.deliver import email_configured, webhook_configured, webhook_target
 from app.reports.render import FILES, signed_pct, usd
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
-from collectors.warehouse import Warehouse
 
 PREVIEW_HEIGHT = 900
 CLI_TIMEOUT_SECONDS = 300
-
-
-def _read(cfg: Config, fn: Any) -> pd.DataFrame:
-    """A bookkeeping table (deliveries, alerts) through one short read-only connection."""
-    with Warehouse(cfg.warehouse_path, ui.LOCK_TIMEOUT_SECONDS).connect(read_only=True) as con:
-        has = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name IN "
-            "('report_deliveries', 'budget_alerts')"
-        ).fetchall()[0][0]
-        return pd.DataFrame(fn(con)) if has == 2 else pd.DataFrame()
 
 
 def _channels(cfg: Config) -> str:
@@ -57,8 +45,17 @@ def _channels(cfg: Config) -> str:
 def _cli(cfg: Config, *args: str) -> dict[str, Any]:
     """``routeledger report weekly ARGS --json`` in its own process: the build writes to the
     warehouse, and DuckDB refuses a writer beside this server's read-only connections."""
-    cmd = [sys.executable, "-m", "app.cli", "--home", str(cfg.home), "report", "weekly",
-           *args, "--json"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "--home",
+        str(cfg.home),
+        "report",
+        "weekly",
+        *args,
+        "--json",
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS)
     lines = [line for line in p.stderr.splitlines() if line.startswith("routeledger: error:")]
     if p.returncode not in (0, 1) or not p.stdout.strip():
@@ -91,10 +88,16 @@ def body(ctx: ui.Ctx) -> None:
     )
     allowed = ui.may_act()  # beyond localhost, building and sending need a signed-in approver
     if not allowed:
-        c1.caption("This dashboard listens beyond localhost: sign in on the Routing page to build "
-                   "or send a report.")  # fmt: skip
-    if c2.button(f"Build {last}", icon=":material/summarize:", width="stretch",
-                 disabled=not allowed) and allowed:  # fmt: skip
+        c1.caption(
+            "This dashboard listens beyond localhost: sign in on the Routing page to build "
+            "or send a report."
+        )
+    if (
+        c2.button(
+            f"Build {last}", icon=":material/summarize:", width="stretch", disabled=not allowed
+        )
+        and allowed
+    ):
         with st.spinner(f"Building {last}..."):
             _cli(cfg, "--week", last)
         st.rerun()
@@ -108,24 +111,40 @@ def body(ctx: ui.Ctx) -> None:
         week = st.selectbox("Week", weeks, key="reports_week")
         r = reports[weeks.index(week)] if week in weeks else reports[0]
         m1, m2 = st.columns(2)
-        m1.metric("Spend", usd(r["spend_usd"]), border=True,
-                  delta=None if r["change_pct"] is None else signed_pct(r["change_pct"]),
-                  delta_color="inverse")  # fmt: skip
+        m1.metric(
+            "Spend",
+            usd(r["spend_usd"]),
+            border=True,
+            delta=None if r["change_pct"] is None else signed_pct(r["change_pct"]),
+            delta_color="inverse",
+        )
         m2.metric("Requests", f"{int(r['logical_requests'] or 0):,}", border=True)
         built = str(r["generated_at"] or "")[:16].replace("T", " ")
         st.caption(f"Local days {r['since']} to {r['until']}; built {built} UTC.")
         folder = Path(r["folder"])
         b1, b2, b3, b4 = st.columns(4)
-        for col, kind, mime in ((b1, "html", "text/html"), (b2, "text", "text/plain"),
-                                (b3, "csv", "text/csv")):  # fmt: skip
+        for col, kind, mime in (
+            (b1, "html", "text/html"),
+            (b2, "text", "text/plain"),
+            (b3, "csv", "text/csv"),
+        ):
             path = folder / FILES[kind]
             if path.is_file():
                 col.download_button(
-                    f"Download {path.name}", data=path.read_bytes(), file_name=path.name,
-                    mime=mime, key=f"dl-{kind}-{week}", on_click="ignore",
-                )  # fmt: skip
-        send = b4.button("Send now", type="primary", icon=":material/send:",
-                         disabled=not channels or not allowed, key=f"send-{week}")  # fmt: skip
+                    f"Download {path.name}",
+                    data=path.read_bytes(),
+                    file_name=path.name,
+                    mime=mime,
+                    key=f"dl-{kind}-{week}",
+                    on_click="ignore",
+                )
+        send = b4.button(
+            "Send now",
+            type="primary",
+            icon=":material/send:",
+            disabled=not channels or not allowed,
+            key=f"send-{week}",
+        )
         if send and allowed:
             _send(cfg, r["week"])
         html_file = folder / FILES["html"]
@@ -136,14 +155,20 @@ def body(ctx: ui.Ctx) -> None:
             )
 
     st.subheader("Deliveries")
-    sent = _read(cfg, rq.deliveries) if ctx.has_warehouse else pd.DataFrame()
+    sent = (
+        pd.DataFrame(ui.query(ctx, queries.report_deliveries))
+        if ctx.has_warehouse
+        else pd.DataFrame()
+    )
     if sent.empty:
         st.info("No report has been sent yet.")
     else:
         ui.table(sent, "report-deliveries", height=240)
 
     st.subheader("Budget alerts")
-    alerts = _read(cfg, rq.recent_alerts) if ctx.has_warehouse else pd.DataFrame()
+    alerts = (
+        pd.DataFrame(ui.query(ctx, queries.budget_alerts)) if ctx.has_warehouse else pd.DataFrame()
+    )
     if alerts.empty:
         st.info(
             "No budget alert this far. Budgets: budget.monthly_usd, [budget.teams], "

@@ -39,8 +39,9 @@ def _mtime(path: Path) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
-@st.cache_data(ttl=ui.CACHE_TTL_SECONDS, show_spinner="Regenerating the routing manifest...",
-               max_entries=8)  # fmt: skip
+@st.cache_data(
+    ttl=ui.CACHE_TTL_SECONDS, show_spinner="Regenerating the routing manifest...", max_entries=8
+)
 def _proposal(
     home: str, stamp: tuple[float, ...], since: date | None, until: date | None
 ) -> dict[str, Any]:
@@ -49,15 +50,29 @@ def _proposal(
     p = propose(cfg, None, since, until)
     frontier = {
         r.task: [
-            {"chain": c.label, "length": len(c.chain), "success": c.success,
-             "success_low": c.success_low, "cost_per_success_usd": c.cost_per_success,
-             "chosen": c.chain == r.proposed_chain, "current": c.chain == r.current_chain}
-            for c in r.candidates if c.cost_per_success < float("inf")
+            {
+                "chain": c.label,
+                "length": len(c.chain),
+                "success": c.success,
+                "success_low": c.success_low,
+                "cost_per_success_usd": c.cost_per_success,
+                "chosen": c.chain == r.proposed_chain,
+                "current": c.chain == r.current_chain,
+            }
+            for c in r.candidates
+            if c.cost_per_success < float("inf")
         ]
         for r in p.tasks
-    }  # fmt: skip
-    return {"json": p.as_json(), "text": p.text, "diff": p.diff, "frontier": frontier,
-            "manifest_sha256": p.manifest.sha256, "since": p.since, "until": p.until}  # fmt: skip
+    }
+    return {
+        "json": p.as_json(),
+        "text": p.text,
+        "diff": p.diff,
+        "frontier": frontier,
+        "manifest_sha256": p.manifest.sha256,
+        "since": p.since,
+        "until": p.until,
+    }
 
 
 def _chain(chain: list[str]) -> str:
@@ -69,22 +84,33 @@ def _frontier(rows: list[dict[str, Any]], target: float | None) -> go.Figure:
     fig = go.Figure()
     plain = df[~df["chosen"] & ~df["current"]]
     fig.add_scatter(
-        x=plain["cost_per_success_usd"], y=plain["success_low"], mode="markers", name="candidates",
-        marker={"size": 7, "opacity": 0.55}, text=ui.safe(plain["chain"]),
+        x=plain["cost_per_success_usd"],
+        y=plain["success_low"],
+        mode="markers",
+        name="candidates",
+        marker={"size": 7, "opacity": 0.55},
+        text=ui.safe(plain["chain"]),
         hovertemplate="%{text}<br>$%{x:.6f} per success<br>success low %{y:.2%}<extra></extra>",
-    )  # fmt: skip
+    )
     for flag, name, symbol in (("current", "current", "diamond"), ("chosen", "proposed", "star")):
         sel = df[df[flag]]
         if not sel.empty:
             fig.add_scatter(
-                x=sel["cost_per_success_usd"], y=sel["success_low"], mode="markers", name=name,
-                marker={"size": 16, "symbol": symbol}, text=ui.safe(sel["chain"]),
+                x=sel["cost_per_success_usd"],
+                y=sel["success_low"],
+                mode="markers",
+                name=name,
+                marker={"size": 16, "symbol": symbol},
+                text=ui.safe(sel["chain"]),
                 hovertemplate="%{text}<br>$%{x:.6f} per success<br>success low %{y:.2%}<extra></extra>",
-            )  # fmt: skip
+            )
     if target:
         fig.add_hline(y=target, line_dash="dot", annotation_text="success target")
-    fig.update_layout(xaxis_title="cost per successful request ($)",
-                      yaxis_title="success (Wilson lower bound)", yaxis_tickformat=".1%")  # fmt: skip
+    fig.update_layout(
+        xaxis_title="cost per successful request ($)",
+        yaxis_title="success (Wilson lower bound)",
+        yaxis_tickformat=".1%",
+    )
     return fig
 
 
@@ -94,20 +120,32 @@ def _task(t: dict[str, Any], frontier: list[dict[str, Any]], target: float | Non
     with left:
         st.caption("Current chain")
         st.text(_chain(t["current_chain"]))
-        st.metric("Cost per success (now)", ui.usd(cur.get("cost_per_successful_request_usd")),
-                  border=True)  # fmt: skip
-        st.text(f"success {ui.pct(cur.get('estimated_success'))} "
-                f"(low {ui.pct(cur.get('estimated_success_low'))}), P95 {ui.ms(cur.get('p95_ms'))}")  # fmt: skip
+        st.metric(
+            "Cost per success (now)",
+            ui.usd(cur.get("cost_per_successful_request_usd")),
+            border=True,
+        )
+        st.text(
+            f"success {ui.pct(cur.get('estimated_success'))} "
+            f"(low {ui.pct(cur.get('estimated_success_low'))}), P95 {ui.ms(cur.get('p95_ms'))}"
+        )
     with right:
         st.caption(f"Proposed chain · {t['status']}")
         st.text(_chain(t["proposed_chain"]))
-        st.metric("Cost per success (proposed)", ui.usd(t.get("cost_per_successful_request_usd")),
-                  border=True)  # fmt: skip
-        st.text(f"success {ui.pct(t.get('estimated_success'))} "
-                f"(low {ui.pct(t.get('estimated_success_low'))}), P95 {ui.ms(t.get('p95_ms'))}")  # fmt: skip
+        st.metric(
+            "Cost per success (proposed)",
+            ui.usd(t.get("cost_per_successful_request_usd")),
+            border=True,
+        )
+        st.text(
+            f"success {ui.pct(t.get('estimated_success'))} "
+            f"(low {ui.pct(t.get('estimated_success_low'))}), P95 {ui.ms(t.get('p95_ms'))}"
+        )
     if sav.get("savings_usd") is not None:
-        st.text(f"Replayed over the window: {ui.usd(sav['savings_usd'])} saved "
-                f"(95% interval {ui.usd(sav['low_usd'])} .. {ui.usd(sav['high_usd'])})")  # fmt: skip
+        st.text(
+            f"Replayed over the window: {ui.usd(sav['savings_usd'])} saved "
+            f"(95% interval {ui.usd(sav['low_usd'])} .. {ui.usd(sav['high_usd'])})"
+        )
     st.text("\n".join(f"• {r}" for r in t["reasons"]))
     if frontier:
         ui.chart(_frontier(frontier, target), height=320)
@@ -127,8 +165,11 @@ def identity(cfg: Config) -> tuple[str, str] | None:
     """(who, how authenticated) of the person deciding, or None when they may not decide."""
     address = st.get_option("server.address")
     if not ui.exposed():
-        name = st.text_input("Your name (recorded with the decision)",
-                             value=approvals.current_user(), key="rl_routing_name")  # fmt: skip
+        name = st.text_input(
+            "Your name (recorded with the decision)",
+            value=approvals.current_user(),
+            key="rl_routing_name",
+        )
         return (name.strip() or approvals.current_user(), "local")
     if _oidc():
         if not st.user.get("is_logged_in", False):
@@ -138,12 +179,17 @@ def identity(cfg: Config) -> tuple[str, str] | None:
         return (str(who), "oidc")
     entries = list(cfg.get("dashboard.approvers") or [])
     if not entries:
-        where = (f"listens on {address or 'every interface'}" if not auth.is_local(address)
-                 else "is reached through a proxy or under another host name")  # fmt: skip
-        st.error(f"Approving is disabled: this dashboard {where}"
-                 ", beyond localhost, and no authentication is configured. Set "
-                 "dashboard.approvers (see `routeledger manifest hash-password`) or configure "
-                 "OIDC for st.login, or approve with `routeledger manifest approve`.")  # fmt: skip
+        where = (
+            f"listens on {address or 'every interface'}"
+            if not auth.is_local(address)
+            else "is reached through a proxy or under another host name"
+        )
+        st.error(
+            f"Approving is disabled: this dashboard {where}"
+            ", beyond localhost, and no authentication is configured. Set "
+            "dashboard.approvers (see `routeledger manifest hash-password`) or configure "
+            "OIDC for st.login, or approve with `routeledger manifest approve`."
+        )
         return None
     if st.session_state.get(AUTH_KEY):
         return (st.session_state[AUTH_KEY], "password")
@@ -166,10 +212,22 @@ def _decide(cfg: Config, data: dict[str, Any], path: Path, who: tuple[str, str])
     d = approvals.Decision(who[0], who[1], comment)
     win = (data["since"], data["until"])
     a, r = st.columns(2)
-    if a.button("Approve", type="primary", key="rl_routing_approve",
-                disabled=not data["json"]["changed"], width="stretch"):  # fmt: skip
-        out = approvals.approve(cfg, path, data["text"], d, window=win, proposal=data["json"],
-                                expect_sha256=data["manifest_sha256"])  # fmt: skip
+    if a.button(
+        "Approve",
+        type="primary",
+        key="rl_routing_approve",
+        disabled=not data["json"]["changed"],
+        width="stretch",
+    ):
+        out = approvals.approve(
+            cfg,
+            path,
+            data["text"],
+            d,
+            window=win,
+            proposal=data["json"],
+            expect_sha256=data["manifest_sha256"],
+        )
         st.session_state[FLASH_KEY] = f"Approved: written {path} as version {out['version']}."
         st.rerun()
     if r.button("Reject", key="rl_routing_reject", width="stretch"):
@@ -184,7 +242,8 @@ def _history(cfg: Config, path: Path, who: tuple[str, str] | None) -> None:
         st.info("No version stored yet: the first approval keeps the current file as version 1.")
         return
     versions = pd.DataFrame(h["versions"])[
-        ["version", "kind", "created_at", "created_by", "comment", "sha256", "current"]]  # fmt: skip
+        ["version", "kind", "created_at", "created_by", "comment", "sha256", "current"]
+    ]
     ui.table(versions, "manifest-versions")
     if h["decisions"]:
         ui.table(pd.DataFrame(h["decisions"]).drop(columns=["manifest_path"]), "manifest-decisions")
@@ -212,24 +271,39 @@ def body(ctx: ui.Ctx) -> None:
     if FLASH_KEY in st.session_state:
         st.success(st.session_state.pop(FLASH_KEY))
     if not path.exists():
-        st.info(f"No routing manifest at {path}. Set tuner.manifest in routeledger.toml to your "
-                "gateway's ai-router.config.yaml (native shape, see the README).")  # fmt: skip
+        st.info(
+            f"No routing manifest at {path}. Set tuner.manifest in routeledger.toml to your "
+            "gateway's ai-router.config.yaml (native shape, see the README)."
+        )
         return
     f = ctx.filters
     since, until = window(cfg, f.since if f else None, f.until if f else None)
-    st.caption(f"Manifest {path} · evidence {since} .. {until} (the sidebar's days; other filters "
-               "do not apply)")  # fmt: skip
+    st.caption(
+        f"Manifest {path} · evidence {since} .. {until} (the sidebar's days; other filters "
+        "do not apply)"
+    )
     stamp = (_mtime(cfg.warehouse_path), _mtime(path), _mtime(cfg.file))
     data = _proposal(str(cfg.home), stamp, since, until)
     j = data["json"]
     s = j["savings"]
     c1, c2, c3 = st.columns(3)
-    c1.metric("Tasks changed", sum(t["status"] == "changed" for t in j["tasks"]),
-              f"of {len(j['tasks'])}", delta_color="off", border=True)  # fmt: skip
+    c1.metric(
+        "Tasks changed",
+        sum(t["status"] == "changed" for t in j["tasks"]),
+        f"of {len(j['tasks'])}",
+        delta_color="off",
+        border=True,
+    )
     c2.metric("Spend now (window)", ui.usd(s.get("current_spend_usd")), border=True)
-    c3.metric("Savings (window)", ui.usd(s.get("savings_usd")),
-              f"95% interval {ui.usd(s.get('low_usd'))} .. {ui.usd(s.get('high_usd'))}"
-              if s.get("low_usd") is not None else None, delta_color="off", border=True)  # fmt: skip
+    c3.metric(
+        "Savings (window)",
+        ui.usd(s.get("savings_usd")),
+        f"95% interval {ui.usd(s.get('low_usd'))} .. {ui.usd(s.get('high_usd'))}"
+        if s.get("low_usd") is not None
+        else None,
+        delta_color="off",
+        border=True,
+    )
     for t in j["tasks"]:
         label = f"{ui.md_text(t['task'])} · {t['status']}"
         with st.expander(label, expanded=t["status"] == "changed"):
@@ -250,5 +324,9 @@ def body(ctx: ui.Ctx) -> None:
     _history(cfg, path, who)
 
 
-ui.page("Routing", body, note="The tuner's proposal for the routing manifest: chains, reasons, "
-        "savings; approve to write it.")  # fmt: skip
+ui.page(
+    "Routing",
+    body,
+    note="The tuner's proposal for the routing manifest: chains, reasons, "
+    "savings; approve to write it.",
+)
