@@ -24,9 +24,11 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Known vulnerabilities of every pinned dependency: pip-audit of the hash-pinned lock, and PyPI's
-# project pages for the pins pip-audit's per-version lookup cannot reach (see .ci/audit.py). Fails
-# on a vulnerability, or when nothing could be audited; AUDIT_ARGS=--strict fails on any gap.
+# Known vulnerabilities of every pin of requirements-dev.lock, and per pin what it was audited
+# against (.ci/audit.py): per-version advisories (pip-audit, or the index's /pypi/NAME/VERSION/json),
+# else the newest release's when that is the pin; a pin checked only against another release, or
+# not at all, yanked or not served by the index, is a WARNING line. Fails on a vulnerability or
+# when nothing could be audited; AUDIT_ARGS=--strict fails on every WARNING too.
 audit: $(STAMP)
 	$(BIN)/python .ci/audit.py $(AUDIT_ARGS)
 

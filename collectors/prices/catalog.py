@@ -37,7 +37,7 @@ from collectors.prices.common import (
     checked,
     dedupe,
     observation,
-    skip,
+    unusable,
 )
 from collectors.records import PriceObservation
 
@@ -96,9 +96,16 @@ def parse_result(observed_at: datetime) -> ParseResult:
             try:
                 observations = _model(model, ident, observed_at, extra)
             except PriceValueError as exc:
-                note = f"unusable catalog price: {exc}"
                 observations = [
-                    skip(SOURCE, observed_at, ident.provider, ident.model_id, note, extra=extra)
+                    unusable(
+                        SOURCE,
+                        observed_at,
+                        ident.provider,
+                        ident.model_id,
+                        exc,
+                        prefix="unusable catalog price",
+                        extra=extra,
+                    )
                 ]
             ranked.extend((rank, o) for o in observations)
     kept, shadowed = best_ranked(ranked)

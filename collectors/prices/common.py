@@ -4,10 +4,13 @@ Conventions (the store and the SQL layer rely on them):
 
 * Money is :class:`~decimal.Decimal`. Per-token strings are scaled to per-1M with
   :meth:`Decimal.scaleb` (an exponent shift: exact, never a float).
-* A value that is NaN, infinite, negative or implausibly large (over :data:`MAX_PER_MTOK` USD per
-  1M tokens or :data:`MAX_PER_UNIT` USD per request/image) is refused; the model is then emitted
-  as a *skip*: a :class:`PriceObservation` with every price ``None`` and a ``note`` saying why.
-  :func:`is_skip` recognises them; they are never priced.
+* A value that is not a number, NaN, infinite, negative or implausibly large (over
+  :data:`MAX_PER_MTOK` USD per 1M tokens or :data:`MAX_PER_UNIT` USD per request/image) is
+  refused (:class:`PriceValueError`, with one of the named :data:`SKIP_REASONS`); the model is
+  then emitted as a *skip*: a :class:`PriceObservation` with every price ``None``, a ``note``
+  saying why and the reason's name in ``extra["skip_reason"]``. :func:`is_skip` recognises them
+  (they are never priced); :func:`skip_counts` counts them by reason. The warehouse keeps them
+  (``price_observations.skipped``), so a refused price is never silently gone.
 * A model id or provider name with markup, quotes, brackets, whitespace or control characters
   (``<script>...``, ``[x](javascript:...)``) is not an id any API uses: such an entry is counted
   as ``not_a_model_id`` and emits nothing (:func:`looks_like_id`).
@@ -33,7 +36,8 @@ from collectors.records import PriceObservation
 
 log = logging.getLogger(__name__)
 
-MAX_PER_MTOK = Decimal(100_000)  # USD per 1M tokens; o1-pro output is $600
+MAX_PER_MTOK = Decimal(10_000)  # USD per 1M tokens; o1-pro output is $600, the dearest
+# entry of the recorded LiteLLM map (jais-30b-chat output) $9,710
 MAX_PER_UNIT = Decimal(10_000)  # USD per request / per image
 MAX_EXPONENT = 30  # a price is between 1e-30 and 1e30 (or zero) before any other check
 
@@ -62,8 +66,26 @@ def looks_like_id(value: str, limit: int = 300) -> bool:
     return 0 < len(value) <= limit and not _NOT_IN_IDS.search(value)
 
 
+SKIP_REASONS = {
+    # name (extra["skip_reason"] of a skip row) -> the words its note carries
+    "not_a_number": "not a number",
+    "not_a_price": "not a per-1M-token price",
+    "not_finite": "not a finite number",
+    "negative_price": "negative price",
+    "implausible_price": "implausible",
+    "conflicting_duplicate": "conflicting duplicate",
+    "not_priced": "",  # any other skip: no price listed, dynamic price, unknown condition...
+}
+"""Why a model was emitted as a skip: the refused *values* first, then the other skips."""
+
+
 class PriceValueError(ValueError):
-    """A single price value that cannot be used (one line, names the problem)."""
+    """A single price value that cannot be used (one line, names the problem); ``reason`` is
+    its name in :data:`SKIP_REASONS`."""
+
+    def __init__(self, message: str, reason: str = "not_priced") -> None:
+        super().__init__(message)
+        self.reason = reason if reason in SKIP_REASONS else "not_priced"
 
 
 @dataclass
@@ -77,11 +99,16 @@ class ParseResult:
     def priced(self) -> list[PriceObservation]:
         return [o for o in self.observations if not is_skip(o)]
 
+    @property
+    def refused(self) -> Counter[str]:
+        """Skip rows by reason (models emitted unpriced, kept in the warehouse)."""
+        return skip_counts(self.observations)
+
 
 def to_decimal(value: Any) -> Decimal:
     """An exact Decimal from a JSON/YAML/page value; refuses floats' artefacts, NaN and infinity."""
     if isinstance(value, bool) or value is None:
-        raise PriceValueError(f"not a number: {value!r}")
+        raise PriceValueError(f"not a number: {value!r}", "not_a_number")
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
@@ -91,30 +118,33 @@ def to_decimal(value: Any) -> Decimal:
     elif isinstance(value, str):
         text = value.strip().replace(",", "")
         if not text or len(text) > 60:
-            raise PriceValueError(f"not a number: {value[:40]!r}")
+            raise PriceValueError(f"not a number: {value[:40]!r}", "not_a_number")
         try:
             number = Decimal(text)
         except InvalidOperation as exc:
-            raise PriceValueError(f"not a number: {value[:40]!r}") from exc
+            raise PriceValueError(f"not a number: {value[:40]!r}", "not_a_number") from exc
     else:
-        raise PriceValueError(f"not a number: {type(value).__name__}")
+        raise PriceValueError(f"not a number: {type(value).__name__}", "not_a_number")
     if not number.is_finite():
-        raise PriceValueError(f"not a finite number: {value!r}")
+        raise PriceValueError(f"not a finite number: {str(value)[:40]!r}", "not_finite")
     if number.is_zero():
         return Decimal(0)
     # 1e999999999 is a valid Decimal, but comparing or scaling it overflows the context
     if not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
-        raise PriceValueError(f"implausible number: {str(value)[:40]!r}")
+        raise PriceValueError(f"implausible number: {str(value)[:40]!r}", "implausible_price")
     return number
 
 
 def checked(value: Decimal, *, per_mtok: bool = True) -> Decimal:
-    """``value`` if it is a plausible price, else :class:`PriceValueError`."""
+    """``value`` if it is a plausible price, else :class:`PriceValueError` (NaN and infinity
+    included: a Decimal that did not come through :func:`to_decimal`, e.g. the catalog's)."""
+    if not value.is_finite():
+        raise PriceValueError(f"not a finite number: {value}", "not_finite")
     if value < 0:
-        raise PriceValueError(f"negative price {value}")
+        raise PriceValueError(f"negative price {value}", "negative_price")
     limit = MAX_PER_MTOK if per_mtok else MAX_PER_UNIT
     if value > limit:
-        raise PriceValueError(f"implausible price {value:.6g} (limit {limit})")
+        raise PriceValueError(f"implausible price {value:.6g} (limit {limit})", "implausible_price")
     return value
 
 
@@ -122,7 +152,7 @@ def per_token_to_mtok(value: Any) -> Decimal:
     """USD per token (as a string/Decimal) -> USD per 1M tokens, exactly, sanity-checked."""
     number = to_decimal(value)
     if abs(number) > MAX_PER_MTOK:  # checked before scaling so huge exponents cannot overflow
-        raise PriceValueError(f"implausible per-token price {number:.6g}")
+        raise PriceValueError(f"implausible per-token price {number:.6g}", "implausible_price")
     return checked(without_positive_exponent(number.scaleb(6)))
 
 
@@ -146,6 +176,11 @@ def is_skip(obs: PriceObservation) -> bool:
     return obs.discount_pct is None and all(getattr(obs, f) is None for f in PRICE_FIELDS)
 
 
+def skip_counts(observations: Iterable[PriceObservation]) -> Counter[str]:
+    """The skip rows among ``observations``, counted by their reason's name."""
+    return Counter(o.extra.get("skip_reason", "not_priced") for o in observations if is_skip(o))
+
+
 def skip(
     source: str,
     observed_at: datetime,
@@ -156,7 +191,10 @@ def skip(
     raw: str = "",
     extra: dict[str, str] | None = None,
     variant: str = "standard",
+    reason: str = "not_priced",
 ) -> PriceObservation:
+    """A skip row: why ``model_id`` is not priced from this source, in words (``note``) and by
+    name (``reason``, one of :data:`SKIP_REASONS`, kept as ``extra["skip_reason"]``)."""
     return PriceObservation(
         source=source,
         observed_at=observed_at,
@@ -165,7 +203,34 @@ def skip(
         variant=variant,
         note=note,
         raw=raw[:500],
-        extra=dict(extra or {}),
+        extra={**(extra or {}), "skip_reason": reason if reason in SKIP_REASONS else "not_priced"},
+    )
+
+
+def unusable(
+    source: str,
+    observed_at: datetime,
+    provider: str,
+    model_id: str,
+    exc: PriceValueError,
+    *,
+    prefix: str = "unusable price",
+    raw: str = "",
+    extra: dict[str, str] | None = None,
+    variant: str = "standard",
+) -> PriceObservation:
+    """The skip row of a model whose price was refused (:class:`PriceValueError`)."""
+    note = f"{prefix}: {exc}"
+    return skip(
+        source,
+        observed_at,
+        provider,
+        model_id,
+        note,
+        raw=raw,
+        extra=extra,
+        variant=variant,
+        reason=exc.reason,
     )
 
 
@@ -211,7 +276,14 @@ def dedupe(observations: Iterable[PriceObservation]) -> list[PriceObservation]:
         log.warning("%s: %s/%s: %s", first.source, first.provider, first.model_id, note)
         out.append(
             replace(
-                skip(first.source, first.observed_at, first.provider, first.model_id, note),
+                skip(
+                    first.source,
+                    first.observed_at,
+                    first.provider,
+                    first.model_id,
+                    note,
+                    reason="conflicting_duplicate",
+                ),
                 variant=first.variant,
                 tier_min_prompt_tokens=first.tier_min_prompt_tokens,
                 window_start_utc=first.window_start_utc,

@@ -5,6 +5,13 @@ consecutive successful refreshes with the same price list), derives validity per
 from them in Python (:mod:`collectors.prices.versions`), applies negotiated discounts, rewrites
 ``price_versions``, files new pending reviews and marks pending ones that no longer apply
 ``superseded``. Deterministic: the same observations and decisions give the same tables.
+
+One input besides those: a source's *first reading* of a model is judged against the price in
+force from a lower-precedence source in the ``price_versions`` this rebuild replaces (what was
+in force when it was read). The judgement then persists: an applied reading has versions that
+say so, a held one has its review. So on a warehouse with no price in force yet, the sources
+read together are all applied; once the catalog (or any source) is in force, a higher source's
+new price that differs beyond ``prices.review_factor`` waits for ``prices confirm``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,15 @@ from collectors.prices.versions import (
     apply_discounts,
     derive,
 )
+
+_PREVIOUS = """
+SELECT source, provider, model_id, variant, tier_min_prompt_tokens, window_start_utc,
+    window_end_utc, weekdays_only, input_per_mtok, cached_input_per_mtok,
+    cache_write_5m_per_mtok, cache_write_1h_per_mtok, output_per_mtok, reasoning_per_mtok,
+    per_request, per_image, discount_pct, valid_from, valid_to, first_observed_at,
+    last_observed_at
+FROM price_versions
+"""  # the columns of PRICE_FIELDS, in its order
 
 _REFRESHES = """
 SELECT refresh_id, observed_at, row_number() OVER (ORDER BY observed_at, refresh_id) AS n
@@ -129,12 +145,32 @@ def _time(value: Any) -> time | None:
     return value if isinstance(value, time) or value is None else None
 
 
+def _previous(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[Version]]:
+    """The versions in force until this rebuild, per (provider, model_id)."""
+    out: dict[tuple[str, str], list[Version]] = defaultdict(list)
+    n = len(PRICE_FIELDS) + 1
+    for row in con.execute(_PREVIOUS).fetchall():
+        source, provider, model_id, variant, tier, start, end, weekdays = row[:8]
+        series: SeriesKey = (variant, int(tier), _time(start), _time(end), bool(weekdays))
+        prices = tuple(row[8 : 8 + n])
+        valid_from, valid_to, first_at, last_at = row[8 + n :]
+        out[(provider, model_id)].append(
+            Version(
+                source, provider, model_id, series, prices, valid_from, valid_to, first_at, last_at
+            )
+        )
+    return out
+
+
 def rebuild(con: duckdb.DuckDBPyConnection, factor: float) -> dict[str, SourceRebuild]:
     """Re-derive ``price_versions`` for every source; file and retire reviews."""
-    decisions = {
+    decisions = {  # a superseded review whose change comes back is pending again
         str(rid): str(status)
-        for rid, status in con.execute("SELECT review_id, status FROM price_reviews").fetchall()
+        for rid, status in con.execute(
+            "SELECT review_id, status FROM price_reviews WHERE status IN ('confirmed', 'rejected')"
+        ).fetchall()
     }
+    previous = _previous(con)
     sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM price_refreshes").fetchall()]
     results: dict[str, SourceRebuild] = {}
     versions: list[Version] = []
@@ -147,6 +183,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, factor: float) -> dict[str, SourceRe
         latest = max(refreshes, default=0)
         histories: dict[tuple[str, str], History] = {}
         for (provider, model_id), islands in _islands(con, source).items():
+            known = previous.get((provider, model_id), [])
             history = derive(
                 source,
                 provider,
@@ -156,6 +193,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, factor: float) -> dict[str, SourceRe
                 latest,
                 decisions,
                 None if source == "override" else factor,
+                below=[v for v in known if v.source != source],
+                before=[v for v in known if v.source == source],
             )
             histories[(provider, model_id)] = history
             versions.extend(history.versions)

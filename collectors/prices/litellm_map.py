@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -163,7 +162,8 @@ def _entry(
         if hit is not None and "cached_input_per_mtok" not in groups[("standard", 0)]:
             groups[("standard", 0)]["cached_input_per_mtok"] = per_token_to_mtok(hit)
     except PriceValueError as exc:
-        return rank, [_skip(ident, observed_at, f"unusable price: {exc}", entry, extra)]
+        note = f"unusable price: {exc}"
+        return rank, [_skip(ident, observed_at, note, entry, extra, reason=exc.reason)]
     base = groups.get(("standard", 0), {})
     if base.get("input_per_mtok") is None and base.get("output_per_mtok") is None:
         note = "no per-token input/output price in the map"
@@ -203,7 +203,18 @@ def _skip(
     note: str,
     entry: dict[str, Any],
     extra: dict[str, str],
+    *,
+    reason: str = "not_priced",
 ) -> PriceObservation:
     costs = {k: v for k, v in entry.items() if "cost" in k}
-    obs = skip(SOURCE, observed_at, ident.provider, ident.model_id, note, raw=short_json(costs))
-    return replace(obs, variant=ident.variant, extra=dict(extra))
+    return skip(
+        SOURCE,
+        observed_at,
+        ident.provider,
+        ident.model_id,
+        note,
+        raw=short_json(costs),
+        extra=extra,
+        variant=ident.variant,
+        reason=reason,
+    )

@@ -126,7 +126,7 @@ def _model(model: dict[str, Any], observed_at: datetime, sparse: bool) -> list[P
         extra["alias_target"] = alias["slug"][:300]
     pricing = model.get("pricing")
 
-    def skipped(note: str) -> PriceObservation:
+    def skipped(note: str, reason: str = "not_priced") -> PriceObservation:
         return skip(
             SOURCE,
             observed_at,
@@ -136,6 +136,7 @@ def _model(model: dict[str, Any], observed_at: datetime, sparse: bool) -> list[P
             raw=short_json(pricing),
             extra=extra,
             variant=ident.variant,
+            reason=reason,
         )
 
     if not isinstance(pricing, dict) or not pricing:
@@ -147,7 +148,7 @@ def _model(model: dict[str, Any], observed_at: datetime, sparse: bool) -> list[P
     try:
         base = _prices(pricing, sparse=sparse, inherit=None, model_extra=extra)
     except PriceValueError as exc:
-        return [skipped(f"unusable price: {exc}")]
+        return [skipped(f"unusable price: {exc}", exc.reason)]
     first = observation(
         base,
         source=SOURCE,
@@ -164,8 +165,9 @@ def _model(model: dict[str, Any], observed_at: datetime, sparse: bool) -> list[P
     out = [first]
     for override in overrides if isinstance(overrides, list) else [overrides]:
         tiered = _override(first, override, base, extra)
-        if isinstance(tiered, str):  # one unreadable tier would misprice long prompts: skip all
-            return [skipped(f"{tiered}; model not priced from this source")]
+        if isinstance(tiered, tuple):  # one unreadable tier would misprice long prompts: skip all
+            why, reason = tiered
+            return [skipped(f"{why}; model not priced from this source", reason)]
         out.append(tiered)
     return out
 
@@ -175,25 +177,26 @@ def _override(
     override: Any,
     base: dict[str, Any],
     extra: dict[str, str],
-) -> PriceObservation | str:
-    """The tier/window observation of one override, or why it cannot be applied."""
+) -> PriceObservation | tuple[str, str]:
+    """The tier/window observation of one override, or why it cannot be applied (the words and
+    the reason's name)."""
     if not isinstance(override, dict):
-        return "override is not an object"
+        return "override is not an object", "not_priced"
     known = CONDITION_KEYS | set(TOKEN_FIELDS) | set(UNIT_FIELDS)
     known |= set(EXTRA_TOKEN_KEYS) | set(EXTRA_UNIT_KEYS)
     unknown = sorted(str(k) for k in set(override) - known)
     if unknown:
-        return f"override with unknown keys {unknown[:5]}"
+        return f"override with unknown keys {unknown[:5]}", "not_priced"
     if any(_is_dynamic(v) for v in override.values()):
-        return "dynamic (-1) price in an override"
+        return "dynamic (-1) price in an override", "not_priced"
     try:
         prices = _prices(override, sparse=True, inherit=base, model_extra=extra)
         tier = _tier(override.get("min_prompt_tokens"))
         window = _window(override.get("utc_start"), override.get("utc_end"))
     except PriceValueError as exc:
-        return f"unusable override: {exc}"
+        return f"unusable override: {exc}", exc.reason
     if tier == 0 and window is None:
-        return "override without a condition"
+        return "override without a condition", "not_priced"
     start, end = window or (None, None)
     fields: dict[str, Any] = {**prices, "raw": short_json(override)}
     return replace(

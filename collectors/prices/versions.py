@@ -13,7 +13,14 @@ consecutive successful refreshes of the source in which the model's whole price 
   changes until the review (one per distinct new snapshot) is confirmed; rejected changes are
   ignored for good;
 * a model missing from a later refresh has *vanished*: held for review too; confirming ends its
-  versions at the first refresh that lacked it.
+  versions at the first refresh that lacked it;
+* a *first reading* (the source lists a model it has no price in force for: its first island,
+  or its return after a confirmed vanish) is checked against the price in force from a
+  lower-precedence source (``below``: the versions of the previous rebuild): beyond ``factor``,
+  or zero against nonzero, it is held for review (kind ``first_reading``) and the lower
+  source's price stays in force until it is confirmed (:func:`first_reading_jump`). A reading
+  already applied by an earlier rebuild (``before``) stays applied; nothing in force below, or
+  an override (``factor`` None), is applied at once.
 
 A series may carry a schedule: prices a source says start on a date (``valid_from``, used by
 overrides and the catalog); :func:`materialize` cuts versions at those dates.
@@ -85,6 +92,11 @@ def jump(old: Snapshot, new: Snapshot, factor: float) -> str | None:
     return None
 
 
+def rank(source: str) -> int:
+    """Precedence of a source: the lower, the stronger (unknown sources rank last)."""
+    return SOURCE_RANK.get(source, 9)
+
+
 @dataclass(frozen=True)
 class Island:
     snapshot: Snapshot
@@ -129,7 +141,7 @@ class Review:
     source: str
     provider: str
     model_id: str
-    kind: str  # price_jump | vanished
+    kind: str  # price_jump | vanished | first_reading
     detected_at: datetime
     refresh_id: str
     detail: str
@@ -167,8 +179,11 @@ def derive(
     islands: Sequence[Island],
     refreshes: Mapping[int, tuple[datetime, str]],  # position -> (observed_at, refresh_id)
     last_n: int,
-    decisions: Mapping[str, str],  # review_id -> confirmed | rejected | pending
+    decisions: Mapping[str, str],  # review_id -> confirmed | rejected (others: undecided)
     factor: float | None,  # None: apply every change (overrides)
+    *,
+    below: Sequence[Version] = (),  # this model's versions, other sources, previous rebuild
+    before: Sequence[Version] = (),  # this model's versions, this source, previous rebuild
 ) -> History:
     history = History()
     opened: dict[SeriesKey, _Open] = {}
@@ -206,9 +221,24 @@ def derive(
             )
         return status
 
+    def first_reading(island: Island) -> bool:
+        """Whether a reading of a model with nothing in force from this source is applied."""
+        if factor is None:
+            return True
+        rid = review_id(source, provider, model_id, "first_reading", island.fingerprint)
+        status = decisions.get(rid)
+        if status in ("confirmed", "rejected"):
+            return status == "confirmed"
+        detail = first_reading_jump(source, island, below, before, factor)
+        if detail is None:
+            return True
+        decide("first_reading", island.fingerprint, island.first_n, detail)
+        return False
+
     def vanish(at_n: int) -> None:
         nonlocal accepted_print
         if not opened:
+            history.reviews.clear()  # a held first reading of a model no longer listed is moot
             return
         at = refreshes[at_n][0]
         detail = f"no longer listed by {source}; the last known price stays in force"
@@ -226,9 +256,10 @@ def derive(
             vanish(previous_last + 1)
         history.reviews.clear()  # a newer observation makes earlier held changes moot
         if not opened:
-            accept(island)
-            if previous_last is not None:
-                history.changed_at.add(island.first_n)
+            if first_reading(island):
+                accept(island)
+                if previous_last is not None:
+                    history.changed_at.add(island.first_n)
         elif island.fingerprint == accepted_print:
             for o in opened.values():
                 o.last_observed = island.last_at
@@ -247,6 +278,64 @@ def derive(
         close(key, None)
     history.versions = materialize(source, provider, model_id, segments)
     return history
+
+
+def in_force(versions: Sequence[Version], at: datetime) -> dict[SeriesKey, Version]:
+    """Per series, the version with the best precedence in force at ``at``."""
+    out: dict[SeriesKey, Version] = {}
+    for v in versions:
+        if v.is_discount_only or v.valid_from > at or (v.valid_to is not None and v.valid_to <= at):
+            continue
+        best = out.get(v.series)
+        if best is None or (rank(v.source), v.source) < (rank(best.source), best.source):
+            out[v.series] = v
+    return out
+
+
+def applied_before(island: Island, before: Sequence[Version]) -> bool:
+    """Whether an earlier rebuild applied ``island``: one of its versions was first observed at
+    the island's first refresh or earlier and still observed then (held readings have none)."""
+    return any(
+        v.first_observed_at is not None
+        and v.first_observed_at <= island.first_at <= (v.last_observed_at or v.first_observed_at)
+        for v in before
+    )
+
+
+def first_reading_jump(
+    source: str,
+    island: Island,
+    below: Sequence[Version],
+    before: Sequence[Version],
+    factor: float,
+) -> str | None:
+    """Why a first reading of ``source`` is held, or None when it is applied.
+
+    It is compared, series by series, with the price in force at its first refresh from the
+    best-ranked *lower-precedence* source (``below``); a move beyond ``factor`` in any
+    dimension, or zero against nonzero, holds it. A reading an earlier rebuild already applied
+    (``before``) stays applied: judged once, against what was in force when it was read.
+    """
+    if applied_before(island, before):
+        return None
+    lower = [v for v in below if rank(v.source) > rank(source)]
+    reference = in_force(lower, island.first_at)
+    if not reference:
+        return None
+    new: dict[SeriesKey, Schedule] = {}
+    for key, schedule in island.snapshot.items():
+        now = [p for vf, p in schedule if vf is None or vf <= island.first_at]
+        if now:
+            new[key] = ((None, now[-1]),)
+    for ref_source in sorted({v.source for v in reference.values()}, key=lambda s: (rank(s), s)):
+        old = {k: ((None, v.prices),) for k, v in reference.items() if v.source == ref_source}
+        moved = jump(old, new, factor)
+        if moved is not None:
+            return (
+                f"first reading by {source} against {ref_source}'s price in force: {moved}; "
+                f"{ref_source}'s price stays in force until confirmed"
+            )
+    return None
 
 
 def materialize(

@@ -4,6 +4,7 @@ line and the last known prices stay in force, and no bogus price is ever stored.
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -67,8 +68,11 @@ def test_only_the_good_prices_are_stored(home: Path) -> None:
     priced = [o for o in stored(home) if not o["skipped"]]
     for source, name in HOSTILE.items():
         good = {m: (Decimal(i), Decimal(o)) for m, (i, o) in FILES[name].meta["good"].items()}
-        got = {o["model_id"]: (o["input_per_mtok"], o["output_per_mtok"])
-               for o in priced if o["source"] == source and o["window_start_utc"] is None}  # fmt: skip
+        got = {
+            o["model_id"]: (o["input_per_mtok"], o["output_per_mtok"])
+            for o in priced
+            if o["source"] == source and o["window_start_utc"] is None
+        }
         assert got == good, source
 
 
@@ -137,3 +141,39 @@ def test_a_page_cut_inside_a_row_never_prices_the_cut_cell(home: Path, tmp_path:
     assert result["openai"]["status"] == "failed", result
     assert result["openai"]["error"].startswith("openai"), result
     assert not [o for o in stored(other) if not o["skipped"]]
+
+
+def test_a_zero_price_map_on_its_first_reading_is_held_not_applied(tmp_path: Path) -> None:
+    """Issue 15 item 5, through the CLI: the catalog prices gpt-4.1-nano at $0.10 / $0.40; a
+    LiteLLM map giving it $0 (its first reading) is held: `prices refresh --json` counts it in
+    `pending_review`, `prices show` keeps the catalog's price in force and lists the review, and
+    `prices confirm` applies it."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
+    entry = json.loads((fixtures / "litellm_model_prices.json").read_bytes())["gpt-4.1-nano"]
+    zero = tmp_path / "litellm_zero.json"
+    zero.write_text(
+        json.dumps({"gpt-4.1-nano": {k: (0 if "cost" in k else v) for k, v in entry.items()}}),
+        encoding="utf-8",
+    )
+    home = make_home(tmp_path / "home")
+    first = run_json(home, "prices", "refresh", "--source", "catalog")["sources"]
+    assert [(s["source"], s["status"], s["pending_review"]) for s in first] == [
+        ("catalog", "ok", 0)
+    ]
+    result = refresh(home, {"litellm": zero})["litellm"]
+    assert (result["status"], result["pending_review"], result["changed"]) == ("ok", 1, 0)
+    shown = run_json(home, "prices", "show", "gpt-4.1-nano")
+    assert (shown["current"][0]["source"], shown["current"][0]["input_per_mtok"]) == (
+        "catalog",
+        0.1,
+    )
+    assert [(r["source"], r["kind"]) for r in shown["pending_review"]] == [
+        ("litellm", "first_reading")
+    ]
+    run_json(home, "prices", "confirm", "gpt-4.1-nano", "--source", "litellm")
+    shown = run_json(home, "prices", "show", "gpt-4.1-nano")
+    assert (shown["current"][0]["source"], shown["current"][0]["input_per_mtok"]) == (
+        "litellm",
+        0.0,
+    )
+    assert shown["pending_review"] == []

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app import queries
 from collectors import config as config_mod
 from collectors import http
 from collectors.prices import api, openrouter
@@ -354,3 +355,178 @@ def test_malformed_overrides_fail_that_source_only(tmp_path):
     result = by_source(summary)
     assert result["overrides"].status == "failed" and "prices[0].model" in result["overrides"].error
     assert result["catalog"].status == "ok" and result["catalog"].models > 1000
+
+
+# --- a source's first reading of a model against the price in force (issue 15, item 5) ----
+
+
+def _litellm_map(tmp_path: Path, name: str, zero: bool) -> Path:
+    """The recorded LiteLLM entry of gpt-4.1-nano ($0.10 / $0.40, as the catalog has it), or
+    the same entry with every cost set to 0 (the map that took effect at once)."""
+    entry = json.loads((FIXTURES / "litellm_model_prices.json").read_bytes())["gpt-4.1-nano"]
+    if zero:
+        entry = {k: (0 if "cost" in k else v) for k, v in entry.items()}
+    path = tmp_path / name
+    path.write_text(json.dumps({"gpt-4.1-nano": entry}), encoding="utf-8")
+    return path
+
+
+def _standard(cfg, source: str) -> list[tuple]:
+    return [
+        (v["input_per_mtok"], v["output_per_mtok"], v["valid_from"], v["valid_to"])
+        for v in versions(cfg, source, "openai", "gpt-4.1-nano")
+    ]
+
+
+def test_first_reading_of_zero_against_the_catalog_is_held_until_confirmed(tmp_path):
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, ["catalog"], now=at(T1))
+    assert api.show(cfg, "gpt-4.1-nano", now=T2)["current"][0]["input_per_mtok"] == 0.1
+
+    summary = refresh(
+        cfg, from_files={"litellm": _litellm_map(tmp_path, "zero.json", True)}, now=at(T2)
+    )
+    result = by_source(summary)["litellm"]
+    assert (result.status, result.changed, result.pending_review) == ("ok", 0, 1)
+    review = rows(cfg, "SELECT * FROM price_reviews")[0]
+    assert (review["source"], review["provider"], review["model_id"]) == (
+        "litellm",
+        "openai",
+        "gpt-4.1-nano",
+    )
+    assert (review["kind"], review["status"], review["detected_at"]) == (
+        "first_reading",
+        "pending",
+        NAIVE[T2],
+    )
+    assert "catalog" in review["detail"] and "zero" in review["detail"], review["detail"]
+    # held: litellm has no version, the catalog's price stays in force
+    assert _standard(cfg, "litellm") == []
+    assert _standard(cfg, "catalog") == [(Decimal("0.1"), Decimal("0.4"), SINCE_EVER, None)]
+    shown = api.show(cfg, "gpt-4.1-nano", now=T3)
+    assert (shown["current"][0]["source"], shown["current"][0]["input_per_mtok"]) == (
+        "catalog",
+        0.1,
+    )
+    assert [(p["source"], p["kind"]) for p in shown["pending_review"]] == [
+        ("litellm", "first_reading")
+    ]
+    with Warehouse.from_config(cfg).connect(read_only=True) as con:
+        page = queries.pending_reviews(con)  # the Prices page's table of held changes
+    assert list(zip(page["source"], page["model_id"], page["kind"], strict=True)) == [
+        ("litellm", "gpt-4.1-nano", "first_reading")
+    ]
+
+    # a later refresh of the same map keeps it held (one review, not one per refresh)
+    again = refresh(
+        cfg,
+        ["catalog"],
+        from_files={"litellm": _litellm_map(tmp_path, "z2.json", True)},
+        now=at(T3),
+    )
+    assert by_source(again)["litellm"].pending_review == 1
+    assert len(rows(cfg, "SELECT * FROM price_reviews")) == 1 and _standard(cfg, "litellm") == []
+
+    decided = api.confirm(cfg, "gpt-4.1-nano", "litellm", decided_by="tester", now=at(T3))
+    assert decided["decision"] == "confirmed" and len(decided["reviews"]) == 1
+    assert _standard(cfg, "litellm") == [(Decimal(0), Decimal(0), SINCE_EVER, None)]
+    shown = api.show(cfg, "gpt-4.1-nano", now=T3)
+    assert (shown["current"][0]["source"], shown["current"][0]["input_per_mtok"]) == (
+        "litellm",
+        0.0,
+    )
+    assert shown["pending_review"] == []
+    assert rows(cfg, "SELECT pending_review FROM price_source_status WHERE source = 'litellm'") == [
+        {"pending_review": 0}
+    ]
+
+
+def test_first_reading_rejected_stays_out(tmp_path):
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, ["catalog"], now=at(T1))
+    zero = _litellm_map(tmp_path, "zero.json", True)
+    refresh(cfg, from_files={"litellm": zero}, now=at(T2))
+    api.confirm(cfg, "gpt-4.1-nano", "litellm", reject=True, decided_by="tester", now=at(T2))
+    refresh(cfg, ["catalog"], from_files={"litellm": zero}, now=at(T3))
+    assert _standard(cfg, "litellm") == []
+    assert rows(cfg, "SELECT status FROM price_reviews") == [{"status": "rejected"}]
+
+
+def test_first_reading_within_the_factor_is_applied_at_once(tmp_path):
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, ["catalog"], now=at(T1))
+    summary = refresh(
+        cfg, from_files={"litellm": _litellm_map(tmp_path, "real.json", False)}, now=at(T2)
+    )
+    assert by_source(summary)["litellm"].pending_review == 0
+    assert rows(cfg, "SELECT * FROM price_reviews") == []
+    assert _standard(cfg, "litellm") == [(Decimal("0.1"), Decimal("0.4"), SINCE_EVER, None)]
+    assert api.show(cfg, "gpt-4.1-nano", now=T3)["current"][0]["source"] == "litellm"
+
+
+def test_first_reading_beyond_the_factor_up_is_held_too(tmp_path):
+    """x6 against the catalog's $0.10 (the factor is 5): held, whichever way it moves."""
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, ["catalog"], now=at(T1))
+    path = _litellm_map(tmp_path, "real.json", False)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["gpt-4.1-nano"]["input_cost_per_token"] = 6e-07
+    path.write_text(json.dumps(data), encoding="utf-8")
+    summary = refresh(cfg, from_files={"litellm": path}, now=at(T2))
+    assert by_source(summary)["litellm"].pending_review == 1
+    assert "x6" in rows(cfg, "SELECT detail FROM price_reviews")[0]["detail"]
+    assert _standard(cfg, "litellm") == []
+
+
+def test_overrides_first_reading_is_never_held(tmp_path):
+    (tmp_path / "price_overrides.yaml").write_text(
+        "prices:\n  - provider: openai\n    model: gpt-4.1-nano\n"
+        "    input_per_mtok: 0\n    output_per_mtok: 0\n",
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, ["catalog"], now=at(T1))
+    summary = refresh(cfg, ["overrides"], now=at(T2))
+    assert by_source(summary)["overrides"].pending_review == 0
+    assert _standard(cfg, "override") == [(Decimal(0), Decimal(0), SINCE_EVER, None)]
+
+
+def test_sources_read_together_on_a_new_warehouse_are_applied(tmp_path):
+    """Nothing is in force before the first refresh: no first reading is held against a price
+    read in the same run (the fault tests' clean run of every source relies on it)."""
+    cfg = config_mod.load(tmp_path)
+    summary = refresh(
+        cfg, ["catalog"], from_files={"litellm": _litellm_map(tmp_path, "z.json", True)}, now=at(T1)
+    )
+    assert by_source(summary)["litellm"].pending_review == 0
+    assert _standard(cfg, "litellm") == [(Decimal(0), Decimal(0), SINCE_EVER, None)]
+
+
+def test_an_applied_first_reading_is_not_held_later_by_a_newly_read_lower_source(tmp_path):
+    """Judged once, against what was in force when it was read: loading the catalog after
+    LiteLLM never takes back a price LiteLLM has been pricing with."""
+    cfg = config_mod.load(tmp_path)
+    refresh(cfg, from_files={"litellm": _litellm_map(tmp_path, "z.json", True)}, now=at(T1))
+    summary = refresh(cfg, ["catalog"], now=at(T2))
+    assert all(s.pending_review == 0 for s in summary.sources)
+    assert _standard(cfg, "litellm") == [(Decimal(0), Decimal(0), SINCE_EVER, None)]
+    assert rows(cfg, "SELECT * FROM price_reviews") == []
+
+
+def test_a_held_change_that_comes_back_is_pending_again(tmp_path):
+    """1 -> 10 (held) -> 1 (the held change is moot: superseded) -> 10 again: held *and*
+    pending, never held with no review to confirm."""
+    cfg = config_mod.load(tmp_path)
+    t4 = datetime(2026, 8, 21, 12, tzinfo=UTC)
+    for i, (t, p) in enumerate(
+        [(T1, "0.000001"), (T2, "0.00001"), (T3, "0.000001"), (t4, "0.00001")]
+    ):
+        feed = _feed(tmp_path, f"f{i}.json", {"acme/x": p, "acme/y": f"0.00000{i + 1}"})
+        summary = refresh(cfg, from_files={"openrouter": feed}, now=at(t))
+    assert by_source(summary)["openrouter"].pending_review == 1
+    assert [r["status"] for r in rows(cfg, "SELECT status FROM price_reviews")] == ["pending"]
+    api.confirm(cfg, "openrouter/acme/x", decided_by="tester", now=at(t4))
+    assert [v["input_per_mtok"] for v in versions(cfg, "openrouter", "openrouter", "acme/x")] == [
+        Decimal(1),
+        Decimal(10),
+    ]

@@ -4,16 +4,26 @@ crash and never a silently wrong price."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectors.errors import ConfigError, SourceError
-from collectors.prices import litellm_map, openrouter, overrides
-from collectors.prices.common import PRICE_FIELDS, identity, is_skip, prices_of
+from collectors.prices import catalog, litellm_map, openrouter, overrides
+from collectors.prices.common import (
+    PRICE_FIELDS,
+    SKIP_REASONS,
+    identity,
+    is_skip,
+    prices_of,
+    skip_counts,
+)
 from collectors.prices.pages import anthropic, deepseek, openai
 from collectors.records import PriceObservation
 from tests.prices.conftest import OBSERVED, PAGES, fixture_bytes, one
@@ -253,3 +263,148 @@ def test_hostile_openai_model_cell_is_skipped():
     skipped = [o for o in obs if is_skip(o) and "not a model id" in o.note]
     assert len(skipped) == 1
     assert not [o for o in obs if "<" in o.model_id and not is_skip(o)]
+
+
+# --- bad values, every source: dropped as a skip row with a named, counted reason -------------
+# (issue 15, item 5) negative, NaN, infinite and absurd (over $10,000 per 1M tokens) prices.
+
+BAD = {  # model suffix -> (value in USD per 1M tokens as a page writes it, the reason named)
+    "neg": ("-0.15", "negative_price"),
+    "nan": ("NaN", "not_finite"),
+    "inf": ("Infinity", "not_finite"),
+    "absurd": ("20000", "implausible_price"),  # $0.02 a token: over the $10,000 limit
+}
+WANT = {"negative_price": 1, "not_finite": 2, "implausible_price": 1}
+
+
+def _per_token(per_mtok: str) -> str:
+    return per_mtok if per_mtok in ("NaN", "Infinity") else str(Decimal(per_mtok).scaleb(-6))
+
+
+def refused(observations: list[PriceObservation]) -> dict[str, int]:
+    """The skip rows of bad values, counted by their named reason (``extra['skip_reason']``)."""
+    named = [o.extra.get("skip_reason") for o in observations if is_skip(o) and "bad" in o.model_id]
+    return dict(Counter(str(r) for r in named))
+
+
+def _bad_openrouter() -> list[PriceObservation]:
+    models = [_or_model(f"acme/bad-{k}", _per_token(v)) for k, (v, _) in BAD.items()]
+    return openrouter.parse(
+        json.dumps({"data": [*models, _or_model("acme/good", "0.000001")]}), OBSERVED
+    )
+
+
+def _bad_litellm() -> list[PriceObservation]:
+    def entry(value: object) -> dict[str, object]:
+        return {
+            "mode": "chat",
+            "litellm_provider": "acme",
+            "input_cost_per_token": value,
+            "output_cost_per_token": 0.000002,
+        }
+
+    doc: dict[str, object] = {f"bad-{k}": entry(None) for k in BAD}
+    text = json.dumps({**doc, "good": entry(0.000001)})
+    for k, (v, _) in BAD.items():  # NaN / Infinity as bare JSON constants, the rest as numbers
+        text = text.replace(
+            f'"bad-{k}": {{"mode": "chat", "litellm_provider": "acme", "input_cost_per_token": null',
+            f'"bad-{k}": {{"mode": "chat", "litellm_provider": "acme", "input_cost_per_token": '
+            + _per_token(v),
+        )
+    return litellm_map.parse(text, OBSERVED)
+
+
+def _bad_openai() -> list[PriceObservation]:
+    text = PAGE_FILES["openai"].read_text(encoding="utf-8")
+    row = "| gpt-4o-mini | $0.15 | $0.075 | - | $0.60 | - | - | - | - |"
+    assert row in text
+    bad = "".join(
+        f"\n| gpt-bad-{k} | ${v} | $0.075 | - | $0.60 | - | - | - | - |"
+        for k, (v, _) in BAD.items()
+    )
+    return openai.parse(text.replace(row, row + bad, 1), OBSERVED)
+
+
+def _bad_anthropic() -> list[PriceObservation]:
+    text = PAGE_FILES["anthropic"].read_text(encoding="utf-8")
+    row = "| Claude Haiku 3    | $0.25 / MTok      | $0.30 / MTok    | $0.50 / MTok    | $0.03 / MTok | $1.25 / MTok  |"
+    assert row in text
+    bad = "".join(
+        f"\n| Claude Opus {90 + i} | ${v} / MTok | $1 / MTok | $1 / MTok | $1 / MTok | $1 / MTok |"
+        for i, (v, _) in enumerate(BAD.values())
+    )
+    obs = anthropic.parse(text.replace(row, row + bad), OBSERVED)
+    names = {f"claude-opus-{90 + i}": f"bad-{k}" for i, k in enumerate(BAD)}
+    return [replace(o, model_id=names.get(o.model_id, o.model_id)) for o in obs]
+
+
+def _bad_deepseek() -> list[PriceObservation]:
+    cells = [("deepseek-good", "0.15"), *((f"deepseek-bad-{k}", v) for k, (v, _) in BAD.items())]
+    names = "".join(f"<td>{m}</td>" for m, _ in cells)
+    miss = "".join(f"<td>${v}</td>" for _, v in cells)
+    same = "".join("<td>$0.6</td>" for _ in cells)
+    html = (
+        "<html><body><table><tbody>"
+        f'<tr><td colspan="3">MODEL</td>{names}</tr>'
+        '<tr><td rowspan="2">PRICING</td><td>1M INPUT TOKENS (CACHE MISS)</td>'
+        f"<td>ALL</td>{miss}</tr>"
+        f"<tr><td>1M OUTPUT TOKENS</td><td>ALL</td>{same}</tr>"
+        "</tbody></table></body></html>"
+    )
+    return deepseek.parse(html, OBSERVED)
+
+
+def _bad_catalog(monkeypatch: pytest.MonkeyPatch) -> list[PriceObservation]:
+    from genai_prices import types as gp
+
+    def model(model_id: str, value: str) -> gp.ModelInfo:
+        price = gp.ModelPrice(input_mtok=Decimal(value), output_mtok=Decimal("0.6"))
+        return gp.ModelInfo(id=model_id, match=gp.ClauseEquals(equals=model_id), prices=price)
+
+    models = [model(f"bad-{k}", v) for k, (v, _) in BAD.items()] + [model("good", "0.15")]
+    provider = gp.Provider(id="acme", name="Acme", api_pattern="acme", models=models)
+    monkeypatch.setattr(catalog, "get_snapshot", lambda: SimpleNamespace(providers=[provider]))
+    return catalog.parse(OBSERVED)
+
+
+@pytest.mark.parametrize(
+    "source", ["openrouter", "litellm", "openai", "anthropic", "deepseek", "catalog"]
+)
+def test_bad_values_are_skipped_with_a_named_counted_reason(source, monkeypatch):
+    obs = {
+        "openrouter": _bad_openrouter,
+        "litellm": _bad_litellm,
+        "openai": _bad_openai,
+        "anthropic": _bad_anthropic,
+        "deepseek": _bad_deepseek,
+    }.get(source, lambda: _bad_catalog(monkeypatch))()
+    sane(obs)
+    assert refused(obs) == WANT, [(o.model_id, o.note) for o in obs if is_skip(o)]
+    assert not [o for o in obs if "bad" in o.model_id and not is_skip(o)]
+    good = {"openai": "gpt-4o-mini", "anthropic": "claude-3-haiku", "deepseek": "deepseek-good"}
+    assert one(obs, good.get(source, "good" if source != "openrouter" else "acme/good"))
+    for o in obs:
+        if is_skip(o) and "bad" in o.model_id:  # the note says it in words too
+            reason = o.extra["skip_reason"]
+            assert SKIP_REASONS[reason] in o.note, (reason, o.note)
+    assert skip_counts(obs) == Counter(WANT) + skip_counts(
+        [o for o in obs if "bad" not in o.model_id]
+    )
+
+
+def test_parse_result_counts_refused_values():
+    payload = json.dumps({"data": [_or_model("acme/bad", "-0.000003"), _or_model("acme/x", "0")]})
+    result = openrouter.parse_result(payload, OBSERVED)
+    assert result.refused == Counter({"negative_price": 1})
+    assert result.priced and result.priced[0].input_per_mtok == 0  # a real $0 is a price
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("-1", "negative"), (".nan", "finite"), (".inf", "finite"), ("20000", "implausible")],
+)
+def test_bad_override_values_fail_the_file_naming_the_key(value, why):
+    """The user's own file is never half-applied: a bad value fails it, naming key and reason."""
+    text = f"prices:\n  - provider: acme\n    model: x\n    input_per_mtok: {value}\n"
+    with pytest.raises(ConfigError, match=rf"prices\[0\]\.input_per_mtok.*{why}"):
+        overrides.parse(text, OBSERVED)

@@ -104,3 +104,73 @@ def test_discounts_model_specific_wins_and_versions_are_cut():
     assert len({v.version_id for v in out}) == 4
     own = _v("anthropic", "claude-x", SINCE_EVER, None, prices("1", "1"), "override")
     assert apply_discounts([own], [wide]) == [own]  # the user's own price is not discounted again
+
+
+# --- first readings against the price in force below (issue 15, item 5) ---------------------
+
+
+def _catalog(p, start=SINCE_EVER, end=None, source="catalog"):
+    return Version(source, "p", "m", STD, p, start, end, D1, D1)
+
+
+def test_first_reading_to_zero_against_a_lower_source_is_held():
+    zero = island(((None, prices("0", "0")),), 2, 2, D2, D2)
+    below = [_catalog(prices("0.1", "0.4"))]
+    history = derive("litellm", "p", "m", [zero], REFRESHES, 2, {}, 5.0, below=below)
+    assert history.versions == [] and history.changed_at == set()
+    [review] = history.reviews
+    assert (review.kind, review.detected_at, review.refresh_id) == ("first_reading", D2, "r2")
+    assert review.review_id == review_id("litellm", "p", "m", "first_reading", zero.fingerprint)
+    assert "catalog" in review.detail and "to/from zero" in review.detail
+
+    confirmed = {review.review_id: "confirmed"}
+    history = derive("litellm", "p", "m", [zero], REFRESHES, 2, confirmed, 5.0, below=below)
+    assert [(v.prices[0], v.valid_from, v.valid_to) for v in history.versions] == [
+        (Decimal(0), SINCE_EVER, None)
+    ]
+    assert history.reviews == []
+    rejected = {review.review_id: "rejected"}
+    history = derive("litellm", "p", "m", [zero], REFRESHES, 2, rejected, 5.0, below=below)
+    assert history.versions == [] and history.reviews == []
+
+
+def test_first_reading_within_the_factor_or_with_nothing_below_is_applied():
+    near = island(((None, prices("0.45", "0.4")),), 2, 2, D2, D2)  # x4.5 < 5
+    below = [_catalog(prices("0.1", "0.4"))]
+    for b in (below, [], [_catalog(prices("9", "9"), end=D2)]):  # the last: no longer in force
+        history = derive("litellm", "p", "m", [near], REFRESHES, 2, {}, 5.0, below=b)
+        assert history.reviews == [] and len(history.versions) == 1
+
+
+def test_first_reading_is_compared_with_lower_precedence_only_and_the_best_of_them():
+    zero = island(((None, prices("0", "0")),), 2, 2, D2, D2)
+    higher = [_catalog(prices("1", "1"), source="openrouter")]  # outranks litellm: not below it
+    history = derive("litellm", "p", "m", [zero], REFRESHES, 2, {}, 5.0, below=higher)
+    assert history.reviews == [] and len(history.versions) == 1
+    two = [_catalog(prices("1", "1")), _catalog(prices("0", "0"), source="litellm")]
+    history = derive("openrouter", "p", "m", [zero], REFRESHES, 2, {}, 5.0, below=two)
+    assert history.reviews == []  # litellm's $0 is the price in force, not the catalog's $1
+
+
+def test_first_reading_applied_by_an_earlier_rebuild_stays_applied():
+    zero = island(((None, prices("0", "0")),), 1, 2, D1, D2)
+    below = [_catalog(prices("0.1", "0.4"))]
+    earlier = [Version("litellm", "p", "m", STD, prices("0", "0"), SINCE_EVER, None, D1, D1)]
+    history = derive(
+        "litellm", "p", "m", [zero], REFRESHES, 2, {}, 5.0, below=below, before=earlier
+    )
+    assert history.reviews == [] and len(history.versions) == 1
+
+
+def test_overrides_first_reading_is_never_held():
+    zero = island(((None, prices("0", "0")),), 2, 2, D2, D2)
+    below = [_catalog(prices("0.1", "0.4"))]
+    history = derive("override", "p", "m", [zero], REFRESHES, 2, {}, None, below=below)
+    assert history.reviews == [] and len(history.versions) == 1
+
+
+def test_held_first_reading_of_a_model_no_longer_listed_is_moot():
+    zero = island(((None, prices("0", "0")),), 2, 2, D2, D2)
+    below = [_catalog(prices("0.1", "0.4"))]
+    history = derive("litellm", "p", "m", [zero], REFRESHES, 3, {}, 5.0, below=below)
+    assert history.reviews == [] and history.versions == []

@@ -28,6 +28,10 @@ _MONEY = re.compile(
     r"(?:/\s*(?P<unit>mtok|1m tokens|1m token|million tokens|m tokens|1m))?$",
     re.I,
 )
+_BAD_MONEY = re.compile(  # what a price cell should never say: named, then refused
+    r"^(?P<minus>[-\u2212]\s*)?\$\s*(?P<minus2>[-\u2212]\s*)?(?P<amount>[\d,]*\.?\d+|nan|inf(?:inity)?)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +165,19 @@ def money(cell: str) -> Decimal | None:
         return Decimal(0)
     match = _MONEY.match(text)
     if not match:
-        raise PriceValueError(f"not a per-1M-token price: {text[:60]!r}")
+        raise _refused(text)
     return checked(to_decimal(match["amount"]))
+
+
+def _refused(text: str) -> PriceValueError:
+    """Why a cell is not a price: a negative, NaN or infinite amount by name, else its text."""
+    message = f"not a per-1M-token price: {text[:60]!r}"
+    bad = _BAD_MONEY.match(text)
+    if bad and (bad["minus"] or bad["minus2"]):
+        return PriceValueError(f"{message} (negative price)", "negative_price")
+    if bad and not bad["amount"][-1].isdigit():
+        return PriceValueError(f"{message} (not a finite number)", "not_finite")
+    return PriceValueError(message, "not_a_price")
 
 
 def block_text(blocks: list[Block]) -> str:

@@ -34,6 +34,7 @@ from collectors.prices.common import (
     dedupe,
     observation,
     skip,
+    unusable,
 )
 from collectors.prices.pages._tables import Table, block_text, classify_header, find_tables, money
 from collectors.records import PriceObservation
@@ -114,9 +115,7 @@ def _model_table(
                 if col is not None and i < len(row):
                     by_variant.setdefault(col.variant or "standard", {})[col.dim] = money(row[i])
         except PriceValueError as exc:
-            out.append(
-                skip(SOURCE, observed_at, PROVIDER, model_id, f"unusable price: {exc}", extra=extra)
-            )
+            out.append(unusable(SOURCE, observed_at, PROVIDER, model_id, exc, extra=extra))
             continue
         for variant, prices in by_variant.items():
             if not any(v is not None for v in prices.values()):
@@ -183,8 +182,10 @@ def _long_context(
                 prices[f"{m[1].lower()}_per_mtok"] = money(m[2])
                 raws.append(row[long_col])
     except PriceValueError as exc:
-        note = f"unusable long-context price: {exc}"
-        return [skip(SOURCE, observed_at, PROVIDER, m, note) for m in models]
+        return [
+            unusable(SOURCE, observed_at, PROVIDER, m, exc, prefix="unusable long-context price")
+            for m in models
+        ]
     base_input = prices.get("input_per_mtok")
     if base_input is None or prices.get("output_per_mtok") is None:
         note = "long-context table without both an input and an output price; not applied"

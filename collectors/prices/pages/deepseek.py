@@ -41,6 +41,7 @@ from collectors.prices.common import (
     dedupe,
     observation,
     skip,
+    unusable,
 )
 from collectors.prices.pages._tables import money
 from collectors.records import PriceObservation
@@ -260,9 +261,7 @@ def _model_prices(
         default = read("off_peak") or read("all")
         peak = read("peak")
     except PriceValueError as exc:
-        return [
-            skip(SOURCE, observed_at, PROVIDER, model_id, f"unusable price: {exc}", extra=extra)
-        ]
+        return [unusable(SOURCE, observed_at, PROVIDER, model_id, exc, extra=extra)]
     if not any(v is not None for v in default.values()):
         return [skip(SOURCE, observed_at, PROVIDER, model_id, "no price offered", extra=extra)]
     for prices_of_period in (default, peak) if peak else (default,):

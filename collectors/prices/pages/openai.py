@@ -151,9 +151,23 @@ def _table(
         model_id = f"ft:{name}" if fine_tuning else name
         extra = {"source_model_id": cell[:200]}
 
-        def skipped(note: str, model_id: str = model_id, extra: dict[str, str] = extra) -> None:
+        def skipped(
+            note: str,
+            model_id: str = model_id,
+            extra: dict[str, str] = extra,
+            reason: str = "not_priced",
+        ) -> None:
             out.append(
-                skip(SOURCE, observed_at, PROVIDER, model_id, note, extra=extra, variant=variant)
+                skip(
+                    SOURCE,
+                    observed_at,
+                    PROVIDER,
+                    model_id,
+                    note,
+                    extra=extra,
+                    variant=variant,
+                    reason=reason,
+                )
             )
 
         if not _MODEL_ID.match(model_id):
@@ -175,7 +189,7 @@ def _table(
         try:
             short, long = _prices(main, columns)
         except PriceValueError as exc:
-            skipped(f"unusable price: {exc}")
+            skipped(f"unusable price: {exc}", reason=exc.reason)
             continue
         if not any(v is not None for v in short.values()):
             skipped("no price offered in this tier")
