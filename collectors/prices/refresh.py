@@ -26,7 +26,7 @@ from collectors import http
 from collectors.config import Config
 from collectors.errors import ConfigError, InputError, SourceError
 from collectors.prices import catalog, history, litellm_map, match, openrouter, overrides, store
-from collectors.prices.common import is_skip
+from collectors.prices.common import is_skip, skip_counts
 from collectors.prices.pages import anthropic, deepseek, openai
 from collectors.records import PriceObservation
 from collectors.warehouse import Warehouse, transaction
@@ -57,6 +57,7 @@ class SourceResult:
     changed: int = 0
     pending_review: int = 0
     error: str | None = None
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)  # models listed, not priced
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class SourceResult:
             "changed": self.changed,
             "pending_review": self.pending_review,
             "error": self.error,
+            "skipped_by_reason": dict(sorted(self.skipped_by_reason.items())),
         }
 
 
@@ -281,4 +283,5 @@ def _status(
             last_refresh_id=o.refresh_id if o.status == "ok" else before.last_refresh_id,
         ),
     )
-    return SourceResult(o.source, o.status, models, changed, pending, o.error)
+    skipped = dict(skip_counts(o.observations)) if o.status == "ok" else {}
+    return SourceResult(o.source, o.status, models, changed, pending, o.error, skipped)

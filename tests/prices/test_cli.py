@@ -106,3 +106,18 @@ def test_failed_source_still_exits_zero(home, tmp_path):
     assert code == 0
     (only,) = json.loads(out)["sources"]
     assert only["status"] == "failed" and "cannot read" in only["error"]
+
+
+def test_refresh_json_counts_the_models_it_refused_by_reason(tmp_path):
+    """A listed model whose price is negative, not finite or absurd is a skip row with a named
+    reason (issue 15, item 5); the refresh summary counts them per source and reason."""
+    from tests.prices.test_robustness import BAD, WANT, _or_model, _per_token
+
+    models = [_or_model(f"acme/bad-{k}", _per_token(v)) for k, (v, _) in BAD.items()]
+    feed = tmp_path / "models.json"
+    feed.write_text(json.dumps({"data": [*models, _or_model("acme/good", "0.000001")]}))
+    code, out, err = run(tmp_path, "refresh", "--from-file", f"openrouter={feed}", "--json")
+    assert code == 0, err
+    (source,) = json.loads(out)["sources"]
+    assert source["status"] == "ok" and source["models"] == 1
+    assert {k: source["skipped_by_reason"].get(k) for k in WANT} == WANT
