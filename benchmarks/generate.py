@@ -77,17 +77,34 @@ def generate(
     normal = [rng.gauss(0.0, 1.0) for _ in range(1 << 14)]  # drawn by index: cheaper than gauss()
     exp1 = [rng.expovariate(1.0) for _ in range(1 << 14)]
     models = {
-        name: (provider, prices, reasoning, ttft, tps, p_fail, tp.line[(name, "success")],
-               tp.line[(name, "failure")], tp.response[name], tp.hidden[name],
-               tp.usage_anthropic if provider == "anthropic" else tp.usage_openai,
-               (f'"dep-{name}-1"', f'"dep-{name}-2"'), f'"{name}"')
+        name: (
+            provider,
+            prices,
+            reasoning,
+            ttft,
+            tps,
+            p_fail,
+            tp.line[(name, "success")],
+            tp.line[(name, "failure")],
+            tp.response[name],
+            tp.hidden[name],
+            tp.usage_anthropic if provider == "anthropic" else tp.usage_openai,
+            (f'"dep-{name}-1"', f'"dep-{name}-2"'),
+            f'"{name}"',
+        )
         for name, _lm, provider, prices, reasoning, ttft, tps, p_fail in MODELS
-    }  # fmt: skip
+    }
     tasks = {
-        task: (f'"{group}"', p_med, c_med, f'["task:{task}", "env:prod"]',
-               f'["task:{task}", "env:staging"]', f'{{"task": "{task}"}}')
+        task: (
+            f'"{group}"',
+            p_med,
+            c_med,
+            f'["task:{task}", "env:prod"]',
+            f'["task:{task}", "env:staging"]',
+            f'{{"task": "{task}"}}',
+        )
         for task, (_s, group, _w, p_med, c_med) in TASKS.items()
-    }  # fmt: skip
+    }
     task_table = _table({task: spec[0] for task, spec in TASKS.items()})
     model_tables = {task: _table(spec[2]) for task, spec in TASKS.items()}
     error_tables = {p: _table(mix) for p, mix in ERROR_MIX.items()}
@@ -137,8 +154,21 @@ def generate(
         t0 = t
         retries = fallbacks = 0
         for attempt in range(3):
-            (provider, (p_in, p_cached, p_write, p_out), reasoning, ttft, tps, p_fail, line_ok,
-             line_fail, response_t, hidden_t, usage_t, deps, own_group) = models[name]  # fmt: skip
+            (
+                provider,
+                (p_in, p_cached, p_write, p_out),
+                reasoning,
+                ttft,
+                tps,
+                p_fail,
+                line_ok,
+                line_fail,
+                response_t,
+                hidden_t,
+                usage_t,
+                deps,
+                own_group,
+            ) = models[name]
             dep = deps[(attempt + key) & 1]
             model_group = own_group if fallbacks else group
             x = rnd()
@@ -159,18 +189,37 @@ def generate(
                 t_end = t0 + dur
                 t1 = f"{t_end:.6f}"
                 err_str, err_info = tp.errors[(provider, kind)]
-                line = line_fail.fill({
-                    "id": call, "litellm_call_id": call, "trace_id": trace, "cache_hit": "false",
-                    "stream": stream, "startTime": f"{t0:.6f}", "endTime": t1,
-                    "completionStartTime": t1, "response_time": repr(dur),
-                    "metadata": meta_t.fill({"usage": "{}", "reqmeta": reqmeta}),
-                    "cache_key": "null", "response_cost": "0.0", "cost_breakdown": "null",
-                    "saved_cache_cost": "0.0", "total_tokens": "0", "prompt_tokens": "0",
-                    "completion_tokens": "0", "request_tags": tags, "end_user": end_user,
-                    "model_group": model_group, "model_id": dep, "messages": messages,
-                    "response": "{}", "model_parameters": params, "hidden_params": hidden_fail,
-                    "error_str": err_str, "error_information": err_info,
-                })  # fmt: skip
+                line = line_fail.fill(
+                    {
+                        "id": call,
+                        "litellm_call_id": call,
+                        "trace_id": trace,
+                        "cache_hit": "false",
+                        "stream": stream,
+                        "startTime": f"{t0:.6f}",
+                        "endTime": t1,
+                        "completionStartTime": t1,
+                        "response_time": repr(dur),
+                        "metadata": meta_t.fill({"usage": "{}", "reqmeta": reqmeta}),
+                        "cache_key": "null",
+                        "response_cost": "0.0",
+                        "cost_breakdown": "null",
+                        "saved_cache_cost": "0.0",
+                        "total_tokens": "0",
+                        "prompt_tokens": "0",
+                        "completion_tokens": "0",
+                        "request_tags": tags,
+                        "end_user": end_user,
+                        "model_group": model_group,
+                        "model_id": dep,
+                        "messages": messages,
+                        "response": "{}",
+                        "model_parameters": params,
+                        "hidden_params": hidden_fail,
+                        "error_str": err_str,
+                        "error_information": err_info,
+                    }
+                )
             else:
                 rid = f'"chatcmpl-{uuid()}"'
                 cached = write_tokens = 0
@@ -207,29 +256,55 @@ def generate(
                     in_s, out_s = repr(in_cost), repr(out_cost)
                 t_end = t0 + dur
                 t1 = f"{t_end:.6f}"
-                line = line_ok.fill({
-                    "id": rid, "litellm_call_id": f'"{uuid()}"', "trace_id": trace,
-                    "cache_hit": "true" if gateway_hit else "null", "stream": stream,
-                    "startTime": f"{t0:.6f}", "endTime": t1,
-                    "completionStartTime": f"{t0 + first:.6f}" if streamed else t1,
-                    "response_time": repr(first if streamed else dur),
-                    "metadata": meta_t.fill({"usage": usage, "reqmeta": reqmeta}),
-                    "cache_key": f'"{bits(128):032x}"' if gateway_hit else "null",
-                    "response_cost": cost,
-                    "cost_breakdown": cost_breakdown.fill({"total": cost, "input": in_s, "output": out_s}),
-                    "saved_cache_cost": saved, "total_tokens": total, "prompt_tokens": str(prompt),
-                    "completion_tokens": str(completion), "request_tags": tags,
-                    "end_user": end_user, "model_group": model_group, "model_id": dep,
-                    "messages": messages,
-                    "response": response_t.fill({"id": rid, "created": str(int(t_end)),
-                                                 "usage": usage, "content": tp.answers[int(rnd() * 3)]}),
-                    "model_parameters": params,
-                    "hidden_params": hidden_t.fill({"model_id": dep, "cost": cost,
-                                                    "overhead": str(int(2 + rnd() * 30)),
-                                                    "group": model_group, "retries": str(retries),
-                                                    "fallbacks": str(fallbacks)}),
-                    "error_str": "null", "error_information": empty_error,
-                })  # fmt: skip
+                line = line_ok.fill(
+                    {
+                        "id": rid,
+                        "litellm_call_id": f'"{uuid()}"',
+                        "trace_id": trace,
+                        "cache_hit": "true" if gateway_hit else "null",
+                        "stream": stream,
+                        "startTime": f"{t0:.6f}",
+                        "endTime": t1,
+                        "completionStartTime": f"{t0 + first:.6f}" if streamed else t1,
+                        "response_time": repr(first if streamed else dur),
+                        "metadata": meta_t.fill({"usage": usage, "reqmeta": reqmeta}),
+                        "cache_key": f'"{bits(128):032x}"' if gateway_hit else "null",
+                        "response_cost": cost,
+                        "cost_breakdown": cost_breakdown.fill(
+                            {"total": cost, "input": in_s, "output": out_s}
+                        ),
+                        "saved_cache_cost": saved,
+                        "total_tokens": total,
+                        "prompt_tokens": str(prompt),
+                        "completion_tokens": str(completion),
+                        "request_tags": tags,
+                        "end_user": end_user,
+                        "model_group": model_group,
+                        "model_id": dep,
+                        "messages": messages,
+                        "response": response_t.fill(
+                            {
+                                "id": rid,
+                                "created": str(int(t_end)),
+                                "usage": usage,
+                                "content": tp.answers[int(rnd() * 3)],
+                            }
+                        ),
+                        "model_parameters": params,
+                        "hidden_params": hidden_t.fill(
+                            {
+                                "model_id": dep,
+                                "cost": cost,
+                                "overhead": str(int(2 + rnd() * 30)),
+                                "group": model_group,
+                                "retries": str(retries),
+                                "fallbacks": str(fallbacks),
+                            }
+                        ),
+                        "error_str": "null",
+                        "error_information": empty_error,
+                    }
+                )
             if attempt:
                 heappush(pending, (t0, seq, line.encode()))
                 seq += 1

@@ -74,11 +74,16 @@ def dataset(data_dir: Path, rows: int, seed: int, model_map: str) -> dict[str, A
         generate.generate(f, rows, seed, tail=g, tail_rows=tail_rows, model_map=model_map)
     secs = time.perf_counter() - began
     meta = {
-        "rows": rows, "tail_rows": tail_rows, "seed": seed, "model_map": model_map,
-        "generator_version": generate.VERSION, "bytes": main.stat().st_size,
-        "tail_bytes": tail.stat().st_size, "generate_seconds": round(secs, 2),
+        "rows": rows,
+        "tail_rows": tail_rows,
+        "seed": seed,
+        "model_map": model_map,
+        "generator_version": generate.VERSION,
+        "bytes": main.stat().st_size,
+        "tail_bytes": tail.stat().st_size,
+        "generate_seconds": round(secs, 2),
         "generate_rows_per_s": round((rows + tail_rows) / secs),
-    }  # fmt: skip
+    }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return {**meta, "path": str(main), "tail_path": str(tail), "cached": False}
 
@@ -120,9 +125,12 @@ def measure(label: str, cmd: list[str], work: Path) -> dict[str, Any]:
     except ValueError as e:
         raise BenchmarkError(f"{label}: stdout is not one JSON object: {out[:300]!r}") from e
     return {
-        "seconds": round(secs, 3), "peak_mb": round(peak_kb / 1024, 1),
-        "load_before": before, "load_after": loadavg(), "output": result,
-    }  # fmt: skip
+        "seconds": round(secs, 3),
+        "peak_mb": round(peak_kb / 1024, 1),
+        "load_before": before,
+        "load_after": loadavg(),
+        "output": result,
+    }
 
 
 def _time_field(text: str, name: str) -> int:
@@ -158,8 +166,19 @@ def snapshot_code(dest: Path) -> str:
 def ingest_cmd(home: Path, path: str, *extra: str) -> list[str]:
     """``routeledger ingest`` from the snapshot: ``python -m app.cli`` with the snapshot first on
     the path (run with the run directory as working directory, so the checkout is not)."""
-    return [sys.executable, "-m", "app.cli", "--home", str(home), "ingest", path,
-            "--format", "litellm", "--json", *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "--home",
+        str(home),
+        "ingest",
+        path,
+        "--format",
+        "litellm",
+        "--json",
+        *extra,
+    ]
 
 
 def check_ingest(label: str, m: dict[str, Any], expected: int) -> None:
@@ -222,28 +241,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # the same load with the marts left for later, then the marts caught up on their own:
         # the loader alone is what compares with read_json loading the file into a table
         load_home = home if args.no_marts else work / "home-load"
-        m = step("routeledger_load", "routeledger ingest --no-refresh (load only)",
-                 ingest_cmd(load_home, str(path), "--no-refresh"))  # fmt: skip
+        m = step(
+            "routeledger_load",
+            "routeledger ingest --no-refresh (load only)",
+            ingest_cmd(load_home, str(path), "--no-refresh"),
+        )
         check_ingest("routeledger ingest --no-refresh", m, rows)
         m["rows"] = rows
         m["warehouse_mb"] = round((load_home / "warehouse.duckdb").stat().st_size / 2**20, 1)
         if not args.no_marts:
-            m = step("marts_refresh", "the marts catch up (next ingest, nothing new)",
-                     ingest_cmd(load_home, str(path)))  # fmt: skip
+            m = step(
+                "marts_refresh",
+                "the marts catch up (next ingest, nothing new)",
+                ingest_cmd(load_home, str(path)),
+            )
             check_ingest("catch-up ingest", m, 0)
             m["rows"] = rows  # the attempts the marts were built from
             shutil.rmtree(load_home, ignore_errors=True)
 
-        m = step("duckdb_read_json", "duckdb read_json (bare)", [
-            sys.executable, str(HERE / "loaders.py"), "read_json", str(path), str(work / "read_json.duckdb")])  # fmt: skip
+        m = step(
+            "duckdb_read_json",
+            "duckdb read_json (bare)",
+            [
+                sys.executable,
+                str(HERE / "loaders.py"),
+                "read_json",
+                str(path),
+                str(work / "read_json.duckdb"),
+            ],
+        )
         if m["output"]["rows"] != rows:
             raise BenchmarkError(f"read_json loaded {m['output']['rows']:,} rows, not {rows:,}")
         m["rows"] = rows
 
         sample = min(rows, args.pandas_rows) if args.pandas_rows else rows
-        m = step("pandas", f"pandas loader ({sample:,} rows)", [
-            sys.executable, str(HERE / "loaders.py"), "pandas", str(path), str(work / "pandas.duckdb"),
-            "--nrows", str(sample)])  # fmt: skip
+        m = step(
+            "pandas",
+            f"pandas loader ({sample:,} rows)",
+            [
+                sys.executable,
+                str(HERE / "loaders.py"),
+                "pandas",
+                str(path),
+                str(work / "pandas.duckdb"),
+                "--nrows",
+                str(sample),
+            ],
+        )
         if m["output"]["rows"] != sample:
             raise BenchmarkError(f"pandas loaded {m['output']['rows']:,} rows, not {sample:,}")
         m["rows"] = sample
@@ -274,8 +318,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    return {"data": {**data, "warm_read_seconds": round(warm_s, 2)}, "work_dir": str(work),
-            "kept": args.keep, "code_sha256": code_sha, "measurements": results}  # fmt: skip
+    return {
+        "data": {**data, "warm_read_seconds": round(warm_s, 2)},
+        "work_dir": str(work),
+        "kept": args.keep,
+        "code_sha256": code_sha,
+        "measurements": results,
+    }
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -288,19 +337,31 @@ def ratios(ms: dict[str, Any]) -> dict[str, Any]:
     rl = ms.get("routeledger_ingest", ld)
     share = inc["rows"] / rl["rows"]
     out = {
-        "load_vs_read_json": (ld["rows_per_s"] / rj["rows_per_s"], TARGETS["ingest_vs_read_json"], ">="),
+        "load_vs_read_json": (
+            ld["rows_per_s"] / rj["rows_per_s"],
+            TARGETS["ingest_vs_read_json"],
+            ">=",
+        ),
         "load_vs_pandas": (ld["rows_per_s"] / pd_["rows_per_s"], TARGETS["ingest_vs_pandas"], ">="),
-    }  # fmt: skip
+    }
     if "routeledger_ingest" in ms:
         out |= {
-            "ingest_vs_read_json": (rl["rows_per_s"] / rj["rows_per_s"], TARGETS["ingest_vs_read_json"], ">="),
-            "ingest_vs_pandas": (rl["rows_per_s"] / pd_["rows_per_s"], TARGETS["ingest_vs_pandas"], ">="),
-        }  # fmt: skip
+            "ingest_vs_read_json": (
+                rl["rows_per_s"] / rj["rows_per_s"],
+                TARGETS["ingest_vs_read_json"],
+                ">=",
+            ),
+            "ingest_vs_pandas": (
+                rl["rows_per_s"] / pd_["rows_per_s"],
+                TARGETS["ingest_vs_pandas"],
+                ">=",
+            ),
+        }
     out |= {
         # proportional to the new rows: allow twice their share for the fixed cost of a run
         "incremental_vs_full": (inc["seconds"] / rl["seconds"], 2 * share, "<="),
         "ingest_peak_mb": (max(rl["peak_mb"], ld["peak_mb"]), TARGETS["ingest_peak_mb"], "<="),
-    }  # fmt: skip
+    }
     return {
         k: {"value": round(v, 4), "target": f"{op} {t:g}", "met": v >= t if op == ">=" else v <= t}
         for k, (v, t, op) in out.items()
@@ -311,9 +372,10 @@ def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "nproc": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(), "duckdb": duckdb.__version__,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
         "platform": platform.platform(),
-    }  # fmt: skip
+    }
     try:
         import pandas
 
@@ -407,12 +469,16 @@ def main(argv: list[str] | None = None) -> int:
     for m in res["measurements"].values():
         m["rows_per_s"] = round(m["rows"] / m["seconds"]) if m["rows"] else None
     report = {
-        "benchmark": "ingest", "rows": args.rows, "date": started.isoformat(timespec="seconds"),
+        "benchmark": "ingest",
+        "rows": args.rows,
+        "date": started.isoformat(timespec="seconds"),
         "marts": not args.no_marts,
         "duration_seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
-        "load_average_start": load_start, "load_average_end": loadavg(), "machine": machine(),
+        "load_average_start": load_start,
+        "load_average_end": loadavg(),
+        "machine": machine(),
         **res,
-    }  # fmt: skip
+    }
     report["ratios"] = ratios(report["measurements"])
     args.results_dir.mkdir(parents=True, exist_ok=True)
     suffix = ("" if args.model_map == "full" else f"-{args.model_map}") + (

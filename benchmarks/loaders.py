@@ -23,18 +23,36 @@ import duckdb
 
 # the StandardLoggingPayload fields RouteLedger reads (collectors/logs/litellm.py)
 TOP = [
-    "id", "litellm_call_id", "trace_id", "status", "custom_llm_provider", "model", "model_group",
-    "model_id", "response_cost", "prompt_tokens", "completion_tokens", "end_user", "cache_hit",
-    "stream", "error_str",
-]  # fmt: skip
+    "id",
+    "litellm_call_id",
+    "trace_id",
+    "status",
+    "custom_llm_provider",
+    "model",
+    "model_group",
+    "model_id",
+    "response_cost",
+    "prompt_tokens",
+    "completion_tokens",
+    "end_user",
+    "cache_hit",
+    "stream",
+    "error_str",
+]
 TIMES = ["startTime", "endTime", "completionStartTime"]
 METADATA = [
-    "user_api_key_hash", "user_api_key_alias", "user_api_key_team_id", "user_api_key_team_alias",
-    "user_api_key_user_id", "user_api_key_request_route", "requester_metadata.task",
-    "usage_object.prompt_tokens_details.cached_tokens", "usage_object.cache_read_input_tokens",
+    "user_api_key_hash",
+    "user_api_key_alias",
+    "user_api_key_team_id",
+    "user_api_key_team_alias",
+    "user_api_key_user_id",
+    "user_api_key_request_route",
+    "requester_metadata.task",
+    "usage_object.prompt_tokens_details.cached_tokens",
+    "usage_object.cache_read_input_tokens",
     "usage_object.cache_creation_input_tokens",
     "usage_object.completion_tokens_details.reasoning_tokens",
-]  # fmt: skip
+]
 ERROR = ["error_class", "error_code"]
 
 

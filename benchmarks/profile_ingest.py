@@ -3,8 +3,8 @@
 ``python benchmarks/profile_ingest.py FILE [--format litellm] [--batch-mb N] [--grow TAIL]
 [--floors]``
 
-Wraps the in-memory DuckDB connection the engine parses on (``collectors.ingest.mem_connection``)
-in a proxy that times each ``execute`` by what the statement does (read_json into ``src``,
+Wraps the in-memory DuckDB connection the engine parses on
+(``collectors.ingest.engine.mem_connection``) in a proxy that times each ``execute`` by what the statement does (read_json into ``src``,
 candidates, the three normalisation tables, dedupe, the warehouse insert, ...), and times the
 engine's Python steps (batching, ``run_format``, ``normalize``, ``_commit``, the warehouse
 migration and the derived-table refresh after loading), through the same ``ingest()`` the CLI
@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from collectors import config as rl_config  # noqa: E402
-from collectors import ingest as engine  # noqa: E402
-from collectors import logs  # noqa: E402
+from collectors import logs, pipeline  # noqa: E402
+from collectors.ingest import batch, engine, plan  # noqa: E402
 
 STATEMENTS = [  # (label, pattern on the statement), first match wins
     ("sql: read_json -> src", r"TEMP TABLE src\b"),
@@ -145,12 +145,16 @@ def _timed_iter(timer: Timer, label: str, fn: Callable[..., Iterator[Any]]) -> C
 def instrument(timer: Timer) -> None:
     """Wrap the engine's steps (module attributes looked up at call time) with timers."""
     make_con = engine.mem_connection
-    engine.mem_connection = _timed(timer, "py: mem_connection (connect, macros)",
-                                   lambda **kw: TimedConnection(make_con(**kw), timer))  # fmt: skip
+    engine.mem_connection = _timed(
+        timer,
+        "py: mem_connection (connect, macros)",
+        lambda **kw: TimedConnection(make_con(**kw), timer),
+    )
     engine.run_format = _timed(timer, "py: run_format (incl. its sql)", engine.run_format)
-    engine.normalize = _timed(timer, "py: normalize (incl. its sql)", engine.normalize)
+    batch.normalize = _timed(timer, "py: normalize (incl. its sql)", batch.normalize)
+    planner = plan.Planner
+    planner.batches = _timed_iter(timer, "py: Planner.batches (read, split)", planner.batches)  # type: ignore[method-assign]
     ing = engine.Ingester
-    ing._batches = _timed_iter(timer, "py: _batches (read, split)", ing._batches)  # type: ignore[method-assign]
     ing._commit = _timed(timer, "py: _commit (incl. its sql)", ing._commit)  # type: ignore[method-assign]
     ing.run = _timed(timer, "py: Ingester.run (all batches)", ing.run)  # type: ignore[method-assign]
     wh = engine.Warehouse
@@ -166,7 +170,7 @@ def run_once(home: str, path: Path, fmt: str) -> tuple[dict[str, Any], Timer, fl
     _current.append(timer)
     cfg = rl_config.load(home)
     began = time.perf_counter()
-    summary = engine.ingest(cfg, [str(path)], fmt)
+    summary = pipeline.ingest(cfg, [str(path)], fmt)
     return summary.as_json(), timer, time.perf_counter() - began
 
 
@@ -181,16 +185,18 @@ _current: list[Timer] = []
 
 
 def floors(path: Path, fmt: str) -> dict[str, float]:
-    from collectors.parse import _columns_literal  # the engine's own column spec
+    from collectors.ingest.read_jsonl import columns_literal  # the engine's own column spec
 
     spec = logs.get(fmt, None)
     out = {}
     for label, sql in (
         ("read_json bare -> table", "SELECT * FROM read_json(?, format='newline_delimited')"),
-        ("read_json format columns -> table",
-         f"SELECT * FROM read_json(?, format='newline_delimited', "
-         f"columns={_columns_literal(spec.read_columns())})"),  # type: ignore[attr-defined]
-    ):  # fmt: skip
+        (
+            "read_json format columns -> table",
+            f"SELECT * FROM read_json(?, format='newline_delimited', "
+            f"columns={columns_literal(spec.read_columns())})",  # type: ignore[attr-defined]
+        ),
+    ):
         con = duckdb.connect()
         began = time.perf_counter()
         con.execute(f"CREATE TABLE t AS {sql}", [str(path)])
@@ -204,8 +210,10 @@ def report(title: str, summary: dict[str, Any], timer: Timer, total: float) -> N
     print(f"{title}: {rows:,} attempts in {total:.2f} s ({rows / total:,.0f} rows/s)")
     print(f"{'step':<46}{'seconds':>9}{'share':>7}{'calls':>7}{'peak MB':>9}")
     for label, secs in sorted(timer.seconds.items(), key=lambda kv: (kv[0][:3], -kv[1])):
-        print(f"{label:<46}{secs:>9.2f}{secs / total:>7.0%}{timer.calls[label]:>7}"
-              f"{timer.peak_mb.get(label, 0):>9,.0f}")  # fmt: skip
+        print(
+            f"{label:<46}{secs:>9.2f}{secs / total:>7.0%}{timer.calls[label]:>7}"
+            f"{timer.peak_mb.get(label, 0):>9,.0f}"
+        )
     print()
 
 
@@ -215,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", default="litellm")
     ap.add_argument("--batch-mb", type=int, help="ingest.batch_bytes for this run, in MiB")
     ap.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="ingest.workers (default 1: statement times then add up to the run's time)",
-    )  # fmt: skip
+    )
     ap.add_argument(
         "--grow",
         type=Path,
@@ -239,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         Path(home, "routeledger.toml").write_text(toml)
         summary, timer, total = run_once(home, args.file, args.format)
         report(f"ingest of {args.file.name}", summary, timer, total)
-        result["full"] = {"seconds": total, "steps": dict(timer.seconds),
-                          "peak_mb": dict(timer.peak_mb)}  # fmt: skip
+        result["full"] = {
+            "seconds": total,
+            "steps": dict(timer.seconds),
+            "peak_mb": dict(timer.peak_mb),
+        }
         if args.grow:
             size = args.file.stat().st_size
             try:
@@ -250,8 +263,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 os.truncate(args.file, size)
             report(f"ingest again after appending {args.grow.name}", summary, timer, total)
-            result["grown"] = {"seconds": total, "steps": dict(timer.seconds),
-                               "peak_mb": dict(timer.peak_mb)}  # fmt: skip
+            result["grown"] = {
+                "seconds": total,
+                "steps": dict(timer.seconds),
+                "peak_mb": dict(timer.peak_mb),
+            }
     if args.floors:
         result["floors"] = floors(args.file, args.format)
         for label, secs in result["floors"].items():

@@ -102,7 +102,7 @@ class Templates:
                             "error_str",
                             "error_information",
                         )
-                    }  # fmt: skip
+                    }
                 )
                 d["custom_llm_provider"] = provider
                 d["model"] = lmodel

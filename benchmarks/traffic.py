@@ -22,11 +22,17 @@ MODELS: list[tuple[str, str, str, tuple[float, float, float, float], bool, float
     ("llama-3.3-70b-versatile", "groq/llama-3.3-70b-versatile", "groq", (5.9e-7, 0, 0, 7.9e-7), False, 0.15, 300, 0.08),
 ]  # fmt: skip
 FALLBACK = {
-    "gpt-4o": "claude-sonnet-4-5", "gpt-4o-mini": "claude-haiku-4-5", "o4-mini": "gemini-2.5-pro",
-    "claude-sonnet-4-5": "gpt-4o", "claude-haiku-4-5": "gpt-4o-mini", "gemini-2.5-flash": "gpt-4o-mini",
-    "gemini-2.5-pro": "claude-sonnet-4-5", "deepseek-chat": "gpt-4o-mini",
-    "mistral-large-latest": "gpt-4o", "llama-3.3-70b-versatile": "gpt-4o-mini",
-}  # fmt: skip
+    "gpt-4o": "claude-sonnet-4-5",
+    "gpt-4o-mini": "claude-haiku-4-5",
+    "o4-mini": "gemini-2.5-pro",
+    "claude-sonnet-4-5": "gpt-4o",
+    "claude-haiku-4-5": "gpt-4o-mini",
+    "gemini-2.5-flash": "gpt-4o-mini",
+    "gemini-2.5-pro": "claude-sonnet-4-5",
+    "deepseek-chat": "gpt-4o-mini",
+    "mistral-large-latest": "gpt-4o",
+    "llama-3.3-70b-versatile": "gpt-4o-mini",
+}
 # task: (share of requests, model group, {model: weight}, median prompt tokens, median output tokens)
 TASKS: dict[str | None, tuple[float, str, dict[str, float], int, int]] = {
     "boilerplate": (0.30, "code-fast", {"gpt-4o-mini": 35, "claude-haiku-4-5": 20, "gemini-2.5-flash": 20, "deepseek-chat": 15, "llama-3.3-70b-versatile": 10}, 900, 350),
@@ -44,7 +50,11 @@ PROMPTS = {
     "architecture": ["Design an event-sourced ledger for refunds.", "Split this monolith's billing into services?"],
     None: ["Summarize this paragraph in one sentence.", "Translate 'good morning' to German."],
 }  # fmt: skip
-ANSWERS = ["Here is a version that handles the empty case first.", "The cause is a shared mutable default; use None.", "Use a heap of size k over the counts."]  # fmt: skip
+ANSWERS = [
+    "Here is a version that handles the empty case first.",
+    "The cause is a shared mutable default; use None.",
+    "Use a heap of size k over the counts.",
+]
 # provider: (error kind weights), kinds: rate_limit, overloaded, server, unavailable, timeout
 ERROR_MIX = {
     "openai": {"rate_limit": 60, "server": 15, "unavailable": 10, "timeout": 15},
@@ -54,7 +64,14 @@ ERROR_MIX = {
     "mistral": {"rate_limit": 50, "server": 20, "unavailable": 10, "timeout": 20},
     "groq": {"rate_limit": 80, "unavailable": 10, "timeout": 10},
 }
-PROVIDER_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic", "gemini": "Vertex_ai_beta", "deepseek": "Deepseek", "mistral": "Mistral", "groq": "Groq"}  # fmt: skip
+PROVIDER_NAMES = {
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "gemini": "Vertex_ai_beta",
+    "deepseek": "Deepseek",
+    "mistral": "Mistral",
+    "groq": "Groq",
+}
 # kind: (error_class, error_code, message, normalized_error)
 ERRORS = {
     "rate_limit": ("RateLimitError", "429", "litellm.RateLimitError: RateLimitError: {p}Exception - Rate limit reached for requests. Please try again in 2s.", "429_RATE_LIMIT_EXCEEDED"),
@@ -65,7 +82,20 @@ ERRORS = {
     "context": ("ContextWindowExceededError", "400", "litellm.ContextWindowExceededError: {p}Exception - prompt is too long: maximum context length exceeded", "400_CONTEXT_WINDOW_EXCEEDED"),
     "content_policy": ("ContentPolicyViolationError", "400", "litellm.ContentPolicyViolationError: {p}Exception - The response was filtered due to the prompt triggering content management policy.", "400_CONTENT_POLICY_VIOLATION"),
 }  # fmt: skip
-TEAMS = ["payments", "search", "platform", "mobile", "data", "growth", "infra", "support", "ml", "web", "security", "billing"]  # fmt: skip
+TEAMS = [
+    "payments",
+    "search",
+    "platform",
+    "mobile",
+    "data",
+    "growth",
+    "infra",
+    "support",
+    "ml",
+    "web",
+    "security",
+    "billing",
+]
 KEYS_PER_TEAM = 5
 ATTEMPTS_PER_REQUEST = 1.04  # measured on the output; spreads ``rows`` attempts over the window
 # LiteLLM keeps the traceback text; a short one keeps lines realistic without local paths

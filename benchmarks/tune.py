@@ -39,18 +39,31 @@ TASKS = ["boilerplate", "debugging", "algorithm", "review", "architecture", "unl
 
 
 def manifest() -> str:
-    lines = ["# Benchmark manifest: every task over the synthetic models.", "routing:",
-             "  default_budget_limit: 0.5", "  timeout_s: 30", "providers:"]  # fmt: skip
+    lines = [
+        "# Benchmark manifest: every task over the synthetic models.",
+        "routing:",
+        "  default_budget_limit: 0.5",
+        "  timeout_s: 30",
+        "providers:",
+    ]
     for provider, model, _, out in MODELS:
-        lines += [f"  - name: {model}", f"    model: {provider}/{model}",
-                  f"    cost_per_output_token: {(out or 1.0) / 1e6:.10f}".rstrip("0"),
-                  f"    supported_tasks: [{', '.join(TASKS)}]"]  # fmt: skip
+        lines += [
+            f"  - name: {model}",
+            f"    model: {provider}/{model}",
+            f"    cost_per_output_token: {(out or 1.0) / 1e6:.10f}".rstrip("0"),
+            f"    supported_tasks: [{', '.join(TASKS)}]",
+        ]
     lines.append("tasks:")
     names = [m for _, m, _, _ in MODELS]
     for i, task in enumerate(TASKS):
         chain = [names[(i + k) % len(names)] for k in range(3)]
-        lines += [f"  {task}:", f"    chain: [{', '.join(chain)}]", "    success_target: 0.97",
-                  "    latency_target_ms: 20000", "    max_output_tokens: 1024"]  # fmt: skip
+        lines += [
+            f"  {task}:",
+            f"    chain: [{', '.join(chain)}]",
+            "    success_target: 0.97",
+            "    latency_target_ms: 20000",
+            "    max_output_tokens: 1024",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -84,10 +97,24 @@ def main() -> None:
         runs.append(time.perf_counter() - t)
     t = time.perf_counter()
     cli = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "app.cli", "--home", str(home), "tune", "--since", str(since),
-         "--until", str(until), "--json"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "--home",
+            str(home),
+            "tune",
+            "--since",
+            str(since),
+            "--until",
+            str(until),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     cli_s = time.perf_counter() - t
     out = json.loads(cli.stdout)
     result = {
@@ -106,12 +133,14 @@ def main() -> None:
             "python": platform.python_version(),
             "duckdb": duckdb.__version__,
             "loadavg": os.getloadavg(),
-        },  # fmt: skip
+        },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    print(f"{args.attempts:,} attempts: propose best {min(runs):.2f} s of {runs}; "
-          f"`routeledger tune --json` {cli_s:.2f} s; target < 5 s: "
-          f"{'met' if result['met'] else 'MISSED'}")  # fmt: skip
+    print(
+        f"{args.attempts:,} attempts: propose best {min(runs):.2f} s of {runs}; "
+        f"`routeledger tune --json` {cli_s:.2f} s; target < 5 s: "
+        f"{'met' if result['met'] else 'MISSED'}"
+    )
     dest = Path(__file__).parent / "results" / f"tune-{args.attempts}.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(result, indent=2) + "\n")

@@ -17,19 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import ConfigError
+from collectors.records import FORMAT_NAMES
 
 CONFIG_NAME = "routeledger.toml"
 DEFAULT_HOME = ".routeledger"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-LOG_FORMATS = (
-    "auto",
-    "routeledger",
-    "litellm",
-    "litellm-spendlogs",
-    "otel",
-    "openrouter",
-    "mapped",
-)
+LOG_FORMATS = ("auto", *FORMAT_NAMES)
 TASK_RULE_FIELDS = ("model_group", "key_alias", "team", "route", "user", "model")
 
 

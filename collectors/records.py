@@ -43,6 +43,11 @@ PRICE_SOURCES = (
 """Price source names, highest precedence first (provider pages share one rank)."""
 
 
+FORMAT_NAMES = ("routeledger", "litellm", "litellm-spendlogs", "otel", "openrouter", "mapped")
+"""The log formats by name, as ``--format``, ``[[sources]] format`` and :func:`collectors.logs.get`
+spell them (``auto`` is not a format: it recognises one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """One call to one provider (DESIGN.md, "Records")."""

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from app.cli import Ctx, emit_json, main
 from app.cli.text import inline
-from collectors.config import LOG_FORMATS
 from collectors.ingest import IngestSummary
+from collectors.logs import FORMAT_NAMES
 from collectors.pipeline import ingest
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -24,7 +24,7 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(LOG_FORMATS),
+    type=click.Choice(("auto", *FORMAT_NAMES)),
     default="auto",
     show_default=True,
     help="Log format; auto recognises each file or says why it cannot.",

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from collectors.errors import InputError
 from collectors.logs.base import LogFormat
-
-FORMAT_NAMES = ("routeledger", "litellm", "litellm-spendlogs", "otel", "openrouter", "mapped")
+from collectors.records import FORMAT_NAMES
 
 
 def get(name: str, mapping: str | Path | None = None) -> LogFormat:

@@ -2,7 +2,7 @@
 
 A format maps its input to *candidate* rows: the columns in :data:`CANDIDATE_COLUMNS`, all text
 (``VARCHAR``) exactly as the source had them, plus ``source_line``. One SQL step
-(:mod:`collectors.logs.normalize`) then casts, validates, classifies and redacts them for every
+(:mod:`collectors.ingest.normalize`) then casts, validates, classifies and redacts them for every
 format alike, so a rule about bad input lives in one place.
 
 Two kinds of format:
@@ -87,8 +87,12 @@ class SqlFormat(LogFormat):
 
     columns: dict[str, str] = field(default_factory=dict)  # read_json column spec
     # select() is a projection of src: one candidate row per source row, none dropped or
-    # added. A JSONL log read from its start may then be read as one stream (collectors.stream).
+    # added. A JSONL log read from its start may then be read as one stream
+    # (collectors.ingest.stream).
     row_per_record: ClassVar[bool] = True
+    # columns a CSV file of this format must have in its header; without them the file fails
+    # with one clear error instead of quarantining every row
+    required_columns: ClassVar[tuple[str, ...]] = ()
 
     def read_columns(self) -> dict[str, str]:
         """Top-level keys DuckDB reads, with their types."""

@@ -37,6 +37,7 @@ class RouteLedgerFormat(SqlFormat):
     name = "routeledger"
     family = "rl"
     csv_ok = True
+    required_columns = REQUIRED
     columns: dict[str, str] = field(default_factory=lambda: {f: "VARCHAR" for f in FIELDS})
 
     def select(self) -> str:

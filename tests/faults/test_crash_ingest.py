@@ -50,8 +50,14 @@ def make_home(tmp_path: Path) -> tuple[Path, Path, list[int]]:
 
 def state(home: Path, log: Path) -> dict:
     if not (home / "warehouse.duckdb").exists():  # killed before it was created
-        return {"rows": 0, "distinct": 0, "tokens": 0, "cursor": (0, 0), "loads": [],
-                "quarantined": 0}  # fmt: skip
+        return {
+            "rows": 0,
+            "distinct": 0,
+            "tokens": 0,
+            "cursor": (0, 0),
+            "loads": [],
+            "quarantined": 0,
+        }
     rows, distinct, tokens = query(
         home,
         "SELECT count(*), count(DISTINCT attempt_id), coalesce(sum(input_tokens), 0) "
@@ -111,8 +117,13 @@ def test_sigkill_at_random_points_of_a_multi_batch_ingest(tmp_path: Path) -> Non
     assert any(0 < n < LINES for n in loaded), loaded  # a kill landed mid-file
 
     before = state(home, log)["rows"]
-    final = subprocess.run(cli(home, "ingest", str(log), "--json"), cwd=ROOT,
-                           capture_output=True, text=True, timeout=180)  # fmt: skip
+    final = subprocess.run(
+        cli(home, "ingest", str(log), "--json"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)
     assert summary["attempts_loaded"] == LINES - before
@@ -142,26 +153,54 @@ def test_a_run_killed_before_the_marts_update_is_caught_up_by_the_rerun(
     # killed at the first line run in collectors/warehouse/marts.py: every batch is committed, the
     # marts are not updated yet
     killed = subprocess.run(
-        [sys.executable, "-m", "tests.faults.driver", "--kill-line", "1", "--trace",
-         "collectors/warehouse/marts.py", "cli", "--home", str(home), "ingest", str(log), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.faults.driver",
+            "--kill-line",
+            "1",
+            "--trace",
+            "collectors/warehouse/marts.py",
+            "cli",
+            "--home",
+            str(home),
+            "ingest",
+            str(log),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert query(home, "SELECT count(*) FROM raw_attempts") == [(LINES,)]
     assert query(home, "SELECT count(*) FROM attempts") != [(LINES,)]  # behind, for now
     if rerun == "ingest":
-        again = subprocess.run(cli(home, "ingest", str(log), "--json"), cwd=ROOT,
-                               capture_output=True, text=True, timeout=180)  # fmt: skip
+        again = subprocess.run(
+            cli(home, "ingest", str(log), "--json"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["attempts_loaded"] == 0
     else:
         Warehouse(home / "warehouse.duckdb").migrate()
         with Warehouse(home / "warehouse.duckdb").connect() as con:  # only ingest is due
             for job in ("prices", "tuner", "report"):
-                con.execute("INSERT INTO job_runs VALUES "
-                            "(?, now()::TIMESTAMP, now()::TIMESTAMP, 'ok', '')", [job])  # fmt: skip
-        again = subprocess.run(cli(home, "serve", "--once", "--json"), cwd=ROOT,
-                               capture_output=True, text=True, timeout=180)  # fmt: skip
+                con.execute(
+                    "INSERT INTO job_runs VALUES (?, now()::TIMESTAMP, now()::TIMESTAMP, 'ok', '')",
+                    [job],
+                )
+        again = subprocess.run(
+            cli(home, "serve", "--once", "--json"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert again.returncode == 0, again.stderr
         jobs = {j["job"]: j for j in json.loads(again.stdout)["jobs"]}
         assert list(jobs) == ["ingest"] and jobs["ingest"]["status"] == "ok", jobs

@@ -49,9 +49,15 @@ def run(
     env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color"}
     env.pop("ROUTELEDGER_HOME", None)
     return subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, encoding="utf-8",
-        errors="backslashreplace", env=env,
-    )  # fmt: skip
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        encoding="utf-8",
+        errors="backslashreplace",
+        env=env,
+    )
 
 
 def run_json(home: Path, *args: str, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:

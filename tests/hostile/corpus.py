@@ -26,16 +26,23 @@ from tests.hostile.payloads import CORPUS, File
 
 def generated_files() -> list[File]:
     """Files too big to keep in the repository: tests build them in a temporary folder."""
-    huge = MANIFEST_OK + "extra:\n" + "".join(f"  key{i}: 'value number {i}'\n"
-                                              for i in range(60_000))  # fmt: skip
+    huge = (
+        MANIFEST_OK + "extra:\n" + "".join(f"  key{i}: 'value number {i}'\n" for i in range(60_000))
+    )
     return [
-        File("manifests/huge.yaml", huge.encode(), "a 2 MB manifest (60,000 extra keys)",
-             {"error": "bytes"}),
-        File("prices/deepseek_deep.html",
-             b"<html><body>" + b"<div>" * 100_000 + b"</body></html>",
-             "DeepSeek page that is 100,000 nested <div> and no price table",
-             {"source": "deepseek"}),
-    ]  # fmt: skip
+        File(
+            "manifests/huge.yaml",
+            huge.encode(),
+            "a 2 MB manifest (60,000 extra keys)",
+            {"error": "bytes"},
+        ),
+        File(
+            "prices/deepseek_deep.html",
+            b"<html><body>" + b"<div>" * 100_000 + b"</body></html>",
+            "DeepSeek page that is 100,000 nested <div> and no price table",
+            {"source": "deepseek"},
+        ),
+    ]
 
 
 def all_files() -> dict[str, tuple[bytes, str]]:
@@ -43,8 +50,11 @@ def all_files() -> dict[str, tuple[bytes, str]]:
     out: dict[str, tuple[bytes, str]] = {}
     for lf in (*LOG_FILES, *REGRESSIONS):
         out[f"logs/{lf.name}"] = (lf.content(), lf.what)
-    for group, files in (("prices", price_files()), ("manifests", manifest_files()),
-                         ("config", config_files())):  # fmt: skip
+    for group, files in (
+        ("prices", price_files()),
+        ("manifests", manifest_files()),
+        ("config", config_files()),
+    ):
         for f in files:
             out[f"{group}/{f.name}"] = (f.data, f.what)
     return out

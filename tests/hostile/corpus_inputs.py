@@ -22,8 +22,11 @@ from tests.hostile.payloads import (
 
 
 def _or(model_id: str, prompt: Any, completion: Any = "0.000002") -> dict[str, Any]:
-    return {"id": model_id, "canonical_slug": model_id,
-            "pricing": {"prompt": prompt, "completion": completion}}  # fmt: skip
+    return {
+        "id": model_id,
+        "canonical_slug": model_id,
+        "pricing": {"prompt": prompt, "completion": completion},
+    }
 
 
 OPENROUTER_HOSTILE = {
@@ -157,40 +160,80 @@ def price_files() -> list[File]:
     or_doc = openrouter_json()
     ll_doc = litellm_json()
     return [
-        File("openrouter_hostile.json", or_doc,
-             "OpenRouter /api/v1/models with markup model ids, NaN/Infinity/-Infinity literals, "
-             "negative, 1e400 and 1e999999999 prices, markup and objects as prices, a "
-             "conflicting duplicate, and two good models",
-             {"source": "openrouter", "good": {"hostile/good-model": ("1", "2"),
-                                               "hostile/good-model-2": ("0.5", "1.5")}}),
-        File("openrouter_deep.json", b'{"data": ' + deep_open(),
-             "OpenRouter list that is 100,000 unclosed [", {"source": "openrouter"}),
-        File("openrouter_truncated.json", or_doc[: len(or_doc) // 2],
-             "openrouter_hostile.json cut in the middle", {"source": "openrouter"}),
-        File("litellm_hostile.json", ll_doc,
-             "LiteLLM price map with a markup model key and provider, NaN/Infinity literals, "
-             "negative, 1e400 and markup prices, a NaN long-context tier, and two good models",
-             {"source": "litellm", "good": {"hostile-good-model": ("1", "2"),
-                                            "hostile-good-model-2": ("3", "15")}}),
-        File("litellm_deep.json", b'{"m": {"mode": "chat", "x": ' + deep_closed(50_000) + b"}}",
-             "LiteLLM map with 50,000 levels of nested arrays", {"source": "litellm"}),
-        File("litellm_truncated.json", ll_doc[: len(ll_doc) * 2 // 3],
-             "litellm_hostile.json cut two thirds in", {"source": "litellm"}),
-        File("openai_hostile.md", OPENAI_PAGE.encode(),
-             "OpenAI pricing page (Markdown) with markup model cells, $NaN, $Infinity, "
-             "negative, huge and 1e400 prices, markup as a price, a script block and a line of "
-             "100,000 [",
-             {"source": "openai", "good": {"gpt-hostile-good": ("1", "12.5")}}),
-        File("openai_truncated.md", OPENAI_PAGE.encode()[: OPENAI_PAGE.index("$12.50") + 2],
-             "openai_hostile.md cut inside its first price row", {"source": "openai"}),
-        File("anthropic_hostile.md", ANTHROPIC_PAGE.encode(),
-             "Anthropic pricing page (Markdown) with $NaN, negative and huge prices, markup in "
-             "model cells and a 100,000-character line of > (a regex was quadratic on it)", {"source": "anthropic", "good": {"claude-haiku-9": ("1", "5")}}),
-        File("deepseek_hostile.html", deepseek_page().encode(),
-             "DeepSeek pricing page (HTML) with a markup model column whose prices are $NaN, "
-             "negative, infinite and huge, and script elements in the page",
-             {"source": "deepseek", "good": {_DS_MODEL: ("0.15", "0.6")}}),
-    ]  # fmt: skip
+        File(
+            "openrouter_hostile.json",
+            or_doc,
+            "OpenRouter /api/v1/models with markup model ids, NaN/Infinity/-Infinity literals, "
+            "negative, 1e400 and 1e999999999 prices, markup and objects as prices, a "
+            "conflicting duplicate, and two good models",
+            {
+                "source": "openrouter",
+                "good": {"hostile/good-model": ("1", "2"), "hostile/good-model-2": ("0.5", "1.5")},
+            },
+        ),
+        File(
+            "openrouter_deep.json",
+            b'{"data": ' + deep_open(),
+            "OpenRouter list that is 100,000 unclosed [",
+            {"source": "openrouter"},
+        ),
+        File(
+            "openrouter_truncated.json",
+            or_doc[: len(or_doc) // 2],
+            "openrouter_hostile.json cut in the middle",
+            {"source": "openrouter"},
+        ),
+        File(
+            "litellm_hostile.json",
+            ll_doc,
+            "LiteLLM price map with a markup model key and provider, NaN/Infinity literals, "
+            "negative, 1e400 and markup prices, a NaN long-context tier, and two good models",
+            {
+                "source": "litellm",
+                "good": {"hostile-good-model": ("1", "2"), "hostile-good-model-2": ("3", "15")},
+            },
+        ),
+        File(
+            "litellm_deep.json",
+            b'{"m": {"mode": "chat", "x": ' + deep_closed(50_000) + b"}}",
+            "LiteLLM map with 50,000 levels of nested arrays",
+            {"source": "litellm"},
+        ),
+        File(
+            "litellm_truncated.json",
+            ll_doc[: len(ll_doc) * 2 // 3],
+            "litellm_hostile.json cut two thirds in",
+            {"source": "litellm"},
+        ),
+        File(
+            "openai_hostile.md",
+            OPENAI_PAGE.encode(),
+            "OpenAI pricing page (Markdown) with markup model cells, $NaN, $Infinity, "
+            "negative, huge and 1e400 prices, markup as a price, a script block and a line of "
+            "100,000 [",
+            {"source": "openai", "good": {"gpt-hostile-good": ("1", "12.5")}},
+        ),
+        File(
+            "openai_truncated.md",
+            OPENAI_PAGE.encode()[: OPENAI_PAGE.index("$12.50") + 2],
+            "openai_hostile.md cut inside its first price row",
+            {"source": "openai"},
+        ),
+        File(
+            "anthropic_hostile.md",
+            ANTHROPIC_PAGE.encode(),
+            "Anthropic pricing page (Markdown) with $NaN, negative and huge prices, markup in "
+            "model cells and a 100,000-character line of > (a regex was quadratic on it)",
+            {"source": "anthropic", "good": {"claude-haiku-9": ("1", "5")}},
+        ),
+        File(
+            "deepseek_hostile.html",
+            deepseek_page().encode(),
+            "DeepSeek pricing page (HTML) with a markup model column whose prices are $NaN, "
+            "negative, infinite and huge, and script elements in the page",
+            {"source": "deepseek", "good": {_DS_MODEL: ("0.15", "0.6")}},
+        ),
+    ]
 
 
 # -- routing manifests ----------------------------------------------------------------------------
@@ -243,39 +286,88 @@ def billion_laughs() -> str:
 def manifest_files() -> list[File]:
     body = MANIFEST_OK.split("\n", 1)[1]
     return [
-        File("python_tag.yaml",
-             ("pwn: !!python/object/apply:os.system ['touch /tmp/routeledger-hostile-pwned']\n"
-              + body).encode(),
-             "a !!python/object/apply:os.system tag: refused, never run", {"error": "tag"}),
-        File("python_tag_top.yaml",
-             b"!!python/object/new:os.system ['touch /tmp/routeledger-hostile-pwned']\n",
-             "the whole document is a !!python/object/new tag", {"error": "tag"}),
-        File("custom_tag.yaml", b"routing: {}\nproviders: !include /etc/passwd\ntasks: {}\n",
-             "an application tag (!include /etc/passwd)", {"error": "tag"}),
-        File("billion_laughs.yaml", billion_laughs().encode(),
-             "anchors and aliases expanding to 9^10 strings (billion laughs)",
-             {"error": "alias"}),
-        File("recursive_alias.yaml", ("loop: &loop [1, *loop]\n" + body).encode(),
-             "an alias inside its own anchor (a cycle)", {"error": "alias"}),
-        File("deep_nesting.yaml", b"x: " + deep_open() + b"\n" + body.encode(),
-             "100,000 unclosed flow sequences ([)", {"error": "nest"}),
-        File("wrong_types.yaml",
-             b"routing: 1\nproviders: {name: mini}\ntasks: [summarize]\n",
-             "providers a mapping, tasks a list", {"error": "providers"}),
-        File("wrong_chain.yaml", body.replace("chain: [mini, haiku]", "chain: {mini: 1}").encode(),
-             "a chain that is a mapping", {"error": "chain"}),
-        File("nan_target.yaml", body.replace("success_target: 0.95", "success_target: .nan")
-             .encode(), "a NaN success target", {"error": "success_target"}),
-        File("inf_cost.yaml", body.replace("0.0000006", ".inf", 1).encode(),
-             "an infinite provider price", {"error": "cost_per_output_token"}),
-        File("inf_cap.yaml", body.replace("success_target: 0.95", "max_output_tokens: .inf")
-             .encode(), "an infinite max_output_tokens (int() of it raised OverflowError)",
-             {"error": "max_output_tokens"}),
-        File("script_names.yaml", MANIFEST_SCRIPT_NAMES.encode(),
-             "a valid manifest with markup in task and provider names", {"error": None}),
-        File("not_utf8.yaml", body.encode().replace(b"mini", b"m\xffni", 1),
-             "bad UTF-8", {"error": "read"}),
-    ]  # fmt: skip
+        File(
+            "python_tag.yaml",
+            (
+                "pwn: !!python/object/apply:os.system ['touch /tmp/routeledger-hostile-pwned']\n"
+                + body
+            ).encode(),
+            "a !!python/object/apply:os.system tag: refused, never run",
+            {"error": "tag"},
+        ),
+        File(
+            "python_tag_top.yaml",
+            b"!!python/object/new:os.system ['touch /tmp/routeledger-hostile-pwned']\n",
+            "the whole document is a !!python/object/new tag",
+            {"error": "tag"},
+        ),
+        File(
+            "custom_tag.yaml",
+            b"routing: {}\nproviders: !include /etc/passwd\ntasks: {}\n",
+            "an application tag (!include /etc/passwd)",
+            {"error": "tag"},
+        ),
+        File(
+            "billion_laughs.yaml",
+            billion_laughs().encode(),
+            "anchors and aliases expanding to 9^10 strings (billion laughs)",
+            {"error": "alias"},
+        ),
+        File(
+            "recursive_alias.yaml",
+            ("loop: &loop [1, *loop]\n" + body).encode(),
+            "an alias inside its own anchor (a cycle)",
+            {"error": "alias"},
+        ),
+        File(
+            "deep_nesting.yaml",
+            b"x: " + deep_open() + b"\n" + body.encode(),
+            "100,000 unclosed flow sequences ([)",
+            {"error": "nest"},
+        ),
+        File(
+            "wrong_types.yaml",
+            b"routing: 1\nproviders: {name: mini}\ntasks: [summarize]\n",
+            "providers a mapping, tasks a list",
+            {"error": "providers"},
+        ),
+        File(
+            "wrong_chain.yaml",
+            body.replace("chain: [mini, haiku]", "chain: {mini: 1}").encode(),
+            "a chain that is a mapping",
+            {"error": "chain"},
+        ),
+        File(
+            "nan_target.yaml",
+            body.replace("success_target: 0.95", "success_target: .nan").encode(),
+            "a NaN success target",
+            {"error": "success_target"},
+        ),
+        File(
+            "inf_cost.yaml",
+            body.replace("0.0000006", ".inf", 1).encode(),
+            "an infinite provider price",
+            {"error": "cost_per_output_token"},
+        ),
+        File(
+            "inf_cap.yaml",
+            body.replace("success_target: 0.95", "max_output_tokens: .inf").encode(),
+            "an infinite max_output_tokens (int() of it raised OverflowError)",
+            {"error": "max_output_tokens"},
+        ),
+        File(
+            "script_names.yaml",
+            MANIFEST_SCRIPT_NAMES.encode(),
+            "a valid manifest with markup in task and provider names",
+            {"error": None},
+        ),
+        File(
+            "not_utf8.yaml",
+            body.encode().replace(b"mini", b"m\xffni", 1),
+            "bad UTF-8",
+            {"error": "read"},
+        ),
+    ]
 
 
 # -- configuration with paths that leave the home --------------------------------------------------
@@ -298,7 +390,10 @@ format = "routeledger"
 
 def config_files() -> list[File]:
     return [
-        File("traversal.toml", CONFIG_TRAVERSAL.encode(),
-             "routeledger.toml whose warehouse, manifest, overrides and source paths climb out "
-             "of the home with ../"),
-    ]  # fmt: skip
+        File(
+            "traversal.toml",
+            CONFIG_TRAVERSAL.encode(),
+            "routeledger.toml whose warehouse, manifest, overrides and source paths climb out "
+            "of the home with ../",
+        ),
+    ]

@@ -106,7 +106,7 @@ def routeledger_jsonl() -> LogFile:
             ),
             OK,
             "a failed attempt on a hostile model",
-        ),  # fmt: skip
+        ),
         Line(
             j(rl(8, logical_request_id="hfall", attempt_index=2, model=IMG, day=2)),
             OK,
@@ -116,12 +116,12 @@ def routeledger_jsonl() -> LogFile:
             with_raw(base.replace(b'"h001"', b'"h009"'), "cost_usd", b"Infinity"),
             "invalid_json",
             "Infinity literal",
-        ),  # fmt: skip
+        ),
         Line(
             with_raw(base.replace(b'"h001"', b'"h010"'), "cost_usd", b"-Infinity"),
             "invalid_json",
             "-Infinity literal",
-        ),  # fmt: skip
+        ),
         Line(
             with_raw(base.replace(b'"h001"', b'"h011"'), "reasoning_tokens", b"NaN"),
             "invalid_json",
@@ -186,8 +186,21 @@ def routeledger_jsonl() -> LogFile:
 
 # -- RouteLedger CSV ------------------------------------------------------------------------------
 
-CSV_FIELDS = ("attempt_id", "logical_request_id", "started_at", "ended_at", "provider", "model",
-              "task", "team", "user", "status", "input_tokens", "output_tokens", "cost_usd")  # fmt: skip
+CSV_FIELDS = (
+    "attempt_id",
+    "logical_request_id",
+    "started_at",
+    "ended_at",
+    "provider",
+    "model",
+    "task",
+    "team",
+    "user",
+    "status",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+)
 
 
 def _csv_line(values: list[Any]) -> bytes:
@@ -212,7 +225,7 @@ def routeledger_csv() -> LogFile:
             _csv(3, model=FORMULA, task="+SUM(1,2)", team="@cmd", user="-2+3"),
             OK,
             "spreadsheet formulas",
-        ),  # fmt: skip
+        ),
         Line(_csv(4, model='a "quoted", name', task=RICH, day=2), OK, "quotes and commas"),
         Line(_csv(5, input_tokens="1e400"), "bad_number", "1e400 tokens"),
         Line(_csv(6, input_tokens="99999999999999999999999"), "bad_number", "beyond 64 bits"),
@@ -298,36 +311,36 @@ def litellm_jsonl() -> LogFile:
             j(slp(3, custom_llm_provider=DIALOG, model=MD_IMG, day=2)),
             OK,
             "markup in the provider, a Markdown image as model",
-        ),  # fmt: skip
+        ),
         Line(
             j(slp(4, model=ANSI, request_tags=[f"task:{NUL}"], day=2)),
             OK,
             "terminal escapes and NUL, JSON-escaped",
-        ),  # fmt: skip
+        ),
         Line(
             with_raw(j(slp(5)), "response_cost", b"NaN").replace(
                 b'"response_cost": 0.00012, ', b""
             ),
             "invalid_json",
             "NaN cost literal",
-        ),  # fmt: skip
+        ),
         Line(
             j(slp(6)).replace(b'"prompt_tokens": 100,', b'"prompt_tokens": 1e400,', 1),
             "bad_number",
             "1e400 prompt tokens",
-        ),  # fmt: skip
+        ),
         Line(
             j(slp(7)).replace(b'"prompt_tokens": 100,', b'"prompt_tokens": -Infinity,', 1),
             "invalid_json",
             "-Infinity literal",
-        ),  # fmt: skip
+        ),
         Line(
             j(slp(8)).replace(
                 b'"completion_tokens": 20,', b'"completion_tokens": 99999999999999999999999,', 1
             ),
             "bad_number",
             "beyond 64 bits",
-        ),  # fmt: skip
+        ),
         Line(j(slp(9, response_cost=1e300)), "bad_cost", "an absurd reported cost"),
         Line(j(slp(10, startTime=1e300)), "bad_timestamp", "epoch 1e300"),
         Line(
@@ -429,12 +442,12 @@ def otel_jsonl() -> LogFile:
             ),
             OK,
             "markup in model, task, provider and team",
-        ),  # fmt: skip
+        ),
         Line(
             j(span_doc(3, day=2, **{"gen_ai.request.model": IFRAME, "user.id": RICH})),
             OK,
             "more markup, rich markup in the user",
-        ),  # fmt: skip
+        ),
         Line(
             j(span_doc(4)).replace(b'{"intValue": "200"}', b'{"doubleValue": 1e400}'),
             "bad_number",
@@ -493,7 +506,7 @@ def kong(n: int, day: int = 1, **over: Any) -> dict[str, Any]:
                     "request_model": "command-r",
                     "provider_name": "cohere",
                     "response_model": "command-r",
-                },  # fmt: skip
+                },
             }
         },
     }
@@ -516,22 +529,22 @@ def kong_jsonl() -> LogFile:
             j(kong(2, response_model=SCRIPT, provider_name=IMG, consumer={"username": TITLE})),
             OK,
             "markup in model, provider and user",
-        ),  # fmt: skip
+        ),
         Line(
             j(kong(3, route={"name": IFRAME}, response_model=MD_LINK, day=2)),
             OK,
             "markup in the route, a Markdown link as model",
-        ),  # fmt: skip
+        ),
         Line(
             j(kong(4)).replace(b'"prompt_tokens": 50', b'"prompt_tokens": 1e400'),
             "bad_number",
             "1e400 tokens",
-        ),  # fmt: skip
+        ),
         Line(
             j(kong(5)).replace(b'"prompt_tokens": 50', b'"prompt_tokens": NaN'),
             "invalid_json",
             "NaN literal",
-        ),  # fmt: skip
+        ),
         Line(j(kong(6, started_at="1e400")), "bad_timestamp", "an infinite start time"),
         Line(j(kong(7)).replace(b"team-kong", b"team\xfe-kong"), "invalid_utf8", "bad UTF-8"),
         Line(
@@ -580,11 +593,13 @@ BOM_JSONL = LogFile(
 BOM_CSV = LogFile(
     "routeledger_bom.csv",
     "routeledger",
-    (Line(b"\xef\xbb\xbf" + _csv_line(list(CSV_FIELDS)), NONE, "BOM, then the header"),
-     Line(_csv(53), OK)),
+    (
+        Line(b"\xef\xbb\xbf" + _csv_line(list(CSV_FIELDS)), NONE, "BOM, then the header"),
+        Line(_csv(53), OK),
+    ),
     b"",
     what="RouteLedger CSV starting with a UTF-8 byte order mark",
-)  # fmt: skip
+)
 LITERALS_JSONL = LogFile(
     "routeledger_literals.jsonl",
     "routeledger",
@@ -606,7 +621,7 @@ DUPKEYS_JSONL = LogFile(
             j(rl(72))[:-1] + b', "model": "' + SCRIPT.encode() + b'"}',
             OK,
             "the key model twice (JSON keeps the last)",
-        ),  # fmt: skip
+        ),
         Line(j(rl(73)), OK),
     ),
     b"",

@@ -32,8 +32,11 @@ from tests.hostile.payloads import CORPUS, RICH, SCRIPT, TITLE, WEEK
 pytestmark = pytest.mark.browser
 
 LOGS = ("routeledger.jsonl", "routeledger.csv", "litellm_slp.jsonl", "otel_spans.jsonl")
-PRICES = {"openrouter": "openrouter_hostile.json", "openai": "openai_hostile.md",
-          "deepseek": "deepseek_hostile.html"}  # fmt: skip
+PRICES = {
+    "openrouter": "openrouter_hostile.json",
+    "openai": "openai_hostile.md",
+    "deepseek": "deepseek_hostile.html",
+}
 LAST_HEADING = {  # the heading each page renders last, so the wait covers its whole body
     "Overview": "Top movers, week over week",
     "Cost per success": "Per model and task: cost per successful attempt",

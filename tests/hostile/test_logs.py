@@ -202,10 +202,10 @@ def test_markup_in_the_first_record_keys_is_a_clear_failure(tmp_path: Path, home
     assert "\x1b" not in p.stdout
 
 
-# -- found by this corpus in the ingest engine at e04d274 (collectors/parse.py, csvload.py) and
-# -- fixed by the ingest rewrite; each test names what used to go wrong. One more: csvload
-# -- named bad UTF-8 in a CSV row csv_unreadable (DuckDB 2.0 says INVALID ENCODING, not INVALID
-# -- UNICODE); routeledger.csv's line 13 now expects invalid_utf8.
+# -- found by this corpus in the ingest engine at e04d274 (today collectors/ingest/read_jsonl.py
+# -- and read_csv.py) and fixed by the ingest rewrite; each test names what used to go wrong. One
+# -- more: the CSV reader named bad UTF-8 in a CSV row csv_unreadable (DuckDB 2.0 says INVALID
+# -- ENCODING, not INVALID UNICODE); routeledger.csv's line 13 now expects invalid_utf8.
 
 
 def _ingest_and_check(tmp_path: Path, lf: LogFile) -> None:

@@ -24,8 +24,11 @@ TAGS = re.compile(r"<\s*(script|img|svg|iframe|details)\b", re.I)
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hostile-report")
     home = make_home(root / "home")
-    for name, fmt in (("routeledger.jsonl", "routeledger"), ("routeledger.csv", "routeledger"),
-                      ("litellm_slp.jsonl", "litellm")):  # fmt: skip
+    for name, fmt in (
+        ("routeledger.jsonl", "routeledger"),
+        ("routeledger.csv", "routeledger"),
+        ("litellm_slp.jsonl", "litellm"),
+    ):
         run_json(home, "ingest", str(copy_corpus(f"logs/{name}", root)), "--format", fmt)
     out = run_json(home, "report", "weekly", "--week", WEEK)
     return {k: Path(v) for k, v in out["files"].items()}

@@ -7,8 +7,8 @@ import pytest
 
 from collectors import logs
 from collectors.errors import ConfigError, InputError
+from collectors.ingest import parse_bytes
 from collectors.logs.mapped import load_mapping
-from collectors.parse import parse_bytes
 from tests.conftest import LOG_FIXTURES
 
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
+from collectors.ingest import parse_bytes
 from collectors.logs.mapped import load_mapping
-from collectors.parse import parse_bytes
 from tests.conftest import LOG_FIXTURES, TESTS
 
 GOLDEN = TESTS / "golden" / "logs"

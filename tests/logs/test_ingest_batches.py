@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.parse import copy_range, count_lines
+from collectors.ingest.plan import copy_range, count_lines
 from collectors.pipeline import ingest
 from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
@@ -85,20 +85,20 @@ def test_many_batches_on_workers_keep_line_numbers_and_totals(tmp_path: Path, wo
 def test_span_stops_near_batch_rows_when_lines_are_short(tmp_path: Path) -> None:
     """A batch holds about BATCH_ROWS lines whatever ``batch_bytes`` allows, so a commit's
     lock time follows the rows (checked through the number of commits of a big file)."""
-    from collectors import ingest as engine
+    from collectors.ingest import Ingester, plan
 
     cfg = _home(tmp_path)
-    engine_rows = engine.BATCH_ROWS
-    engine.BATCH_ROWS = 100  # lines of ~12 kB: batches of ~1.2 MB
+    plan_rows = plan.BATCH_ROWS
+    plan.BATCH_ROWS = 100  # lines of ~12 kB: batches of ~1.2 MB
     try:
         log = tmp_path / "a.jsonl"
         log.write_bytes(slp_lines(500))
         commits: list[int] = []
-        s = engine.Ingester(cfg, progress=lambda _n, done, _t: commits.append(done)).run(
+        s = Ingester(cfg, progress=lambda _n, done, _t: commits.append(done)).run(
             [(log, "litellm", None)]
         )
     finally:
-        engine.BATCH_ROWS = engine_rows
+        plan.BATCH_ROWS = plan_rows
     assert s.attempts_loaded == 500
     assert 4 <= len(commits) <= 6  # ~100 lines a batch, not one 1 GiB batch
     assert commits == sorted(commits) and commits[-1] == log.stat().st_size
@@ -142,27 +142,28 @@ def test_worker_failure_fails_the_file_after_committing_what_came_before(
 ) -> None:
     """A batch whose parse raises stops the file: the batches before it stay committed with
     their cursor, nothing after it is, and the next run resumes at the failed batch."""
-    from collectors import ingest as engine
+    from collectors.errors import InputError
+    from collectors.ingest import batch
 
     cfg = _home(tmp_path, batch_bytes=8192, workers=2)
     log = tmp_path / "a.jsonl"
     log.write_bytes(slp_lines(200))
-    real = engine.normalize  # run on every batch, streamed or read span by span
+    real = batch.normalize  # run on every batch, streamed or read span by span
     calls = {"n": 0}
 
     def flaky(*a, **k):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 4:
-            raise engine.InputError("disk said no")
+            raise InputError("disk said no")
         return real(*a, **k)
 
-    monkeypatch.setattr(engine, "normalize", flaky)
+    monkeypatch.setattr(batch, "normalize", flaky)
     s = ingest(cfg, [str(log)])
     assert s.failed_files and "disk said no" in s.failed_files[0]["error"]
     ((n, lines),) = _rows(cfg, "SELECT count(*), max(source_line) FROM raw_attempts")
     (cursor_lines,) = _rows(cfg, "SELECT lines_read FROM file_cursors")[0]
     assert 0 < n < 200 and n == lines == cursor_lines  # whole batches, cursor agrees
-    monkeypatch.setattr(engine, "normalize", real)
+    monkeypatch.setattr(batch, "normalize", real)
     again = ingest(cfg, [str(log)])
     assert again.attempts_loaded == 200 - n
     assert _rows(cfg, "SELECT count(*), count(DISTINCT attempt_id) FROM raw_attempts") == [

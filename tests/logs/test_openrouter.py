@@ -183,8 +183,14 @@ def gen(**data: Any) -> dict[str, Any]:
 
 def test_without_provider_responses_the_generation_is_one_attempt() -> None:
     for responses in (None, []):
-        doc = gen(provider_responses=responses, provider_name="OpenAI", latency=500,
-                  generation_time=900, total_cost=0.01, native_tokens_prompt=10)  # fmt: skip
+        doc = gen(
+            provider_responses=responses,
+            provider_name="OpenAI",
+            latency=500,
+            generation_time=900,
+            total_cost=0.01,
+            native_tokens_prompt=10,
+        )
         (row,) = FORMAT.extract(doc)
         assert row["attempt_key"] == "gen-1-x:0" and row["attempt_index"] == "0"
         assert (row["status"], row["http_status"], row["provider"]) == ("success", None, "OpenAI")
@@ -289,9 +295,13 @@ def test_truncated_and_partial_documents() -> None:
 def test_wrong_types() -> None:
     row = FORMAT.extract(gen(native_tokens_prompt="abc", total_cost="free"))[0]
     assert (row["input_tokens"], row["reported_cost_usd"]) == ("abc", "free")  # normalize rejects
-    for field in ({"model": ["x"]}, {"native_tokens_completion": [1]}, {"total_cost": {}},
-                  {"provider_responses": [{"status": 200, "provider_name": {"n": 1}}]},
-                  {"provider_responses": [{"status": 200, "latency": [5]}]}):  # fmt: skip
+    for field in (
+        {"model": ["x"]},
+        {"native_tokens_completion": [1]},
+        {"total_cost": {}},
+        {"provider_responses": [{"status": 200, "provider_name": {"n": 1}}]},
+        {"provider_responses": [{"status": 200, "latency": [5]}]},
+    ):
         with pytest.raises(RecordError) as e:
             FORMAT.extract(gen(**field))
         assert e.value.reason == "bad_field"
@@ -317,10 +327,28 @@ def test_ten_thousand_provider_responses() -> None:
 
 # --- property: arbitrary JSON ---------------------------------------------------------------
 
-WORDS = ["data", "id", "created_at", "model", "provider_responses", "status", "latency",
-         "generation_time", "total_cost", "native_tokens_prompt", "provider_name",
-         "model_permaslug", "usage", "choices", "object", "created", "prompt_tokens_details",
-         "completion_tokens_details", "finish_reason", "streamed"]  # fmt: skip
+WORDS = [
+    "data",
+    "id",
+    "created_at",
+    "model",
+    "provider_responses",
+    "status",
+    "latency",
+    "generation_time",
+    "total_cost",
+    "native_tokens_prompt",
+    "provider_name",
+    "model_permaslug",
+    "usage",
+    "choices",
+    "object",
+    "created",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+    "finish_reason",
+    "streamed",
+]
 scalars = (
     st.none()
     | st.booleans()

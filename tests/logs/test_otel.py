@@ -168,11 +168,23 @@ def test_constructed_traces_golden() -> None:
         "4bf92f3577b34da6a3ce929d0e0e4736",
         "0af7651916cd43dd8448eb211c80319c",
     )
-    anthropic = {"provider": "anthropic", "requested_model": "claude-sonnet-4-5",
-                 "served_model": "claude-sonnet-4-5-20250929", "route": "research-agent",
-                 "team": "growth", "status": "success", "logical_request_id": agent_trace}  # fmt: skip
-    openai = {"provider": "openai", "requested_model": "gpt-4o", "route": "support-bot",
-              "task": "triage", "logical_request_id": retry_trace, **FLAGS}  # fmt: skip
+    anthropic = {
+        "provider": "anthropic",
+        "requested_model": "claude-sonnet-4-5",
+        "served_model": "claude-sonnet-4-5-20250929",
+        "route": "research-agent",
+        "team": "growth",
+        "status": "success",
+        "logical_request_id": agent_trace,
+    }
+    openai = {
+        "provider": "openai",
+        "requested_model": "gpt-4o",
+        "route": "support-bot",
+        "task": "triage",
+        "logical_request_id": retry_trace,
+        **FLAGS,
+    }
     assert rows_by_line(BUILT) == [
         # line 1: invoke_agent wrapper and the HTTP span are skipped; two chat attempts
         [
@@ -348,8 +360,12 @@ def test_provider_name_preferred_over_system() -> None:
 
 
 def test_labels_span_before_resource() -> None:
-    resource = [attr("task", "res-task"), attr("app.team", "res-team"), attr("enduser.id", "res-user"),
-                attr("service.name", "svc")]  # fmt: skip
+    resource = [
+        attr("task", "res-task"),
+        attr("app.team", "res-team"),
+        attr("enduser.id", "res-user"),
+        attr("service.name", "svc"),
+    ]
     assert (one(resource=resource)["task"], one(resource=resource)["team"]) == (
         "res-task",
         "res-team",
@@ -421,8 +437,14 @@ def test_which_spans_are_attempts() -> None:
 
 def test_ids_are_validated_and_lowercased() -> None:
     assert one(traceId=TRACE.upper())["attempt_key"] == f"{TRACE}:{SPAN}"
-    for bad in ({"traceId": "0" * 32}, {"spanId": "0" * 16}, {"traceId": "W46oM9d6pI5Kzy3QUnQhiA=="},
-                {"spanId": SPAN[:-1]}, {"traceId": None}, {"spanId": 12345}):  # fmt: skip
+    for bad in (
+        {"traceId": "0" * 32},
+        {"spanId": "0" * 16},
+        {"traceId": "W46oM9d6pI5Kzy3QUnQhiA=="},
+        {"spanId": SPAN[:-1]},
+        {"traceId": None},
+        {"spanId": 12345},
+    ):
         with pytest.raises(RecordError) as e:
             FORMAT.extract(batch(span(**bad)))
         assert e.value.reason == "bad_id"
@@ -554,12 +576,39 @@ def test_huge_numbers() -> None:
 
 # --- property: arbitrary JSON ---------------------------------------------------------------
 
-OTLP_WORDS = ["resourceSpans", "resourceMetrics", "resource", "attributes", "scopeSpans", "scope",
-              "name", "spans", "traceId", "spanId", "startTimeUnixNano", "endTimeUnixNano", "status",
-              "code", "message", "key", "value", "stringValue", "intValue", "doubleValue",
-              "boolValue", "arrayValue", "kvlistValue", "values", "gen_ai.operation.name",
-              "gen_ai.request.model", "gen_ai.usage.input_tokens", "gen_ai.provider.name",
-              "error.type", "service.name", "task"]  # fmt: skip
+OTLP_WORDS = [
+    "resourceSpans",
+    "resourceMetrics",
+    "resource",
+    "attributes",
+    "scopeSpans",
+    "scope",
+    "name",
+    "spans",
+    "traceId",
+    "spanId",
+    "startTimeUnixNano",
+    "endTimeUnixNano",
+    "status",
+    "code",
+    "message",
+    "key",
+    "value",
+    "stringValue",
+    "intValue",
+    "doubleValue",
+    "boolValue",
+    "arrayValue",
+    "kvlistValue",
+    "values",
+    "gen_ai.operation.name",
+    "gen_ai.request.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.provider.name",
+    "error.type",
+    "service.name",
+    "task",
+]
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 ids = st.sampled_from([TRACE, SPAN, "0" * 32, "zz"])
 json_values = st.recursive(
@@ -672,9 +721,14 @@ numbers = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(["1e308", "nan", "-inf", "abc", "", "9e15", "-0"])
 )
-NUMERIC_KEYS = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
-                "gen_ai.usage.cache_read.input_tokens", "gen_ai.response.time_to_first_chunk",
-                "gen_ai.usage.cost", "http.response.status_code"]  # fmt: skip
+NUMERIC_KEYS = [
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.response.time_to_first_chunk",
+    "gen_ai.usage.cost",
+    "http.response.status_code",
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -685,8 +739,10 @@ NUMERIC_KEYS = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
 def test_e2e_arbitrary_numbers_never_stop_the_run(
     values: dict[str, Any], times: dict[str, Any]
 ) -> None:
-    attrs = [{"key": k, "value": {"stringValue": v} if isinstance(v, str) else {"intValue": v}}
-             for k, v in values.items()]  # fmt: skip
+    attrs = [
+        {"key": k, "value": {"stringValue": v} if isinstance(v, str) else {"intValue": v}}
+        for k, v in values.items()
+    ]
     doc = batch({**span(*attrs), **times})
     result = _parse_bytes()("otel", json.dumps(doc).encode(), "fuzz.jsonl")
     assert len(result.attempts) + len(result.quarantined) == 1

@@ -1,6 +1,6 @@
-"""The first read of a log as one DuckDB stream (collectors/stream.py): batches planned by the
-line counter, rows taken off the scan one a line, and the span-by-span read taking over exactly
-where the stream cannot go on."""
+"""The first read of a log as one DuckDB stream (collectors/ingest/stream.py): batches planned
+by the line counter, rows taken off the scan one a line, and the span-by-span read taking over
+exactly where the stream cannot go on."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors import stream
-from collectors.ingest import Ingester
+from collectors.ingest import Ingester, stream
 from collectors.pipeline import ingest
 from tests.logs.helpers import ingest_home, slp, slp_lines, warehouse_rows
 
@@ -227,15 +226,24 @@ def test_a_log_whose_path_holds_a_quote_streams(tmp_path: Path) -> None:
 
 
 def test_closing_the_stream_mid_file_stops_its_threads(tmp_path: Path) -> None:
+    from collectors.ingest.batch import mem_connection
+    from collectors.ingest.read_jsonl import stream_read_sql
     from collectors.logs import get
-    from collectors.parse import mem_connection, stream_read_sql
 
     log = tmp_path / "a.jsonl"
     log.write_bytes(slp_lines(200))
     fmt = get("litellm")
     con = mem_connection(threads=2)
-    rs = stream.RowStream(con, fmt, log, log.stat().st_size,  # type: ignore[arg-type]
-                          stream_read_sql(fmt, log, 1 << 20), 5, 1 << 30, 1 << 20)  # fmt: skip
+    rs = stream.RowStream(
+        con,
+        fmt,  # type: ignore[arg-type]
+        log,
+        log.stat().st_size,
+        stream_read_sql(fmt, log, 1 << 20),
+        5,
+        1 << 30,
+        1 << 20,
+    )
     first = next(iter(rs))
     assert first.lines == 5 and first.table is not None and first.table.num_rows == 5
     rs.close()

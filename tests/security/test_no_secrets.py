@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from app.cli import main
 from collectors import jobs
 from collectors.config import Config
+from collectors.ingest import parse_bytes
 from collectors.pipeline import ingest
 from tests.logs.helpers import rl_row, slp
 from tests.reports.conftest import Hook, webhook_toml
@@ -53,8 +54,11 @@ def cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     env["COLUMNS"] = "400"  # rich tables at full width: a truncated cell would hide a leak
     p = subprocess.run(
         [sys.executable, "-m", "app.cli", "--home", str(home), *args],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     if check:
         assert p.returncode == 0, p.stderr
     return p
@@ -121,10 +125,19 @@ def test_no_table_or_view_holds_a_key_or_a_prompt(run: Run) -> None:
             ).fetchall()
             found += [(table, column, v[:160]) for (v,) in values if v and leaks(v)]
     assert not found, found
-    must_scan = {"raw_attempts.team", "raw_attempts.user_id", "raw_attempts.key_alias",
-                 "raw_attempts.route", "raw_attempts.error_type", "raw_quarantine.raw_excerpt",
-                 "raw_quarantine.detail", "attempts.task", "logical_requests.team",
-                 "loads.error", "model_matches.logged_model"}  # fmt: skip
+    must_scan = {
+        "raw_attempts.team",
+        "raw_attempts.user_id",
+        "raw_attempts.key_alias",
+        "raw_attempts.route",
+        "raw_attempts.error_type",
+        "raw_quarantine.raw_excerpt",
+        "raw_quarantine.detail",
+        "attempts.task",
+        "logical_requests.team",
+        "loads.error",
+        "model_matches.logged_model",
+    }
     assert must_scan <= scanned, must_scan - scanned
 
 
@@ -226,7 +239,7 @@ def test_the_logging_filter_redacts_messages_arguments_and_tracebacks() -> None:
     assert "auth header [REDACTED]" in out and not leaks(out)
 
 
-# -- known gaps of the ingest engine (collectors/parse.py, collectors/logs/normalize.py) ---------
+# -- known gaps of the ingest engine (collectors/ingest/, collectors/redact.py) -----------------
 
 
 def _warehouse_text(cfg: Config) -> str:
@@ -273,6 +286,19 @@ def test_a_quarantined_csv_row_keeps_no_prompt(cfg: Config, tmp_path: Path) -> N
     assert ingest(cfg, [str(path)], fmt="litellm-spendlogs").quarantined == 1
     found = leaks(_warehouse_text(cfg))
     assert not found
+
+
+@pytest.mark.parametrize("key", ["request_body", "response_body", "Request_Body"])
+def test_a_quarantined_json_line_is_cut_at_a_body_key(key: str) -> None:
+    """A broken JSON line's excerpt stops at a ``request_body`` key as a CSV row's stops at a
+    ``request_body`` column: both cut at the one list of prompt keys (collectors/redact.py)."""
+    line = f'{{"attempt_id": "a1", "{key}": "{planted.PROMPT}", "started_at": '.encode()
+    result = parse_bytes("routeledger", line + b"\n", "cut.jsonl")
+    assert not result.attempts
+    (q,) = result.quarantined
+    assert q.reason == "invalid_json"
+    assert q.raw_excerpt == f'{{"attempt_id": "a1", "{key}": [dropped]'
+    assert "Zorblax" not in q.raw_excerpt and not leaks(q.raw_excerpt)
 
 
 def test_a_quarantined_otel_document_keeps_no_prompt(cfg: Config, tmp_path: Path) -> None:

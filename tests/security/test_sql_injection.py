@@ -284,39 +284,31 @@ REVIEWED: dict[str, set[str]] = {
     # the ingest engine: the attach alias, "?" placeholder lists, int(), format SQL from the
     # format modules (a mapping's keys and constants go through sql_ident / sql_literal), the
     # candidate column constants, the log's path as an escaped literal (stream_read_sql)
-    "collectors/ingest.py": {"marks", "wh"},
-    "collectors/parse.py": {
-        "', '.join(names)",
-        "_columns_literal(fmt.read_columns())",
-        "_read_json_sql(fmt, 'newline_delimited', max_bytes)",
-        "_read_json_sql(fmt, kind, max(max_bytes, path.stat().st_size))",
-        "body",
-        "cols",
-        "fmt.select()",
-        "fmt_kind",
-        "int(first_line)",
-        "int(max_bytes) + 16",
-        "int(memory_mb)",
-        "int(threads)",
-        "nonfinite_sql()",
-        "source",
-        "sql",
-    },  # fmt: skip
-    "collectors/csvload.py": {"cols", "int(max_line_bytes)"},
-    "collectors/logs/normalize.py": {
+    "collectors/ingest/batch.py": {"', '.join(names)", "int(memory_mb)", "int(threads)"},
+    "collectors/ingest/candidates.py": {"cols", "fmt.select()"},
+    "collectors/ingest/engine.py": {"marks", "wh"},
+    "collectors/ingest/normalize.py": {
         "ERROR_CLASS_NAMES",
         "ERROR_WORDS",
         "MAX_LATENCY_MS",
         "MAX_TOKENS",
         "SECRET_PATTERN",
         "SUCCESS_WORDS",
-    },  # fmt: skip
-    "collectors/stream.py": {
-        "NONFINITE_COLUMN",
-        "cols",
+    },
+    "collectors/ingest/read_csv.py": {"cols", "int(max_line_bytes)"},
+    "collectors/ingest/read_jsonl.py": {
+        "_read_json_sql(fmt, 'newline_delimited', max_bytes)",
+        "_read_json_sql(fmt, kind, max(max_bytes, path.stat().st_size))",
+        "body",
+        "columns_literal(fmt.read_columns())",
+        "fmt_kind",
+        "int(first_line)",
+        "int(max_bytes) + 16",
         "nonfinite_sql()",
-        "read_json",
-    },  # fmt: skip
+        "source",
+        "sql",
+    },
+    "collectors/ingest/stream.py": {"NONFINITE_COLUMN", "cols", "nonfinite_sql()", "read_json"},
     "collectors/logs/litellm.py": {
         "_USAGE_FIELDS",
         "_task_from_tags('request_tags')",
@@ -329,10 +321,21 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/warehouse/connect.py": {"alias", "mode", "target"},
     "collectors/warehouse/ledger.py": {"schema"},
     "collectors/warehouse/marts.py": {
-        "LOGIC_SUFFIX", "UNDERIVED_LOADS_SQL", "_MATCH_KEY", "days", "f.name", "logic", "name",
+        "LOGIC_SUFFIX",
+        "UNDERIVED_LOADS_SQL",
+        "_MATCH_KEY",
+        "days",
+        "f.name",
+        "logic",
+        "name",
     },  # fmt: skip
     "collectors/warehouse/migrate.py": {
-        "LOGIC_SUFFIX", "body", "f.name", "name", "params", "row[0][0]",
+        "LOGIC_SUFFIX",
+        "body",
+        "f.name",
+        "name",
+        "params",
+        "row[0][0]",
     },  # fmt: skip
     "collectors/warehouse/session.py": {"memory_limit"},
 }

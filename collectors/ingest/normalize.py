@@ -14,8 +14,8 @@ drops the row, counted as skipped, not quarantined); a start time (``missing_tim
 under $100k (``bad_cost``).
 
 Secrets: API keys are kept only as SHA-256; every other stored string has anything shaped like a
-credential (``sk-…``, ``AKIA…``, ``AIza…``, ``ghp_…``, ``xox?-…``, ``Bearer …``) replaced by
-``[REDACTED]``, whatever field it hides in.
+credential (``sk-…``, ``AKIA…``, ``AIza…``, ``ghp_…``, ``xox?-…``, ``Bearer …``: the shapes of
+:data:`collectors.redact.SECRET_PATTERN`) replaced by ``[REDACTED]``, whatever field it hides in.
 """
 
 from __future__ import annotations
@@ -23,16 +23,8 @@ from __future__ import annotations
 import duckdb
 
 from collectors.records import ERROR_CLASSES
+from collectors.redact import SECRET_PATTERN
 
-SECRET_PATTERN = (
-    r"(sk-[A-Za-z0-9_\-]{8,}|sk_(live|test)_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}"
-    r"|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9\-]{10,}"
-    r"|[Bb]earer\s+[A-Za-z0-9._~+/\-]{12,}=*"
-    # other providers a gateway routes to: Groq, Hugging Face, xAI, Perplexity, Replicate,
-    # GitHub fine-grained tokens
-    r"|gsk_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|pplx-[A-Za-z0-9]{20,}"
-    r"|r8_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
-)
 MAX_TOKENS = 100_000_000
 MAX_LATENCY_MS = 86_400_000
 ERROR_CLASS_NAMES = ERROR_CLASSES

@@ -1,6 +1,6 @@
 """The first read of a big JSONL log as one DuckDB stream, cut into batches of whole lines.
 
-A span-by-span read (:meth:`collectors.ingest.Ingester._spans`) copies each batch of the log
+A span-by-span read (:meth:`collectors.ingest.plan.Planner.spans`) copies each batch of the log
 to a stage file, because DuckDB's ``read_json`` reads whole files. For a log read from its
 first byte that costs a second write of every byte, most of a core on a machine whose page
 cache is full. So a log read from the start goes through one ``read_json`` of the file itself,
@@ -38,8 +38,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from collectors.ingest.candidates import NONFINITE_COLUMN, candidate_sql, nonfinite_sql
 from collectors.logs.base import SqlFormat
-from collectors.parse import NONFINITE_COLUMN, candidate_sql, nonfinite_sql
 
 log = logging.getLogger(__name__)
 BLOCK_BYTES = 8 << 20
@@ -189,7 +189,7 @@ class ChunkPlanner:
 
 def stream_sql(con: duckdb.DuckDBPyConnection, fmt: SqlFormat, read_json: str) -> str:
     """The fused scan: ``read_json`` -> the format's ``select`` -> text candidate columns.
-    ``read_json`` is :func:`collectors.parse.stream_read_sql`; the view it makes on ``con`` is
+    ``read_json`` is :func:`collectors.ingest.read_jsonl.stream_read_sql`; the view it makes on ``con`` is
     what :meth:`SqlFormat.select` reads as ``src`` (``source_line`` NULL: numbered later)."""
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW src AS SELECT NULL::BIGINT AS source_line, * FROM ({read_json})"
@@ -270,8 +270,12 @@ class RowStream:
             if isinstance(item, _Stop):
                 self.reason = item.reason
                 if item.reason:
-                    log.info("%s: read span by span from byte %d: %s", self.path,
-                             self.resume_offset, item.reason)  # fmt: skip
+                    log.info(
+                        "%s: read span by span from byte %d: %s",
+                        self.path,
+                        self.resume_offset,
+                        item.reason,
+                    )
                 return
             self.resume_offset = item.end
             yield item

@@ -4,38 +4,17 @@ caught in DuckDB's reject tables and quarantined with their line."""
 
 from __future__ import annotations
 
-import csv
-import re
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from collectors.errors import InputError
+from collectors.ingest.candidates import BatchResult, fill_cand, src_from_data
 from collectors.logs.base import SqlFormat, sql_ident
-from collectors.parse import BatchResult, _fill_cand, _src_from_data, excerpt
+from collectors.redact import csv_excerpt
 
 BOM = b"\xef\xbb\xbf"
-_PROMPT_COLUMN = re.compile(
-    r"^(messages|prompt|prompts|content|response|choices|completion|input|output|text|system|"
-    r"instructions|query|proxy_server_request|payload|request_body|response_body)$",
-    re.IGNORECASE,
-)
-
-
-def _csv_excerpt(raw: str, names: list[str]) -> str:
-    """A quarantined CSV row's excerpt: its fields before the first prompt- or response-like
-    column of the header, so no prompt text is kept (JSON rows are cut at such keys)."""
-    cut = next((i for i, n in enumerate(names) if _PROMPT_COLUMN.match(n)), None)
-    if cut is None:
-        return excerpt(raw)
-    try:
-        fields = next(csv.reader([raw]))
-    except (csv.Error, StopIteration):
-        fields = []
-    return excerpt(",".join(fields[:cut]) + " [dropped]")
-
-
-REQUIRED_BY_FORMAT = {"routeledger": ("attempt_id", "started_at", "ended_at", "model", "status")}
 
 
 def load_sql_csv(
@@ -62,8 +41,7 @@ def load_sql_csv(
     tmp.write_bytes(content)
     head_line = content.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     names = [h.strip().strip('"') for h in head_line.split(",")]
-    required = REQUIRED_BY_FORMAT.get(fmt.name, ())
-    missing = [r for r in required if r not in names]
+    missing = [r for r in fmt.required_columns if r not in names]
     if missing:
         raise InputError(f"CSV header lacks required column(s) {', '.join(missing)}")
     n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
@@ -96,7 +74,7 @@ def load_sql_csv(
                         int(line) + base,
                         reason,
                         rejected[int(line)][1],
-                        _csv_excerpt(raw or "", names),
+                        csv_excerpt(raw or "", names),
                     )
                 )
     except duckdb.CatalogException:
@@ -113,8 +91,6 @@ def load_sql_csv(
         f"{sql_ident(c)}" if c in have else f"NULL::VARCHAR AS {sql_ident(c)}"
         for c in fmt.read_columns()
     )
-    import pyarrow as pa
-
     con.register(
         "line_map",
         pa.table({"i": list(range(1, count + 1)), "l": [g + base for g in good_lines[:count]]}),
@@ -124,6 +100,6 @@ def load_sql_csv(
         "(SELECT row_number() OVER () AS i, * FROM csv_rows) r JOIN line_map m USING (i)"
     )
     con.unregister("line_map")
-    _src_from_data(con)
-    _fill_cand(con, fmt)
+    src_from_data(con)
+    fill_cand(con, fmt)
     return result
