@@ -15,9 +15,21 @@ ruamel.yaml's safe and round-trip loaders never build Python objects, but they b
 nothing built), counts every node as it would be after expanding the aliases, and stops at the
 first limit crossed with a :class:`YamlLimitError` naming the line. Callers turn that into their
 own one-line error. Malformed YAML raises ruamel's own ``YAMLError``, as loading would.
+
+:func:`read_bytes` / :func:`read_text` are how a YAML file given as a path is read: the size
+limit would mean nothing if ``/dev/zero`` (endless, size 0) could be read until memory runs out,
+or a FIFO could block the command for ever. Only a regular file is read (checked before it is
+opened and again on the open descriptor, so it cannot be swapped in between; opened
+non-blocking, so a FIFO is refused at once), and at most ``max_bytes + 1`` bytes of it.
 """
 
 from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.events import (
@@ -38,6 +50,61 @@ class YamlLimitError(ValueError):
     def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
         super().__init__(message)
         self.line, self.col = line, col
+
+
+class NotRegularFileError(OSError):
+    """A path that is not a regular file (a directory, a device such as ``/dev/zero``, a FIFO, a
+    socket); ``str(e)`` says which, e.g. ``not a regular file (a FIFO)``."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(errno.EINVAL, f"not a regular file ({kind})", str(path))
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, refused when over ``max_bytes``.
+
+    Raises :class:`NotRegularFileError` (an ``OSError``) for anything but a regular file,
+    :class:`YamlLimitError` for a file over the limit, and ``OSError`` when it cannot be read.
+    Never blocks on a FIFO and never reads more than ``max_bytes + 1`` bytes."""
+    p = Path(path)
+    before = os.stat(p)  # follows a symbolic link, as open() does
+    if not stat.S_ISREG(before.st_mode):
+        raise NotRegularFileError(p, _kind(before.st_mode))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(p, flags | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        now = os.fstat(fd)  # what was opened, should the path have been swapped since
+        if not stat.S_ISREG(now.st_mode):
+            raise NotRegularFileError(p, _kind(now.st_mode))
+        if now.st_size > max_bytes:  # refused before it is read into memory
+            raise YamlLimitError(f"{now.st_size:,} bytes, over the limit of {max_bytes:,}")
+        data = f.read(max_bytes + 1)  # the file may have grown since fstat
+    if len(data) > max_bytes:
+        raise YamlLimitError(f"more than {max_bytes:,} bytes, over the limit")
+    return data
+
+
+def read_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> str:
+    """:func:`read_bytes` decoded as UTF-8 with universal newlines, as ``Path.read_text``
+    (``UnicodeDecodeError`` when it is not UTF-8)."""
+    data = read_bytes(path, max_bytes=max_bytes)
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
 
 
 def check(

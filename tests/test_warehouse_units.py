@@ -129,3 +129,13 @@ def test_the_warehouse_of_a_config_is_its_path_and_lock_timeout(tmp_path: Path) 
     cfg = load(tmp_path)
     wh = Warehouse.from_config(cfg)
     assert wh.path == cfg.warehouse_path and wh.lock_timeout == 7.0
+
+
+def test_an_io_error_of_another_file_is_not_blamed_on_the_warehouse(tmp_path: Path) -> None:
+    """Only the warehouse file's own I/O failures (and a full disk) become a WarehouseError; a
+    log file DuckDB cannot read in the same unit of work keeps its own error."""
+    with pytest.raises(duckdb.IOException), Warehouse(tmp_path / "w.duckdb").connect() as con:
+        con.execute("SELECT * FROM read_json(?)", [str(tmp_path / "missing.jsonl")])
+    with pytest.raises(WarehouseError, match=r"disk is full \(No space left on device\)"):
+        with Warehouse(tmp_path / "w.duckdb").connect():
+            raise duckdb.IOException("IO Error: could not write: No space left on device")

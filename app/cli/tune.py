@@ -16,10 +16,11 @@ from app.cli.text import inline as escape  # markup-escaped, control characters 
 from app.tuner import approvals, auth, exports
 from app.tuner import manifest as manifest_mod
 from app.tuner.proposal import Proposal, manifest_path, propose
-from collectors import pipeline
+from collectors import pipeline, yamlguard
 from collectors.errors import InputError
 
 _DAY = click.DateTime(["%Y-%m-%d"])
+_BASE_NAME = "litellm config"  # how app.tuner.exports names the --base text in its errors
 
 
 def _d(v: datetime | None) -> date | None:
@@ -44,7 +45,7 @@ def _window_options(f: Any) -> Any:
     f = click.option(
         "--manifest",
         "manifest",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),  # the reader refuses anything but a regular file, in one line
         help="The routing manifest (default: tuner.manifest in the home).",
     )(f)
     return f
@@ -65,7 +66,7 @@ def _window_options(f: Any) -> Any:
 )
 @click.option(
     "--base",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(),  # read by _read_base: a regular file only, one line otherwise
     help="An existing LiteLLM config.yaml to update (--format litellm): the rest of it is kept.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -84,15 +85,32 @@ def tune_cmd(
     but --out; `routeledger manifest approve` installs it."""
     if fmt != "native" and not out:
         raise click.BadParameter("--format writes a file: give --out FILE", param_hint="--format")
+    base_text = _read_base(base) if base else None  # before the evidence: a bad file fails fast
     _, p = _run(obj, manifest, since, until)
     if out:
         proposed = manifest_mod.loads(p.text, p.manifest.file)
-        base_text = Path(base).read_text(encoding="utf-8") if base else None
-        approvals.atomic_write(Path(out), exports.export(proposed, fmt, base_text))
+        try:
+            exported = exports.export(proposed, fmt, base_text)
+        except manifest_mod.ManifestError as e:
+            if base and e.file.startswith(_BASE_NAME):  # name the file, not "litellm config"
+                raise InputError(f"{base}{str(e)[len(_BASE_NAME) :]}") from None
+            raise
+        approvals.atomic_write(Path(out), exported)
     if as_json:
         emit_json(p.as_json())
         return
     _print(p, out, fmt)
+
+
+def _read_base(base: str) -> str:
+    """The --base LiteLLM config: a regular file within the YAML size limit (never
+    ``/dev/zero`` read until memory runs out, nor a FIFO waited on for ever)."""
+    try:
+        return yamlguard.read_text(base)
+    except yamlguard.YamlLimitError as e:
+        raise InputError(f"{base}: --base refused: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{base}: cannot read the --base config: {e}") from None
 
 
 def _print(p: Proposal, out: str | None, fmt: str) -> None:

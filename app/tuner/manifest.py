@@ -180,13 +180,13 @@ def loads(text: str, file: str = "<manifest>") -> Manifest:
 
 
 def load(path: str | Path) -> Manifest:
+    """Read and check the manifest at ``path``: a regular file (not ``/dev/zero``, a FIFO or a
+    directory), within the size limit, read before it is parsed (:func:`yamlguard.read_text`)."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > yamlguard.MAX_BYTES:  # refused before it is read into memory
-            raise ManifestError(str(p), None, None,
-                                f"refused: {size:,} bytes, over the limit of {yamlguard.MAX_BYTES:,}")  # fmt: skip
-        text = p.read_text(encoding="utf-8")
+        text = yamlguard.read_text(p)
+    except yamlguard.YamlLimitError as e:
+        raise ManifestError(str(p), None, None, f"refused: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(str(p), None, None, f"cannot read the manifest: {e}") from None
     return loads(text, str(p))

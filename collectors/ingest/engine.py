@@ -29,7 +29,7 @@ from typing import Any
 
 from collectors import logs
 from collectors.config import Config
-from collectors.errors import RouteLedgerError
+from collectors.errors import RouteLedgerError, WarehouseBusy, WarehouseError
 from collectors.ingest.batch import Parsed, mem_connection, normalize_batch, run_format, source_name
 from collectors.ingest.candidates import BatchResult, load_candidates
 from collectors.ingest.plan import (
@@ -130,6 +130,8 @@ class Ingester:
             try:
                 self._ingest_file(path, fmt_name, mapping, summary)
             except RouteLedgerError as e:
+                if isinstance(e, WarehouseError) and not isinstance(e, WarehouseBusy):
+                    raise  # the warehouse itself failed (a full disk, ...): nothing can load
                 log.info("%s: %s", path, e)
                 summary.failed_files.append({"file": str(path), "error": str(e)})
         self._finish(summary)
@@ -188,7 +190,10 @@ class Ingester:
                     finally:
                         batches.close()  # a stream stops its threads
             except RouteLedgerError as e:
-                self._end_load(load_id, "failed", str(e)[:500])  # its committed batches stay
+                try:  # its committed batches stay
+                    self._end_load(load_id, "failed", str(e)[:500])
+                except WarehouseError as again:  # e.g. the disk is still full: e says why
+                    log.info("%s: the load could not be marked failed: %s", path, again)
                 raise
             self._end_load(load_id, "ok")
 

@@ -122,7 +122,7 @@ def load_mapping(path: str | Path) -> MappedFormat:
         p = MAPPINGS_DIR / f"{p.name}.yaml"
     where = str(p)
     try:
-        raw = p.read_bytes()
+        raw = yamlguard.read_bytes(p)  # a regular file only, never more than the limit
         yamlguard.check(raw)
         doc = YAML(typ="safe", pure=True).load(raw)
     except yamlguard.YamlLimitError as e:

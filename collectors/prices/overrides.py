@@ -62,7 +62,9 @@ def load(path: Path, observed_at: datetime) -> list[PriceObservation]:
     if not path.exists():
         return []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlguard.read_text(path)  # a regular file only, never more than the limit
+    except yamlguard.YamlLimitError as exc:
+        raise ConfigError(str(path), "(file)", "a YAML document within limits", str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), "(file)", "a readable UTF-8 YAML file", str(exc)) from exc
     return parse(text, observed_at, file=str(path))

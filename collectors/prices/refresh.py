@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from collectors import http
+from collectors import http, yamlguard
 from collectors.config import Config
 from collectors.errors import ConfigError, InputError, SourceError
 from collectors.prices import catalog, history, litellm_map, match, openrouter, overrides, store
@@ -208,10 +208,11 @@ def _payload(
     """The bytes to parse, or None when the source says nothing changed."""
     if file is not None:
         outcome.origin = str(file)
-        try:
-            return Path(file).read_bytes()
-        except OSError as exc:
-            raise InputError(f"{name}: cannot read {file}: {exc.strerror or exc}") from exc
+        try:  # a saved copy is held to what a fetch may return, and must be a regular file
+            return yamlguard.read_bytes(file, max_bytes=http.MAX_BODY_BYTES)
+        except (OSError, yamlguard.YamlLimitError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise InputError(f"{name}: cannot read {file}: {why}") from exc
     if name == "catalog":
         outcome.origin = catalog.VERSION
         return catalog.VERSION.encode()
@@ -219,9 +220,10 @@ def _payload(
         path = cfg.resolve(str(cfg.get("prices.overrides")))
         outcome.origin = str(path)
         try:
-            return path.read_bytes() if path.exists() else b""
-        except OSError as exc:
-            raise InputError(f"overrides: cannot read {path}: {exc.strerror or exc}") from exc
+            return yamlguard.read_bytes(path) if path.exists() else b""
+        except (OSError, yamlguard.YamlLimitError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise InputError(f"overrides: cannot read {path}: {why}") from exc
     module = FETCHED[name]
     validators = http.Validators(
         previous.etag if previous else None, previous.last_modified if previous else None

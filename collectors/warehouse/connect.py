@@ -8,6 +8,7 @@ lock (exponential backoff with jitter, bounded by ``lock_timeout``), and always 
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from collectors.warehouse.migrate import apply
 from collectors.warehouse.session import configure
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # another process holds the file, or (same process) a connection of the other mode is open
 _LOCK_MARKERS = (
@@ -31,6 +33,28 @@ _LOCK_MARKERS = (
     "database is locked",
     "different configuration",
 )
+
+
+_DISK_FULL = ("no space left on device", "disk full", "disk is full", "not enough space")
+
+
+def _is_storage(e: BaseException, path: Path) -> bool:
+    """An I/O failure of the warehouse file: a full disk named in any DuckDB error, or DuckDB's
+    IOException about this file (not one about a log file read in the same unit of work)."""
+    if not isinstance(e, duckdb.Error):
+        return False
+    text = str(e).lower()
+    if any(m in text for m in _DISK_FULL):
+        return True
+    return isinstance(e, duckdb.IOException) and path.name.lower() in text
+
+
+def _quietly(fn: Callable[[], object]) -> None:
+    """Clean-up after a failure: its own failure is logged, never raised over the first one."""
+    try:
+        fn()
+    except duckdb.Error as e:
+        log.debug("clean-up after a failure did not complete: %s", e)
 
 
 def is_lock_error(e: BaseException) -> bool:
@@ -70,7 +94,9 @@ class Warehouse:
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work. Read-only connections never create the file."""
+        """A connection for one unit of work. Read-only connections never create the file. An
+        I/O failure of the file (a full disk, a lost mount) becomes one :class:`WarehouseError`
+        that names its cause, whether the work or the final checkpoint hit it."""
         if read_only and not self.path.exists():
             raise WarehouseError(f"{self.path}: no warehouse yet; run `routeledger ingest` first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,22 +104,49 @@ class Warehouse:
         try:
             configure(con)
             yield con
-        finally:
+        except BaseException as e:
+            _quietly(con.close)
+            self._raise_storage(e)
+            raise
+        try:
             con.close()
+        except duckdb.Error as e:
+            self._raise_storage(e)
+            raise
 
     @contextmanager
     def attach(
         self, con: duckdb.DuckDBPyConnection, alias: str = "wh", read_only: bool = False
     ) -> Iterator[str]:
-        """Attach the warehouse to an (in-memory) connection for one unit of work."""
+        """Attach the warehouse to an (in-memory) connection for one unit of work; I/O failures
+        as in :meth:`connect`."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         mode = " (READ_ONLY)" if read_only else ""
         target = str(self.path).replace("'", "''")
         self._retry("attach", lambda: con.execute(f"ATTACH '{target}' AS {alias}{mode}"))
         try:
             yield alias
-        finally:
-            con.execute(f"DETACH {alias}")
+        except BaseException as e:
+            _quietly(lambda: con.execute(f"DETACH {alias}"))  # never masks what raised
+            self._raise_storage(e)
+            raise
+        try:
+            con.execute(f"DETACH {alias}")  # checkpoints: a full disk may show here first
+        except duckdb.Error as e:
+            self._raise_storage(e)
+            raise
+
+    def _raise_storage(self, e: BaseException) -> None:
+        """Raise one line naming an I/O failure of the warehouse file; return for other errors."""
+        if not _is_storage(e, self.path):
+            return
+        text = " ".join(str(e).split())
+        if any(m in text.lower() for m in _DISK_FULL):
+            raise WarehouseError(
+                f"{self.path}: the disk is full (No space left on device); free some space "
+                "and run again (everything committed before is kept)"
+            ) from e
+        raise WarehouseError(f"{self.path}: {text}") from e
 
     def migrate(self, force: bool = False) -> bool:
         """Apply ``sql/`` (:mod:`collectors.warehouse.migrate`); True when anything was applied."""

@@ -121,3 +121,28 @@ def test_refresh_json_counts_the_models_it_refused_by_reason(tmp_path):
     (source,) = json.loads(out)["sources"]
     assert source["status"] == "ok" and source["models"] == 1
     assert {k: source["skipped_by_reason"].get(k) for k in WANT} == WANT
+
+
+def test_refresh_refuses_files_that_are_not_regular(tmp_path):
+    """``--from-file`` and the overrides file are read like every YAML input: a device or a FIFO
+    is refused before a byte is read (it would read without end, or block)."""
+    import os
+
+    fifo = tmp_path / "overrides.fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "routeledger.toml").write_text(f'[prices]\noverrides = "{fifo}"\n')
+    code, out, err = run(
+        tmp_path,
+        "refresh",
+        "--from-file",
+        "openrouter=/dev/zero",
+        "--source",
+        "overrides",
+        "--json",
+    )
+    assert code in (0, 1), err
+    by_source = {s["source"]: s for s in json.loads(out)["sources"]}
+    assert by_source["openrouter"]["status"] == "failed"
+    assert "not a regular file (a character device)" in by_source["openrouter"]["error"]
+    assert by_source["overrides"]["status"] == "failed"
+    assert "not a regular file (a FIFO)" in by_source["overrides"]["error"]
