@@ -180,11 +180,20 @@ def check(
                 basis = crossed(s, t)
                 if basis is None or (s.scope, s.name, t) in known:
                     continue
-                q.insert_alert(con, {
-                    "month": month, "scope": s.scope, "scope_value": s.name, "threshold": t,
-                    "basis": basis, "budget_usd": s.budget_usd, "spend_usd": s.spend_usd,
-                    "projected_usd": s.projected_usd, "detected_at": detected,
-                })  # fmt: skip
+                q.insert_alert(
+                    con,
+                    {
+                        "month": month,
+                        "scope": s.scope,
+                        "scope_value": s.name,
+                        "threshold": t,
+                        "basis": basis,
+                        "budget_usd": s.budget_usd,
+                        "spend_usd": s.spend_usd,
+                        "projected_usd": s.projected_usd,
+                        "detected_at": detected,
+                    },
+                )
                 new += 1
         due = q.alerts_to_send(con, month, MAX_ATTEMPTS)
     result: dict[str, Any] = {"budgets": len(rows), "new": new, "sent": 0, "failed": 0}

@@ -228,10 +228,17 @@ def insert_alert(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
         "spend_usd, projected_usd, detected_at, status, attempts) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0) ON CONFLICT DO NOTHING",
         [
-            row["month"], row["scope"], row["scope_value"], row["threshold"], row["basis"],
-            row["budget_usd"], row["spend_usd"], row["projected_usd"], row["detected_at"],
+            row["month"],
+            row["scope"],
+            row["scope_value"],
+            row["threshold"],
+            row["basis"],
+            row["budget_usd"],
+            row["spend_usd"],
+            row["projected_usd"],
+            row["detected_at"],
         ],
-    )  # fmt: skip
+    )
 
 
 def finish_alert(
@@ -263,7 +270,13 @@ def record_delivery(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None
         "INSERT INTO report_deliveries (week, channel, target, status, attempts, sent_at, "
         "trigger, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            row["week"], row["channel"], row["target"], row["status"], row["attempts"],
-            row["sent_at"], row["trigger"], row.get("detail"),
+            row["week"],
+            row["channel"],
+            row["target"],
+            row["status"],
+            row["attempts"],
+            row["sent_at"],
+            row["trigger"],
+            row.get("detail"),
         ],
-    )  # fmt: skip
+    )

@@ -131,15 +131,32 @@ def _read(path: Path) -> str | None:
 
 
 def _store(
-    cfg: Config, con: duckdb.DuckDBPyConnection, path: Path, text: str, kind: str, d: Decision,
+    cfg: Config,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    text: str,
+    kind: str,
+    d: Decision,
     restored_from: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     version = queries.next_version(con, str(path))
     digest = manifest_mod.sha256(text)
     stored = cfg.home / STORE / f"{path.stem}-v{version:04d}-{digest[:12]}{path.suffix or '.yaml'}"
     atomic_write(stored, text)
-    con.execute(queries.INSERT_VERSION_SQL, [version, str(path), digest, str(stored), kind, _now(),
-                                             d.by, d.comment or None, restored_from])  # fmt: skip
+    con.execute(
+        queries.INSERT_VERSION_SQL,
+        [
+            version,
+            str(path),
+            digest,
+            str(stored),
+            kind,
+            _now(),
+            d.by,
+            d.comment or None,
+            restored_from,
+        ],
+    )
     return version
 
 
@@ -156,17 +173,37 @@ def _keep_current(cfg: Config, con: duckdb.DuckDBPyConnection, path: Path, d: De
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection, decision: str, path: Path, d: Decision, previous: str | None,
-    proposed: str, window: tuple[date, date] | None, proposal: dict[str, Any] | None,
-    version: int | None, decision_id: str | None = None,
-) -> str:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    decision: str,
+    path: Path,
+    d: Decision,
+    previous: str | None,
+    proposed: str,
+    window: tuple[date, date] | None,
+    proposal: dict[str, Any] | None,
+    version: int | None,
+    decision_id: str | None = None,
+) -> str:
     decision_id = decision_id or uuid.uuid4().hex
     since, until = window or (None, None)
-    con.execute(queries.INSERT_DECISION_SQL, [
-        decision_id, _now(), decision, d.by, d.auth, d.comment or None, str(path), previous,
-        proposed, since, until, None if proposal is None else json.dumps(proposal, default=str),
-        version,
-    ])  # fmt: skip
+    con.execute(
+        queries.INSERT_DECISION_SQL,
+        [
+            decision_id,
+            _now(),
+            decision,
+            d.by,
+            d.auth,
+            d.comment or None,
+            str(path),
+            previous,
+            proposed,
+            since,
+            until,
+            None if proposal is None else json.dumps(proposal, default=str),
+            version,
+        ],
+    )
     return decision_id
 
 
@@ -188,8 +225,11 @@ def _recover(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
         unchanged = row and row[0][0] == (None if current is None else manifest_mod.sha256(current))
         if unchanged and tmp.exists():
             _install(tmp, path)  # committed: the approved file goes in place
-            log.warning("%s: completed decision %s interrupted before the file was replaced",
-                        path, decision_id)  # fmt: skip
+            log.warning(
+                "%s: completed decision %s interrupted before the file was replaced",
+                path,
+                decision_id,
+            )
         else:
             tmp.unlink(missing_ok=True)  # not committed (or the file changed since): undone
     known = {Path(str(p)).name for (p,) in con.execute(queries.STORED_PATHS_SQL).fetchall()}
@@ -203,32 +243,53 @@ def _recover(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
 def _unsettled(cfg: Config) -> bool:
     """A killed write left a journal or a temporary file in the store (see :func:`_recover`)."""
     store = cfg.home / STORE
-    return store.is_dir() and any(_TMP_RE.match(f.name) or f.match(JOURNAL_GLOB)
-                                  for f in store.iterdir())  # fmt: skip
+    return store.is_dir() and any(
+        _TMP_RE.match(f.name) or f.match(JOURNAL_GLOB) for f in store.iterdir()
+    )
 
 
 def _applied(
-    con: duckdb.DuckDBPyConnection, path: Path, decision: str, expect_sha256: str, digest: str,
-) -> dict[str, Any] | None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    decision: str,
+    expect_sha256: str,
+    digest: str,
+) -> dict[str, Any] | None:
     """The recorded result when this very change (``expect_sha256`` to ``digest``) is the last
     decision on ``path`` and is what the file holds: approving it again changes nothing."""
     last = queries.decisions(con, str(path))[:1]
     if not last:
         return None
     d = last[0]
-    if (d["decision"], d["previous_sha256"], d["proposed_sha256"]) != (decision, expect_sha256,
-                                                                       digest):  # fmt: skip
+    if (d["decision"], d["previous_sha256"], d["proposed_sha256"]) != (
+        decision,
+        expect_sha256,
+        digest,
+    ):
         return None
-    return {"decision": decision, "decision_id": d["decision_id"], "manifest": str(path),
-            "version": d["version"], "sha256": digest, "previous_sha256": expect_sha256,
-            "note": f"already {decision} at {d['decided_at']:%Y-%m-%d %H:%M:%S} UTC"}  # fmt: skip
+    return {
+        "decision": decision,
+        "decision_id": d["decision_id"],
+        "manifest": str(path),
+        "version": d["version"],
+        "sha256": digest,
+        "previous_sha256": expect_sha256,
+        "note": f"already {decision} at {d['decided_at']:%Y-%m-%d %H:%M:%S} UTC",
+    }
 
 
 def _write_recorded(
-    cfg: Config, path: Path, text: str, kind: str, decision: str, d: Decision,
-    window: tuple[date, date] | None, proposal: dict[str, Any] | None,
-    expect_sha256: str | None, restored_from: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    cfg: Config,
+    path: Path,
+    text: str,
+    kind: str,
+    decision: str,
+    d: Decision,
+    window: tuple[date, date] | None,
+    proposal: dict[str, Any] | None,
+    expect_sha256: str | None,
+    restored_from: int | None = None,
+) -> dict[str, Any]:
     digest = manifest_mod.sha256(text)
     with _LOCK, Warehouse.from_config(cfg).connect() as con:
         queries.ensure_tables(con)
@@ -239,21 +300,33 @@ def _write_recorded(
             done = before_sha == digest and _applied(con, path, decision, expect_sha256, digest)
             if done:
                 return done
-            raise InputError(f"{path} changed since the proposal was made (sha256 "
-                             f"{(before_sha or 'missing')[:12]}, expected {expect_sha256[:12]}); "
-                             "run `routeledger tune` again and review the new proposal")  # fmt: skip
+            raise InputError(
+                f"{path} changed since the proposal was made (sha256 "
+                f"{(before_sha or 'missing')[:12]}, expected {expect_sha256[:12]}); "
+                "run `routeledger tune` again and review the new proposal"
+            )
         decision_id = uuid.uuid4().hex
         tmp = path.parent / f".{path.name}.{decision_id}.tmp"
         journal = cfg.home / STORE / f".pending-{decision_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(journal, json.dumps({"decision_id": decision_id, "manifest": str(path),
-                                          "tmp": str(tmp), "sha256": digest}))  # fmt: skip
+        atomic_write(
+            journal,
+            json.dumps(
+                {
+                    "decision_id": decision_id,
+                    "manifest": str(path),
+                    "tmp": str(tmp),
+                    "sha256": digest,
+                }
+            ),
+        )
         try:
             con.execute("BEGIN")
             _keep_current(cfg, con, path, d)
             version = _store(cfg, con, path, text, kind, d, restored_from)
-            _record(con, decision, path, d, before_sha, digest, window, proposal, version,
-                    decision_id)  # fmt: skip
+            _record(
+                con, decision, path, d, before_sha, digest, window, proposal, version, decision_id
+            )
             _prepare(tmp, text, path.stat().st_mode & 0o777 if before is not None else 0o644)
             con.execute("COMMIT")
             _install(tmp, path)
@@ -265,33 +338,58 @@ def _write_recorded(
                 pass  # committed already, or the connection is gone
             _recover(cfg, con)  # the database decides: the file follows a commit, or nothing
             raise
-    return {"decision": decision, "decision_id": decision_id, "manifest": str(path),
-            "version": version, "sha256": digest, "previous_sha256": before_sha}  # fmt: skip
+    return {
+        "decision": decision,
+        "decision_id": decision_id,
+        "manifest": str(path),
+        "version": version,
+        "sha256": digest,
+        "previous_sha256": before_sha,
+    }
 
 
 def approve(
-    cfg: Config, path: Path, text: str, d: Decision, *, window: tuple[date, date] | None = None,
-    proposal: dict[str, Any] | None = None, expect_sha256: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    cfg: Config,
+    path: Path,
+    text: str,
+    d: Decision,
+    *,
+    window: tuple[date, date] | None = None,
+    proposal: dict[str, Any] | None = None,
+    expect_sha256: str | None = None,
+) -> dict[str, Any]:
     """Write ``text`` (a proposal) to ``path`` and record the approval."""
     manifest_mod.loads(text, str(path))  # never write a manifest that does not read back
-    return _write_recorded(cfg, path, text, "approved", "approved", d, window, proposal,
-                           expect_sha256)  # fmt: skip
+    return _write_recorded(
+        cfg, path, text, "approved", "approved", d, window, proposal, expect_sha256
+    )
 
 
 def reject(
-    cfg: Config, path: Path, text: str, d: Decision, *, window: tuple[date, date] | None = None,
+    cfg: Config,
+    path: Path,
+    text: str,
+    d: Decision,
+    *,
+    window: tuple[date, date] | None = None,
     proposal: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     with _LOCK, Warehouse.from_config(cfg).connect() as con:
         queries.ensure_tables(con)
         _recover(cfg, con)
         before = _read(path)
         before_sha = None if before is None else manifest_mod.sha256(before)
-        decision_id = _record(con, "rejected", path, d, before_sha, manifest_mod.sha256(text),
-                              window, proposal, None)  # fmt: skip
-    return {"decision": "rejected", "decision_id": decision_id, "manifest": str(path),
-            "version": None, "sha256": manifest_mod.sha256(text), "previous_sha256": before_sha}  # fmt: skip
+        decision_id = _record(
+            con, "rejected", path, d, before_sha, manifest_mod.sha256(text), window, proposal, None
+        )
+    return {
+        "decision": "rejected",
+        "decision_id": decision_id,
+        "manifest": str(path),
+        "version": None,
+        "sha256": manifest_mod.sha256(text),
+        "previous_sha256": before_sha,
+    }
 
 
 def history(cfg: Config, path: Path) -> dict[str, Any]:
@@ -325,5 +423,6 @@ def rollback(cfg: Config, path: Path, version: int, d: Decision) -> dict[str, An
     text = _read(stored)
     if text is None or manifest_mod.sha256(text) != rows[version]["sha256"]:
         raise InputError(f"{stored}: the stored copy of version {version} is missing or altered")
-    return _write_recorded(cfg, path, text, "rollback", "rolled_back", d, None, None, None,
-                           restored_from=version)  # fmt: skip
+    return _write_recorded(
+        cfg, path, text, "rollback", "rolled_back", d, None, None, None, restored_from=version
+    )

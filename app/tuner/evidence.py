@@ -118,9 +118,14 @@ class TaskEvidence:
             if name in models:
                 models[name].merge(obs)
             else:
-                models[name] = replace(obs, model=name, providers=set(obs.providers),
-                                       logged=set(obs.logged), cost=dict(obs.cost),
-                                       latency={k: list(v) for k, v in obs.latency.items()})  # fmt: skip
+                models[name] = replace(
+                    obs,
+                    model=name,
+                    providers=set(obs.providers),
+                    logged=set(obs.logged),
+                    cost=dict(obs.cost),
+                    latency={k: list(v) for k, v in obs.latency.items()},
+                )
         merged: dict[tuple[Stage, ...], Pattern] = {}
         for p in self.patterns:
             stages: list[Stage] = []
@@ -165,9 +170,13 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
         if not r["chain"]:
             continue
         task(r["task"]).patterns.append(
-            Pattern(_stages(list(r["chain"]), bool(r["succeeded"])), int(r["n"]),
-                    int(r["priced_n"]), float(r["priced_cost"]))
-        )  # fmt: skip
+            Pattern(
+                _stages(list(r["chain"]), bool(r["succeeded"])),
+                int(r["n"]),
+                int(r["priced_n"]),
+                float(r["priced_cost"]),
+            )
+        )
     for r in queries.attempt_stats(con, since, until):
         models = task(r["task"]).models
         obs = models.setdefault(r["model"], ModelObs(r["model"], logged={r["model"]}))
@@ -269,8 +278,15 @@ class Index:
 class Stats:
     """Estimates from pattern weights ``w`` (shape (B, patterns))."""
 
-    def __init__(self, index: Index, w: np.ndarray | None = None, *, min_samples: int = 30,
-                 min_pair_samples: int = 10, correlation: float = 0.5) -> None:  # fmt: skip
+    def __init__(
+        self,
+        index: Index,
+        w: np.ndarray | None = None,
+        *,
+        min_samples: int = 30,
+        min_pair_samples: int = 10,
+        correlation: float = 0.5,
+    ) -> None:
         self.index = index
         self.w = index.counts() if w is None else w
         self.min_samples = min_samples
@@ -301,12 +317,20 @@ class Stats:
     def first(self, m: str) -> Estimate:
         one, every = self._sum(self.index.first, m), self.marginal(m)
         use = one.n >= self.min_samples
-        c = one if use.all() else every if not use.any() else Counts(
-            np.where(use, one.n, every.n), np.where(use, one.k, every.k))  # fmt: skip
+        c = (
+            one
+            if use.all()
+            else every
+            if not use.any()
+            else Counts(np.where(use, one.n, every.n), np.where(use, one.k, every.k))
+        )
         first = bool(use[0])
         n0, k0 = int(c.n[0]), int(c.k[0])
-        note = (f"{m} as primary: {k0:,}/{n0:,} succeeded" if first else
-                f"{m} as primary: measured only in other positions, {k0:,}/{n0:,} succeeded")  # fmt: skip
+        note = (
+            f"{m} as primary: {k0:,}/{n0:,} succeeded"
+            if first
+            else f"{m} as primary: measured only in other positions, {k0:,}/{n0:,} succeeded"
+        )
         source = "first" if first else ("marginal" if n0 > 0 else "none")
         return Estimate(c.rate, c.low, c.n, c.k, source, note)
 
@@ -354,8 +378,10 @@ class Stats:
             n, k = np.where(full_v, full.n, n), np.where(full_v, full.k, k)
         n0, k0 = int(n[0]), int(k[0])
         if full_v[0]:
-            source, note = "conditional", (f"{m} after {after} failed: {k0:,}/{n0:,} "
-                                           "succeeded on the same requests")  # fmt: skip
+            source, note = (
+                "conditional",
+                (f"{m} after {after} failed: {k0:,}/{n0:,} succeeded on the same requests"),
+            )
         elif have_pair[0]:
             source = "conditional" if full is None else "partial"
             note = f"{m} after {pair_from} failed: {k0:,}/{n0:,} succeeded on the same requests"
@@ -364,10 +390,12 @@ class Stats:
         else:
             seen = int(sum(c.n[0] for _, c in pairs) + (0 if full is None else full.n[0]))
             source = "assumed"
-            note = (f"{m} after {after} failed: {'only ' + str(seen) if seen else 'never'} "
-                    f"observed; assumed {float(p[0]):.0%} (conservative: the lower of its "
-                    f"Wilson lower bound {float(every.low[0]):.1%} and "
-                    f"1 - assumed failure correlation {self.correlation:g})")  # fmt: skip
+            note = (
+                f"{m} after {after} failed: {'only ' + str(seen) if seen else 'never'} "
+                f"observed; assumed {float(p[0]):.0%} (conservative: the lower of its "
+                f"Wilson lower bound {float(every.low[0]):.1%} and "
+                f"1 - assumed failure correlation {self.correlation:g})"
+            )
         assumed = ~full_v & ~have_pair  # no (or too thin) evidence: credit no rescue for cost
         return Estimate(p, low, n, k, source, note, np.where(assumed, 0.0, p))
 

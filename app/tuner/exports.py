@@ -122,8 +122,11 @@ def litellm(m: Manifest, base: str | None = None) -> str:
         timeout = _timeout_s(m, t)
         groups.add(t.name)
         for i, p in enumerate(chain):
-            new.append(_deployment(t.name, p, i + 1, timeout, t.max_output_tokens,
-                                   by_model.get(p.model, {})))  # fmt: skip
+            new.append(
+                _deployment(
+                    t.name, p, i + 1, timeout, t.max_output_tokens, by_model.get(p.model, {})
+                )
+            )
         if len(chain) > 1:
             fb = CommentedMap()
             fb[t.name] = [p.name for p in chain[1:]]
@@ -205,8 +208,9 @@ def openrouter(m: Manifest) -> dict[str, Any]:
         if t.allowed_providers:
             allowed = [m.providers[a] for a in t.allowed_providers if a in m.providers]
             only = [_openrouter_ids(p)[1] for p in allowed] or list(t.allowed_providers)
-            provider.update(only=list(dict.fromkeys(only)), allow_fallbacks=False,
-                            data_collection="deny")  # fmt: skip
+            provider.update(
+                only=list(dict.fromkeys(only)), allow_fallbacks=False, data_collection="deny"
+            )
         else:
             provider["allow_fallbacks"] = True
         body: dict[str, Any] = {"models": [mid for mid, _ in ids], "provider": provider}

@@ -213,12 +213,21 @@ def _providers(file: str, doc: CommentedMap) -> dict[str, Provider]:
             raise _fail(file, raw, i, f"{where}: provider name {name!r} appears twice")
         cost = item.get("cost_per_output_token")
         if cost is not None and not (_number(cost) and cost >= 0):
-            raise _fail(file, item, "cost_per_output_token", f"{where}.cost_per_output_token: "
-                        f"expected a number (USD per output token), got {cost!r}")  # fmt: skip
+            raise _fail(
+                file,
+                item,
+                "cost_per_output_token",
+                f"{where}.cost_per_output_token: "
+                f"expected a number (USD per output token), got {cost!r}",
+            )
         target = item.get("latency_target_ms")
         if target is not None and not (_number(target) and target > 0):
-            raise _fail(file, item, "latency_target_ms",
-                        f"{where}.latency_target_ms: expected a positive number, got {target!r}")  # fmt: skip
+            raise _fail(
+                file,
+                item,
+                "latency_target_ms",
+                f"{where}.latency_target_ms: expected a positive number, got {target!r}",
+            )
         tasks = item.get("supported_tasks") or []
         if not isinstance(tasks, list):
             raise _fail(file, item, "supported_tasks", f"{where}.supported_tasks: expected a list")
@@ -256,12 +265,20 @@ def _tasks(file: str, doc: CommentedMap) -> dict[str, Task]:
                 raise _fail(file, chain, i, f"{where}.chain: {c!r} is not a name under providers")
         target = spec.get("success_target", 0.99)
         if not (_number(target) and 0 < target <= 1):
-            raise _fail(file, spec, "success_target",
-                        f"{where}.success_target: expected a share between 0 and 1, got {target!r}")  # fmt: skip
+            raise _fail(
+                file,
+                spec,
+                "success_target",
+                f"{where}.success_target: expected a share between 0 and 1, got {target!r}",
+            )
         latency = spec.get("latency_target_ms")
         if latency is not None and not (_number(latency) and latency > 0):
-            raise _fail(file, spec, "latency_target_ms",
-                        f"{where}.latency_target_ms: expected a positive number, got {latency!r}")  # fmt: skip
+            raise _fail(
+                file,
+                spec,
+                "latency_target_ms",
+                f"{where}.latency_target_ms: expected a positive number, got {latency!r}",
+            )
         allowed = spec.get("allowed_providers") or []
         if not isinstance(allowed, list):
             raise _fail(
@@ -269,12 +286,20 @@ def _tasks(file: str, doc: CommentedMap) -> dict[str, Task]:
             )
         quality = spec.get("min_quality")
         if quality is not None and not (_number(quality) and 0 <= quality <= 1):
-            raise _fail(file, spec, "min_quality",
-                        f"{where}.min_quality: expected a share between 0 and 1, got {quality!r}")  # fmt: skip
+            raise _fail(
+                file,
+                spec,
+                "min_quality",
+                f"{where}.min_quality: expected a share between 0 and 1, got {quality!r}",
+            )
         cap = spec.get("max_output_tokens")
         if cap is not None and not (_number(cap) and cap >= 1):
-            raise _fail(file, spec, "max_output_tokens",
-                        f"{where}.max_output_tokens: expected a positive number, got {cap!r}")  # fmt: skip
+            raise _fail(
+                file,
+                spec,
+                "max_output_tokens",
+                f"{where}.max_output_tokens: expected a positive number, got {cap!r}",
+            )
         out[str(name)] = Task(
             name=str(name),
             chain=tuple(chain),
@@ -352,7 +377,9 @@ def render(m: Manifest, changes: Changes) -> str:
 def unified_diff(old: str, new: str, name: str = "manifest.yaml") -> str:
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True),
-            fromfile=f"a/{name}", tofile=f"b/{name}",
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
         )
-    )  # fmt: skip
+    )

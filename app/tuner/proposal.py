@@ -84,7 +84,7 @@ class Proposal:
                     "reason": p.reason,
                 }
                 for p in self.prices
-            ],  # fmt: skip
+            ],
             "unmanaged_tasks": [
                 {"task": t, "logical_requests": n} for t, n in sorted(self.unmanaged_tasks.items())
             ],
@@ -115,14 +115,16 @@ def _task_json(
         "success_target": spec.success_target if spec else None,
         "latency_target_ms": spec.latency_target_ms if spec else None,
         "binding_constraint": t.binding,
-        "current_estimate": None if cur is None else {
+        "current_estimate": None
+        if cur is None
+        else {
             "estimated_success": _num(cur.success),
             "estimated_success_low": _num(cur.success_low),
             "cost_per_successful_request_usd": _num(cur.cost_per_success, 9),
             "p95_ms": _num(cur.p95_ms, 1),
         },
         "savings": s.as_json() if s else None,
-    }  # fmt: skip
+    }
 
 
 def settings(cfg: Config) -> Settings:
@@ -203,10 +205,15 @@ def _price_change(p: Provider, entry: dict[str, Any]) -> PriceChange | None:
     since = entry["valid_from"]
     was = "unset" if old is None else f"{old:.10f}".rstrip("0")
     when = f", in force since {since:%Y-%m-%d}" if since and since.year > 1970 else ""
-    return PriceChange(p.name, old, new, (
-        f"{p.name}: cost_per_output_token {was} → {f'{new:.10f}'.rstrip('0')} "
-        f"(${per_mtok:g} per 1M output tokens from {entry['source']}{when})"
-    ))  # fmt: skip
+    return PriceChange(
+        p.name,
+        old,
+        new,
+        (
+            f"{p.name}: cost_per_output_token {was} → {f'{new:.10f}'.rstrip('0')} "
+            f"(${per_mtok:g} per 1M output tokens from {entry['source']}{when})"
+        ),
+    )
 
 
 def propose(

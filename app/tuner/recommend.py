@@ -137,29 +137,58 @@ def eligible(
         if m not in providers:
             continue  # not routable: the manifest has no provider entry for it
         if not _allowed(providers[m], obs.providers, task.allowed_providers):
-            out.append(Exclusion(m, "allowed_providers", f"{m} excluded: not among "
-                       f"allowed_providers ({', '.join(task.allowed_providers)})"))  # fmt: skip
+            out.append(
+                Exclusion(
+                    m,
+                    "allowed_providers",
+                    f"{m} excluded: not among "
+                    f"allowed_providers ({', '.join(task.allowed_providers)})",
+                )
+            )
             continue
         if obs.attempts < s.min_samples:
-            out.append(Exclusion(m, "min_samples", f"{m} not considered: {obs.attempts:,} "
-                       f"attempts, fewer than tuner.min_samples = {s.min_samples}"))  # fmt: skip
+            out.append(
+                Exclusion(
+                    m,
+                    "min_samples",
+                    f"{m} not considered: {obs.attempts:,} "
+                    f"attempts, fewer than tuner.min_samples = {s.min_samples}",
+                )
+            )
             continue
         if not obs.priced:
-            out.append(Exclusion(m, "price", f"{m} excluded: no price, so its cost per "
-                                 "success is unknown (see `routeledger prices unmatched`)"))  # fmt: skip
+            out.append(
+                Exclusion(
+                    m,
+                    "price",
+                    f"{m} excluded: no price, so its cost per "
+                    "success is unknown (see `routeledger prices unmatched`)",
+                )
+            )
             continue
         target = task.latency_target_ms
         if target is not None and (obs.p95_ms is None or obs.p95_ms > target):
-            out.append(Exclusion(m, "latency_target_ms", f"{m} excluded: P95 latency "
-                       f"{_ms(obs.p95_ms)} over the {_ms(target)} latency target "
-                       f"(n={obs.successes:,} successful attempts)"))  # fmt: skip
+            out.append(
+                Exclusion(
+                    m,
+                    "latency_target_ms",
+                    f"{m} excluded: P95 latency "
+                    f"{_ms(obs.p95_ms)} over the {_ms(target)} latency target "
+                    f"(n={obs.successes:,} successful attempts)",
+                )
+            )
             continue
         if task.min_quality is not None:
             q = quality(ev, m)
             if q is None or q[0] < task.min_quality:
                 got = "no validation or eval evidence" if q is None else q[1]
-                out.append(Exclusion(m, "min_quality", f"{m} excluded: quality below "
-                           f"min_quality {task.min_quality:g}: {got}"))  # fmt: skip
+                out.append(
+                    Exclusion(
+                        m,
+                        "min_quality",
+                        f"{m} excluded: quality below min_quality {task.min_quality:g}: {got}",
+                    )
+                )
                 continue
         keep.append(m)
     return keep, out
@@ -171,8 +200,13 @@ class Evaluator:
     def __init__(self, ev: TaskEvidence, s: Settings, w: np.ndarray | None = None) -> None:
         self.ev = ev
         self.index = Index(ev.patterns)
-        self.stats = Stats(self.index, w, min_samples=s.min_samples,
-                           min_pair_samples=s.min_pair_samples, correlation=s.correlation)  # fmt: skip
+        self.stats = Stats(
+            self.index,
+            w,
+            min_samples=s.min_samples,
+            min_pair_samples=s.min_pair_samples,
+            correlation=s.correlation,
+        )
         self._pools: dict[tuple[str, bool], np.ndarray] = {}
         self._stage_costs: dict[str, tuple[float, float]] = {}
 
@@ -268,32 +302,47 @@ def recommend(
     current = ev_.evaluate(current_chain) if ev.patterns else None
     if current is not None:
         ev_.p95(current)
-    result = TaskResult(task.name, "unchanged", current_chain, current_chain, current, current, [],
-                        requests=ev.requests)  # fmt: skip
+    result = TaskResult(
+        task.name,
+        "unchanged",
+        current_chain,
+        current_chain,
+        current,
+        current,
+        [],
+        requests=ev.requests,
+    )
     if ev.requests < s.min_samples:
         result.status = "insufficient_data"
-        result.reasons.append(f"insufficient data: {ev.requests:,} logical requests in the window, "
-                              f"fewer than tuner.min_samples = {s.min_samples}; chain kept")  # fmt: skip
+        result.reasons.append(
+            f"insufficient data: {ev.requests:,} logical requests in the window, "
+            f"fewer than tuner.min_samples = {s.min_samples}; chain kept"
+        )
         return result
     keep, result.exclusions = eligible(ev, task, providers, s)
     if not keep:
         counts = Counter(x.constraint for x in result.exclusions)
         if not counts or set(counts) == {"min_samples"}:
             result.status = "insufficient_data"
-            result.reasons.append(f"insufficient data: no model has tuner.min_samples = "
-                                  f"{s.min_samples} attempts on this task; chain kept")  # fmt: skip
+            result.reasons.append(
+                f"insufficient data: no model has tuner.min_samples = "
+                f"{s.min_samples} attempts on this task; chain kept"
+            )
         else:
             result.status, result.binding = "infeasible", counts.most_common(1)[0][0]
-            result.reasons.append(f"infeasible: {result.binding} binds: it leaves no eligible "
-                                  "model; chain kept")  # fmt: skip
+            result.reasons.append(
+                f"infeasible: {result.binding} binds: it leaves no eligible model; chain kept"
+            )
         result.reasons += [x.reason for x in result.exclusions]
         return result
     chains = [c for k in range(1, MAX_CHAIN + 1) for c in itertools.permutations(keep, k)]
     cands = [ev_.evaluate(c) for c in chains]
     result.candidates = cands
     target = task.success_target
-    ok = sorted((c for c in cands if c.success_low >= target and math.isfinite(c.cost)),
-                key=lambda c: (c.cost_per_success, len(c.chain), c.chain))  # fmt: skip
+    ok = sorted(
+        (c for c in cands if c.success_low >= target and math.isfinite(c.cost)),
+        key=lambda c: (c.cost_per_success, len(c.chain), c.chain),
+    )
     chosen: ChainEval | None = None
     for c in ok:
         if chosen is not None and c.cost_per_success > chosen.cost_per_success * (1 + COST_TIE):
@@ -319,9 +368,12 @@ def recommend(
         and chosen.cost_per_success >= current.cost_per_success * (1 - s.min_improvement)
     ):
         saving = 1 - chosen.cost_per_success / current.cost_per_success
-        gain = (f"would save only {saving:.2%} per successful request (less than "
-                f"tuner.min_improvement = {s.min_improvement:.0%})" if saving > 0
-                else "is no cheaper per successful request")  # fmt: skip
+        gain = (
+            f"would save only {saving:.2%} per successful request (less than "
+            f"tuner.min_improvement = {s.min_improvement:.0%})"
+            if saving > 0
+            else "is no cheaper per successful request"
+        )
         result.reasons.append(
             f"kept {current.label}: it meets every target ({_summary(current)}); the cheapest "
             f"alternative, {chosen.label}, {gain}"
@@ -344,12 +396,16 @@ def _misses(
         return ["the current chain has no evidence in the window"]
     out = []
     if current.success_low < task.success_target:
-        out.append(f"the current chain misses the success target: Wilson low "
-                   f"{_pct(current.success_low)} < {_target(task.success_target)}")  # fmt: skip
+        out.append(
+            f"the current chain misses the success target: Wilson low "
+            f"{_pct(current.success_low)} < {_target(task.success_target)}"
+        )
     target = task.latency_target_ms
     if target is not None and not _meets_latency(ev_.p95(current), target):
-        out.append(f"the current chain misses the latency target: P95 {_ms(current.p95_ms)} "
-                   f"over {_ms(target)}")  # fmt: skip
+        out.append(
+            f"the current chain misses the latency target: P95 {_ms(current.p95_ms)} "
+            f"over {_ms(target)}"
+        )
     hard = {"allowed_providers", "latency_target_ms", "min_quality"}
     for x in exclusions:
         if x.model in current.chain and x.constraint in hard:
@@ -363,20 +419,26 @@ def _binding(
     if not ok:
         best = max(cands, key=lambda c: c.success_low)
         r.binding = "success_target"
-        return (f"infeasible: success_target {_target(task.success_target)} binds: the best chain, "
-                f"{best.label}, reaches a Wilson lower bound of {_pct(best.success_low)} "
-                f"(estimate {_pct(best.success)}); chain kept")  # fmt: skip
+        return (
+            f"infeasible: success_target {_target(task.success_target)} binds: the best chain, "
+            f"{best.label}, reaches a Wilson lower bound of {_pct(best.success_low)} "
+            f"(estimate {_pct(best.success)}); chain kept"
+        )
     r.binding = "latency_target_ms"
     timed = [c for c in ok[:200] if ev_.p95(c) is not None]
     fastest = min(timed, key=lambda c: c.p95_ms or math.inf) if timed else ok[0]
-    return (f"infeasible: latency_target_ms {_ms(task.latency_target_ms)} binds: the fastest chain "
-            f"meeting the success target, {fastest.label}, has P95 {_ms(fastest.p95_ms)}; "
-            "chain kept")  # fmt: skip
+    return (
+        f"infeasible: latency_target_ms {_ms(task.latency_target_ms)} binds: the fastest chain "
+        f"meeting the success target, {fastest.label}, has P95 {_ms(fastest.p95_ms)}; "
+        "chain kept"
+    )
 
 
 def _summary(e: ChainEval) -> str:
-    return (f"{_usd(e.cost_per_success)} per successful request, success {_pct(e.success)} "
-            f"(Wilson low {_pct(e.success_low)}), P95 {_ms(e.p95_ms)}")  # fmt: skip
+    return (
+        f"{_usd(e.cost_per_success)} per successful request, success {_pct(e.success)} "
+        f"(Wilson low {_pct(e.success_low)}), P95 {_ms(e.p95_ms)}"
+    )
 
 
 def _explain(r: TaskResult, task: Task, chosen: ChainEval, current: ChainEval | None) -> list[str]:
@@ -386,11 +448,14 @@ def _explain(r: TaskResult, task: Task, chosen: ChainEval, current: ChainEval | 
     out: list[str] = []
     if r.status == "changed":
         now = _summary(current) if current else "no estimate"
-        out.append(f"{' → '.join(task.chain)} ⇒ {chosen.label}: {_summary(chosen)}; "
-                   f"now {now}; {targets}")  # fmt: skip
+        out.append(
+            f"{' → '.join(task.chain)} ⇒ {chosen.label}: {_summary(chosen)}; now {now}; {targets}"
+        )
     else:
-        out.append(f"kept {chosen.label}: still the cheapest chain meeting every target: "
-                   f"{_summary(chosen)}; {targets}")  # fmt: skip
+        out.append(
+            f"kept {chosen.label}: still the cheapest chain meeting every target: "
+            f"{_summary(chosen)}; {targets}"
+        )
     for est in chosen.stages:
         out.append(f"{est.note} (Wilson low {_pct(float(est.low[0]))})")
     return out

@@ -187,8 +187,13 @@ def total(per_task: list[tuple[TaskSavings, np.ndarray]]) -> dict[str, float | N
     95% bootstrap interval of the savings, summed over tasks resample by resample."""
     known = [(t, d) for t, d in per_task if t.note is None and t.current and t.proposed]
     if not known:
-        return {"current_spend_usd": None, "proposed_spend_usd": None, "savings_usd": None,
-                "low_usd": None, "high_usd": None}  # fmt: skip
+        return {
+            "current_spend_usd": None,
+            "proposed_spend_usd": None,
+            "savings_usd": None,
+            "low_usd": None,
+            "high_usd": None,
+        }
     diffs = np.sum([d for _, d in known], axis=0)
     cur = sum(t.current.spend_usd for t, _ in known if t.current)
     new = sum(t.proposed.spend_usd for t, _ in known if t.proposed)
