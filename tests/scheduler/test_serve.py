@@ -47,9 +47,15 @@ def _files_home(home: Path) -> None:
     for i in range(FILES):
         write_log(
             home / "logs" / f"part-{i:02d}.jsonl",
-            [{**r, "attempt_id": f"{i}-{r['attempt_id']}",
-              "logical_request_id": f"{i}-{r['logical_request_id']}"} for r in data],
-        )  # fmt: skip
+            [
+                {
+                    **r,
+                    "attempt_id": f"{i}-{r['attempt_id']}",
+                    "logical_request_id": f"{i}-{r['logical_request_id']}",
+                }
+                for r in data
+            ],
+        )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -123,8 +129,13 @@ def test_serve_once_runs_what_is_due_and_alerts_once(
         )
 
     def once() -> dict[str, str]:
-        p = subprocess.run(cli(home, "serve", "--once", "--json"), cwd=ROOT, capture_output=True,
-                           text=True, timeout=180)  # fmt: skip
+        p = subprocess.run(
+            cli(home, "serve", "--once", "--json"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert p.returncode == 0, p.stderr
         return {j["job"]: j["status"] for j in json.loads(p.stdout)["jobs"]}
 

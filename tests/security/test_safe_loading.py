@@ -19,13 +19,33 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("app", "collectors", "benchmarks")
 
-UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle",
-                  "jsonpickle"}  # fmt: skip
+UNSAFE_MODULES = {
+    "pickle",
+    "cPickle",
+    "_pickle",
+    "marshal",
+    "shelve",
+    "dill",
+    "cloudpickle",
+    "jsonpickle",
+}
 UNSAFE_BUILTINS = {"eval", "exec", "compile", "__import__"}
 # PyYAML / ruamel names that construct arbitrary Python objects
-UNSAFE_YAML_NAMES = {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader",
-                     "CFullLoader", "Constructor", "UnsafeConstructor", "FullConstructor",
-                     "unsafe_load", "unsafe_load_all", "full_load", "full_load_all"}  # fmt: skip
+UNSAFE_YAML_NAMES = {
+    "Loader",
+    "UnsafeLoader",
+    "FullLoader",
+    "CLoader",
+    "CUnsafeLoader",
+    "CFullLoader",
+    "Constructor",
+    "UnsafeConstructor",
+    "FullConstructor",
+    "unsafe_load",
+    "unsafe_load_all",
+    "full_load",
+    "full_load_all",
+}
 SAFE_YAML_TYPS = {"safe", "rt"}
 SAFE_PYYAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
 

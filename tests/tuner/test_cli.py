@@ -16,8 +16,16 @@ from app.tuner import manifest as m
 from collectors import config
 
 WINDOW = ["--since", "2026-10-01", "--until", "2026-10-28"]
-CONTRACT_TASK = {"task", "status", "current_chain", "proposed_chain", "estimated_success",
-                 "cost_per_successful_request_usd", "p95_ms", "reasons"}  # fmt: skip
+CONTRACT_TASK = {
+    "task",
+    "status",
+    "current_chain",
+    "proposed_chain",
+    "estimated_success",
+    "cost_per_successful_request_usd",
+    "p95_ms",
+    "reasons",
+}
 
 
 def run(home: Path, *args: str) -> Result:
@@ -40,8 +48,13 @@ def test_tune_json_is_the_contract(tuner_home: Path) -> None:
         assert isinstance(t["current_chain"], list) and isinstance(t["proposed_chain"], list)
         assert all(isinstance(r, str) for r in t["reasons"])
     status = {t["task"]: t["status"] for t in out["tasks"]}
-    assert status == {"summarize": "changed", "chat": "changed", "legal": "changed",
-                      "rare": "insufficient_data", "extract": "changed"}  # fmt: skip
+    assert status == {
+        "summarize": "changed",
+        "chat": "changed",
+        "legal": "changed",
+        "rare": "insufficient_data",
+        "extract": "changed",
+    }
     assert out["window"] == {"since": "2026-10-01", "until": "2026-10-28"}
 
 
@@ -84,8 +97,18 @@ def test_approve_history_rollback(fresh_home: Path) -> None:
     path = fresh_home / "manifest.yaml"
     original = path.read_bytes()
     proposal = run_json(fresh_home, "tune", *WINDOW)
-    out = run_json(fresh_home, "manifest", "approve", *WINDOW, "--comment", "cheaper chains",
-                   "--by", "alice", "--expect", proposal["proposal_sha256"][:16])  # fmt: skip
+    out = run_json(
+        fresh_home,
+        "manifest",
+        "approve",
+        *WINDOW,
+        "--comment",
+        "cheaper chains",
+        "--by",
+        "alice",
+        "--expect",
+        proposal["proposal_sha256"][:16],
+    )
     assert out["decision"] == "approved" and out["version"] == 2
     assert out["previous_sha256"] == proposal["manifest_sha256"]
     approved = path.read_text(encoding="utf-8")
@@ -94,11 +117,17 @@ def test_approve_history_rollback(fresh_home: Path) -> None:
 
     h = run_json(fresh_home, "manifest", "history")
     assert [(v["version"], v["kind"], v["current"]) for v in h["versions"]] == [
-        (2, "approved", True), (1, "baseline", False)]  # fmt: skip
+        (2, "approved", True),
+        (1, "baseline", False),
+    ]
     assert Path(h["versions"][1]["stored_path"]).read_bytes() == original
     d = h["decisions"][0]
     assert (d["decision"], d["decided_by"], d["auth"], d["comment"]) == (
-        "approved", "alice", "cli", "cheaper chains")  # fmt: skip
+        "approved",
+        "alice",
+        "cli",
+        "cheaper chains",
+    )
     assert str(d["window_since"]) == "2026-10-01" and str(d["window_until"]) == "2026-10-28"
     with duckdb.connect(str(fresh_home / "warehouse.duckdb"), read_only=True) as con:
         stored = con.execute("SELECT proposal FROM manifest_decisions").fetchall()[0][0]
@@ -125,14 +154,16 @@ def test_reject_records_and_writes_nothing(fresh_home: Path) -> None:
 
 
 def test_approve_refuses_a_stale_proposal(fresh_home: Path) -> None:
-    r = CliRunner().invoke(main, ["--home", str(fresh_home), "manifest", "approve", *WINDOW,
-                                  "--expect", "0000000000"])  # fmt: skip
+    r = CliRunner().invoke(
+        main, ["--home", str(fresh_home), "manifest", "approve", *WINDOW, "--expect", "0000000000"]
+    )
     assert r.exit_code == 2 and "run `routeledger tune`" in r.output
     cfg = config.load(fresh_home)
     path = fresh_home / "manifest.yaml"
     with pytest.raises(Exception, match="changed since the proposal was made"):
-        approvals.approve(cfg, path, path.read_text(), approvals.Decision("x", "cli"),
-                          expect_sha256="f" * 64)  # fmt: skip
+        approvals.approve(
+            cfg, path, path.read_text(), approvals.Decision("x", "cli"), expect_sha256="f" * 64
+        )
 
 
 def test_a_malformed_manifest_is_one_line_naming_the_line(fresh_home: Path) -> None:
@@ -145,17 +176,25 @@ def test_a_malformed_manifest_is_one_line_naming_the_line(fresh_home: Path) -> N
 
 def test_evals_import_and_min_quality(fresh_home: Path, tmp_path: Path) -> None:
     path = fresh_home / "manifest.yaml"
-    path.write_text(path.read_text().replace(
-        "    success_target: 0.98\n", "    success_target: 0.98\n    min_quality: 0.8\n", 1))  # fmt: skip
+    path.write_text(
+        path.read_text().replace(
+            "    success_target: 0.98\n", "    success_target: 0.98\n    min_quality: 0.8\n", 1
+        )
+    )
     scores = tmp_path / "evals.csv"
-    scores.write_text("task,model,score\nsummarize,cheap-mini,0.5\nsummarize,cheap-mini,0.6\n"
-                      "summarize,strong-large,0.95\n", encoding="utf-8")  # fmt: skip
+    scores.write_text(
+        "task,model,score\nsummarize,cheap-mini,0.5\nsummarize,cheap-mini,0.6\n"
+        "summarize,strong-large,0.95\n",
+        encoding="utf-8",
+    )
     out = run_json(fresh_home, "evals", "import", str(scores))
     assert out["rows"] == 3 and out["models"] == 2
     t = next(t for t in run_json(fresh_home, "tune", *WINDOW)["tasks"] if t["task"] == "summarize")
     assert t["status"] == "unchanged" and t["proposed_chain"] == ["strong-large"]
-    assert any("cheap-mini excluded: quality below min_quality 0.8: eval score 0.550" in r
-               for r in t["reasons"])  # fmt: skip
+    assert any(
+        "cheap-mini excluded: quality below min_quality 0.8: eval score 0.550" in r
+        for r in t["reasons"]
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("task,model,score\nsummarize,cheap-mini,1.5\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["--home", str(fresh_home), "evals", "import", str(bad)])
@@ -165,7 +204,9 @@ def test_evals_import_and_min_quality(fresh_home: Path, tmp_path: Path) -> None:
 def test_prices_in_force_refresh_cost_per_output_token(fresh_home: Path) -> None:
     (fresh_home / "price_overrides.yaml").write_text(
         "prices:\n  - provider: openai\n    model: cheap-mini\n    input_per_mtok: 0.10\n"
-        "    output_per_mtok: 0.75\n", encoding="utf-8")  # fmt: skip
+        "    output_per_mtok: 0.75\n",
+        encoding="utf-8",
+    )
     assert run(fresh_home, "prices", "refresh", "--source", "overrides").exit_code == 0
     out = run_json(fresh_home, "tune", *WINDOW)
     assert [p["name"] for p in out["providers"]] == ["cheap-mini"]
@@ -177,8 +218,11 @@ def test_prices_in_force_refresh_cost_per_output_token(fresh_home: Path) -> None
 
 
 def test_hash_password_makes_an_approvers_entry(tmp_path: Path) -> None:
-    r = CliRunner().invoke(main, ["--home", str(tmp_path), "manifest", "hash-password", "carol"],
-                           input="s3cret\ns3cret\n")  # fmt: skip
+    r = CliRunner().invoke(
+        main,
+        ["--home", str(tmp_path), "manifest", "hash-password", "carol"],
+        input="s3cret\ns3cret\n",
+    )
     assert r.exit_code == 0, r.output
     entry = r.output.strip().splitlines()[-1]
     assert entry.startswith("carol:pbkdf2_sha256$")

@@ -34,8 +34,9 @@ owner: platform-team   # unknown, kept
 """
 
 
-@pytest.mark.parametrize("text", [MANIFEST, DEMO.read_text(encoding="utf-8"), BLOCK],
-                         ids=["tests", "demo", "block"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text", [MANIFEST, DEMO.read_text(encoding="utf-8"), BLOCK], ids=["tests", "demo", "block"]
+)
 def test_unchanged_manifest_comes_back_byte_identical(text: str) -> None:
     man = m.loads(text)
     assert m.render(man, m.Changes()) == text
@@ -87,14 +88,21 @@ def test_the_shape_is_read() -> None:
     [
         ("routing:\n  a: 1\n b: 2\n", ":3:", "not valid YAML"),
         ("tasks:\n  x:\n    chain: [a, b\n", ":4:", "not valid YAML"),
-        ("providers:\n  - name: a\ntasks:\n  t:\n    chain: [a, nope]\n", ":5:", "'nope' is not a name"),
-        ("providers:\n  - name: a\ntasks:\n  t:\n    chain: [a]\n    success_target: 2\n", ":6:",
-         "success_target"),
+        (
+            "providers:\n  - name: a\ntasks:\n  t:\n    chain: [a, nope]\n",
+            ":5:",
+            "'nope' is not a name",
+        ),
+        (
+            "providers:\n  - name: a\ntasks:\n  t:\n    chain: [a]\n    success_target: 2\n",
+            ":6:",
+            "success_target",
+        ),
         ("providers: !!python/object/apply:os.system ['true']\n", ":1:", "not allowed"),
         ("providers:\n  - name: a\n  - name: a\n", ":3:", "appears twice"),
         ("- just\n- a list\n", ":1", "mapping at the top"),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_manifest_is_one_line_naming_the_line(text: str, where: str, what: str) -> None:
     with pytest.raises(m.ManifestError) as err:
         m.loads(text, "manifest.yaml")

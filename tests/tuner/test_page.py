@@ -37,12 +37,14 @@ def open_page(home: Path, monkeypatch: pytest.MonkeyPatch, bind: str) -> AppTest
 
 def decisions(home: Path) -> list[tuple[str, str, str, str | None]]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute("SELECT decision, decided_by, auth, comment FROM manifest_decisions "
-                           "ORDER BY decided_at").fetchall()  # fmt: skip
+        return con.execute(
+            "SELECT decision, decided_by, auth, comment FROM manifest_decisions ORDER BY decided_at"
+        ).fetchall()
 
 
-def test_the_page_shows_the_proposal(fresh_home: Path, monkeypatch: pytest.MonkeyPatch,
-                                     address: None) -> None:  # fmt: skip
+def test_the_page_shows_the_proposal(
+    fresh_home: Path, monkeypatch: pytest.MonkeyPatch, address: None
+) -> None:
     at = open_page(fresh_home, monkeypatch, "127.0.0.1")
     assert not at.error, [e.value for e in at.error]
     labels = [e.label for e in at.expander]
@@ -58,8 +60,9 @@ def test_the_page_shows_the_proposal(fresh_home: Path, monkeypatch: pytest.Monke
     assert savings.value.startswith("$") and "95% interval" in str(savings.delta)
 
 
-def test_approve_history_rollback_through_the_page(fresh_home: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   address: None) -> None:  # fmt: skip
+def test_approve_history_rollback_through_the_page(
+    fresh_home: Path, monkeypatch: pytest.MonkeyPatch, address: None
+) -> None:
     path = fresh_home / "manifest.yaml"
     original = path.read_bytes()
     at = open_page(fresh_home, monkeypatch, "127.0.0.1")
@@ -130,9 +133,13 @@ def test_an_exposed_dashboard_with_oidc_asks_to_log_in(
     monkeypatch.setenv("ROUTELEDGER_HOME", str(fresh_home))
     st_config.set_option("server.address", "0.0.0.0")  # noqa: S104  (simulating exposure)
     at = AppTest.from_file(str(PAGE), default_timeout=120)
-    at.secrets["auth"] = {"redirect_uri": "https://dash.example.com/oauth2callback",
-                          "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "s",
-                          "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}  # fmt: skip
+    at.secrets["auth"] = {
+        "redirect_uri": "https://dash.example.com/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+    }
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     keys = {b.key for b in at.button}
