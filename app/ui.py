@@ -31,7 +31,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries
+from app import queries, text_safety
 from app.queries import Filters
 from app.tuner import auth
 from collectors import config as config_mod
@@ -143,10 +143,64 @@ def request_headers() -> dict[str, str]:
 def may_act() -> bool:
     """Whether this session may change things (approve a manifest, build or send a report): on
     localhost, anyone who can reach it; beyond it, only someone signed in on the Routing page
-    (an approver's password, or OIDC through ``st.login``)."""
+    (an approver's password, or OIDC through ``st.login``). Framing is checked apart
+    (:func:`not_framed`)."""
     if not exposed() or st.session_state.get(SIGNED_IN_KEY):
         return True
     return bool(st.user.get("is_logged_in", False))  # False without [auth]: nobody logs in
+
+
+# -- is this page inside another page's frame? ---------------------------------------------------
+#
+# `routeledger dashboard` sends headers that forbid other origins to frame it
+# (app/dashboard_server.py); `streamlit run app/dashboard.py` by hand sends none. So the pages
+# that change things also ask the browser: the server cannot tell, as the only request a session
+# knows (`st.context.headers`) is the websocket's, and a framed page's websocket carries the same
+# headers as a top-level one (same Origin and Host, no Sec-Fetch-Dest). A custom component (v2:
+# JavaScript in the app's own document, no iframe of its own) reports `window.top ===
+# window.self`; a page of another origin cannot forge that report or stop it running.
+
+TOP_LEVEL_KEY = "rl_top_level"  # the browser's answer, for this session: True top, False framed
+FRAME_PROBE_KEY = "rl_frame_probe"
+_FRAME_PROBE = st.components.v2.component(
+    "rl_frame_probe",
+    js="export default function (c) { c.setStateValue('top', window.top === window.self); }",
+)
+FRAMED_MESSAGE = (
+    "This page is shown inside a frame of another page, so nothing can be approved, rejected, "
+    "rolled back, built or sent from it. Open the dashboard in a tab of its own."
+)
+
+
+def _noop() -> None:
+    pass
+
+
+def top_level() -> bool | None:
+    """Whether this session's page is the browser's top window: True, False when it is inside a
+    frame, None until the browser has answered (a rerun follows its answer). A session with no
+    request (a bare script run, AppTest) has no browser to frame it: True."""
+    if not request_headers():
+        return True
+    known = st.session_state.get(TOP_LEVEL_KEY)
+    if known is None:
+        known = _FRAME_PROBE(key=FRAME_PROBE_KEY, on_top_change=_noop).get("top")
+        if known is not None:
+            st.session_state[TOP_LEVEL_KEY] = known = bool(known)
+            if not known:
+                log.warning("a dashboard page was opened inside a frame: its actions are refused")
+    return known
+
+
+def not_framed() -> bool:
+    """True when this page is the browser's top window; otherwise says why its actions are off
+    (framed, or the browser has not answered yet) and returns False."""
+    top = top_level()
+    if top is None:
+        st.caption("Checking that this page is not inside a frame of another page...")
+    elif not top:
+        st.error(FRAMED_MESSAGE)
+    return top is True
 
 
 def month_start(d: date) -> date:
@@ -348,8 +402,20 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return out.to_csv(index=False).encode("utf-8")
 
 
+def clean_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the unsafe display characters of its text cells (:mod:`app.text_safety`:
+    control characters, bidi overrides and marks) replaced by U+FFFD, so a logged name cannot
+    reorder or hide what a table row shows; other cells as they are."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: text_safety.clean(v) if isinstance(v, str) else v)
+    return out
+
+
 def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
     """A formatted dataframe with a CSV download of exactly what is shown."""
+    df = clean_cells(df)
     st.dataframe(df, hide_index=True, column_config=column_config(df), height=height)
     st.download_button(
         "Download CSV",
@@ -365,11 +431,19 @@ def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
 # -- charts ---------------------------------------------------------------------------------------
 
 
+def _plotly_text(value: object) -> str:
+    return html.escape(text_safety.clean(value), quote=False)
+
+
 def safe(values: Any) -> Any:
-    """Escape log strings for plotly, whose labels accept a subset of HTML."""
+    """Log strings as plotly labels that show them literally, once. plotly.js reads a label as
+    a subset of HTML: tags (``<b>``, ``<a href>``, ``<br>``, ...) and the entities ``&amp;``,
+    ``&lt;``, ``&gt;``, a few named ones and numeric ones, decoded once. So ``&``, ``<`` and
+    ``>`` are escaped and nothing else: an escaped quote (``&quot;``) is not decoded and would
+    show as written. Unsafe display characters (:mod:`app.text_safety`) are replaced."""
     if isinstance(values, pd.Series):
-        return values.map(lambda v: html.escape(str(v)) if v is not None else v)
-    return html.escape(str(values))
+        return values.map(lambda v: _plotly_text(v) if v is not None else v)
+    return _plotly_text(values)
 
 
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from collectors.errors import ConfigError
 from collectors.records import FORMAT_NAMES
@@ -60,6 +61,22 @@ _SECRET_KEY_HINTS = {
 
 def _env_name_ok(v: str) -> bool:
     return v == "" or bool(_ENV_NAME.fullmatch(v))
+
+
+def _webhook_url_ok(v: str) -> bool:
+    """Empty (no webhook), or an absolute http(s) URL with a host: no spaces or control
+    characters, a valid port and IPv6 brackets (what httpx would otherwise fail on at send time,
+    after the report was built)."""
+    if v == "":
+        return True
+    if any(c.isspace() or not c.isprintable() for c in v):
+        return False
+    try:
+        parts = urlsplit(v)
+        parts.port  # noqa: B018  (raises ValueError when it is not a port number)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _tz_ok(v: str) -> bool:
@@ -328,6 +345,8 @@ SETTINGS: tuple[Setting, ...] = (
         "str",
         "",
         "chat webhook of the weekly report and budget alerts (empty = none)",
+        _webhook_url_ok,
+        "an absolute http:// or https:// URL with a host, without spaces",
         secret=True,
     ),
     Setting(

@@ -1,8 +1,9 @@
 """``routeledger dashboard``: the Streamlit dashboard in a subprocess, on localhost by default.
 
-:func:`launch` is what ``routeledger demo`` reuses: it starts ``streamlit run app/dashboard.py``
-headless with telemetry off and the home passed as ``ROUTELEDGER_HOME``, and returns the
-process; the caller waits on it (or stops it).
+:func:`launch` is what ``routeledger demo`` reuses: it starts ``streamlit run
+app/dashboard_server.py`` (``app/dashboard.py`` behind headers that forbid framing by another
+origin, see :mod:`app.dashboard_server`) headless with telemetry off and the home passed as
+``ROUTELEDGER_HOME``, and returns the process; the caller waits on it (or stops it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import duckdb
 from app.cli import Ctx, main
 from collectors.errors import RouteLedgerError
 
-DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard.py"
+DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard.py"  # the Streamlit script
+SERVER = DASHBOARD.with_name("dashboard_server.py")  # serves it, with the anti-framing headers
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 
@@ -34,7 +36,7 @@ def command(host: str, port: int) -> list[str]:
         "-m",
         "streamlit",
         "run",
-        str(DASHBOARD),
+        str(SERVER),
         "--server.address",
         host,
         "--server.port",
@@ -126,10 +128,17 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
     proc = launch(cfg.home, host, port, open_browser=False)
     click.echo(f"RouteLedger dashboard on {url(host, port)} (Ctrl+C to stop)", err=True)
     forwarded = (signal.SIGTERM, signal.SIGHUP)  # stopping this command stops the server too
-    previous = {sig: signal.signal(sig, lambda n, _f: proc.send_signal(n)) for sig in forwarded}
+    stopped: list[int] = []  # the signals this command passed on: the server was told to stop
+
+    def forward(sig: int, _frame: object) -> None:
+        stopped.append(sig)
+        proc.send_signal(sig)
+
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     try:
         code = proc.wait()
     except KeyboardInterrupt:
+        stopped.append(signal.SIGINT)
         proc.send_signal(signal.SIGINT)
         try:
             code = proc.wait(timeout=10)
@@ -139,5 +148,8 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if code not in (0, -signal.SIGINT, -signal.SIGTERM):
+    # Told to stop, uvicorn (under st.App) shuts down, then raises the signal again: the server
+    # ends with -15 (app/dashboard_server.py hands SIGINT on as SIGTERM), or 1 ("Aborted!") were
+    # a SIGINT to get through. Any end after a stop this command passed on is a stop.
+    if code not in (0, -signal.SIGINT, -signal.SIGTERM) and not stopped:
         raise SystemExit(code)

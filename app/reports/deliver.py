@@ -4,9 +4,13 @@
   ``ssl`` or ``none``; user and password from the environment variables *named* in the config;
   a multipart message: text/plain and text/html alternatives plus attachments.
 * :func:`post_webhook` - a JSON POST to ``delivery.webhook_url``: Slack-compatible (``text`` and
-  ``blocks``; log strings escaped for mrkdwn) or generic JSON (``delivery.webhook_kind``).
+  ``blocks``; log strings escaped for mrkdwn by :func:`slack_escape`) or generic JSON
+  (``delivery.webhook_kind``).
 * :func:`deliver` - both, recorded in ``report_deliveries``; the scheduler sends a week once per
-  channel (``only_missing``), ``routeledger report weekly --send`` sends again on purpose.
+  channel (``only_missing``), ``routeledger report weekly --send`` sends again on purpose. A
+  channel that fails, for whatever reason, is a ``failed`` record with a one-line detail and the
+  next channel is still tried: the caller shows the failures (``--json`` prints them in its one
+  object), so they are logged at INFO only, never rendered twice.
 
 Retries (tenacity, the :class:`collectors.http.RetryPolicy` of the price fetcher): a timeout, a
 broken connection, HTTP 429/5xx (honouring ``Retry-After``) or an SMTP 4xx reply is retried with
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -34,10 +39,12 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from app import text_safety
 from app.reports import queries as q
 from collectors.config import Config
 from collectors.errors import ConfigError, TerminalSourceError, TransientSourceError
 from collectors.http import RETRY_STATUSES, RetryPolicy, create_client, parse_retry_after
+from collectors.redact import describe
 from collectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -76,14 +83,35 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def slack_escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup (links, mentions)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_MRKDWN_MARKERS = re.compile(r"([*_~`])")
+WORD_JOINER = "\u2060"
+
+
+def slack_escape(text: object) -> str:
+    """A logged string as literal text inside Slack ``mrkdwn``:
+
+    * on one line, its unsafe display characters (:mod:`app.text_safety`: control and bidi
+      characters) and line breaks replaced by a space, so it cannot start a quote or fake a line;
+    * ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;``, ``&gt;``, the escaping Slack's formatting
+      reference prescribes, so it holds no link, mention or ``<!channel>``;
+    * ``*``, ``_``, ``~`` and the backtick between two word joiners (U+2060, invisible): Slack
+      documents no escape for them, and mrkdwn applies bold, italic, strike or code only to a
+      marker standing at a word boundary, which an invisible joiner on either side prevents.
+
+    Bare URLs, ``@name`` and ``#channel`` are left to the text object: the payload marks every
+    one that carries logged strings ``verbatim`` (:func:`app.reports.render.slack_payload`)."""
+    line = text_safety.one_line(text, " ")
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MRKDWN_MARKERS.sub(f"{WORD_JOINER}\\1{WORD_JOINER}", line)
 
 
 def webhook_target(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    """The scheme and host of a webhook URL: what errors, logs and records may show of it."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    except ValueError:
+        return "(a webhook URL that is not valid)"
 
 
 def email_configured(cfg: Config) -> bool:
@@ -188,8 +216,13 @@ def send_email(
         raise ConfigError(str(cfg.file), key, "an SMTP server and recipients for e-mail")
     security = str(cfg.get("delivery.smtp.security"))
     creds = _credentials(cfg)
-    mime = mime_message(cfg, msg, to)
     target = f"{host}:{port}"
+    try:
+        mime = mime_message(cfg, msg, to)
+    except ValueError as e:  # a line break in an address or the sender: a header injection
+        raise TerminalSourceError(
+            "smtp", target, f"the message cannot be built: {type(e).__name__}: {e}"
+        ) from e
 
     def attempt() -> None:
         try:
@@ -215,6 +248,13 @@ def send_email(
             raise _Retryable(f"{type(e).__name__}: {e}".rstrip(": ")) from e
         except (smtplib.SMTPException, ssl.SSLError, socket.gaierror, OSError) as e:
             raise TerminalSourceError("smtp", target, f"{type(e).__name__}: {e}") from e
+        except UnicodeError as e:  # smtplib sends AUTH and addresses as ASCII; never echo them
+            raise TerminalSourceError(
+                "smtp",
+                target,
+                f"{type(e).__name__}: the login, the sender or a recipient is "
+                "not ASCII, which this server cannot take",
+            ) from e
         if refused:
             log.warning("smtp %s: refused recipients %s", target, sorted(refused))
 
@@ -236,6 +276,11 @@ def post_webhook(
     if not url:
         raise ConfigError(str(cfg.file), "delivery.webhook_url", "a webhook URL")
     target = webhook_target(url)
+    try:
+        httpx.Request("POST", url)  # what sending would build first
+    except (httpx.InvalidURL, ValueError) as e:  # UnicodeError (a bad IDNA host) included
+        # the type only: the message would quote the URL, a secret
+        raise TerminalSourceError("webhook", target, f"not a valid URL ({type(e).__name__})") from e
     with create_client(transport, timeout=WEBHOOK_TIMEOUT) as client:
 
         def attempt() -> None:
@@ -287,7 +332,9 @@ def deliver(
     for channel in channels:
         to = list(recipients or cfg.get("delivery.recipients"))
         target = (
-            ", ".join(to) if channel == "email" else webhook_target(cfg.get("delivery.webhook_url"))
+            ", ".join(to)
+            if channel == "email"
+            else webhook_target(str(cfg.get("delivery.webhook_url")))
         )
         row: dict[str, Any] = {
             "week": week,
@@ -302,10 +349,14 @@ def deliver(
             else:
                 row["attempts"] = post_webhook(cfg, payload, transport=transport, policy=policy)
             row["status"] = "sent"
-        except (TransientSourceError, TerminalSourceError, ConfigError) as e:
-            row["status"], row["detail"] = "failed", str(e)[:500]
+        except Exception as e:  # noqa: BLE001  (one channel's failure, whatever it is, is a record)
+            # RouteLedger's own errors as they are; anything else as its type with quoted values
+            # elided (it may quote a credential or the URL); credential shapes redacted
+            row["status"], row["detail"] = "failed", describe(e)
             row["attempts"] = policy.attempts if isinstance(e, TransientSourceError) else 1
-            log.warning("weekly report %s: %s delivery failed: %s", week, channel, e)
+            # shown by the caller (the CLI's output, job_runs, the Reports page): logged, not
+            # rendered a second time on stderr
+            log.info("weekly report %s: %s delivery failed: %s", week, channel, row["detail"])
         row["sent_at"] = datetime.now(UTC).replace(tzinfo=None)
         with wh.connect() as con:
             q.record_delivery(con, row)

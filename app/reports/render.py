@@ -5,9 +5,14 @@ The HTML (``templates/weekly.html.j2``) is built to survive mail clients: tables
 inline CSS, bars drawn as table cells, no JavaScript and no external resources. Jinja2's
 autoescape is on for it, so every string that came from logs or price pages (model, task, team,
 provider names, reasons) is text, never markup. Every value of the HTML, the plain text and
-the CSV has its control characters (NUL, which SMTP refuses; terminal escapes; bidi overrides
-that reorder what a reader sees) replaced by a space. CSV cells that a spreadsheet would read as
-a formula get a quote.
+the CSV has its unsafe display characters (:mod:`app.text_safety`: NUL, which SMTP refuses;
+terminal escapes; bidi overrides and marks that reorder what a reader sees) replaced by a space.
+CSV cells that a spreadsheet would read as a formula get a quote.
+
+The Slack payload carries logged strings through :func:`app.reports.deliver.slack_escape` (one
+line, ``&<>`` as entities, the markers ``*``, ``_``, ``~`` and the backtick inert) in ``mrkdwn``
+text objects marked ``verbatim``, so Slack neither links a bare URL nor parses a mention or
+channel name in them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import csv
 import io
 import json
 import os
-import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +29,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from app import text_safety
 from app.reports.deliver import Attachment, Message, jsonable, slack_escape
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -52,7 +57,6 @@ CSV_FIELDS = (
     "retry_share",
     "unpriced_attempts",
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -111,10 +115,10 @@ def _rcol(v: Any, width: int) -> str:
 
 
 def _clean(v: Any) -> Any:
-    """A value with its control characters replaced; markup the template built is kept."""
+    """A value with its unsafe display characters replaced; markup the template built is kept."""
     if isinstance(v, markupsafe.Markup) or not isinstance(v, str):
         return v
-    return _CONTROL.sub(" ", v)
+    return text_safety.clean(v, " ")
 
 
 def _env(autoescape: bool) -> jinja2.Environment:
@@ -234,8 +238,15 @@ def _top_lines(report: dict[str, Any], dim: str, n: int = 5) -> str:
     return "\n".join(lines) or "_none_"
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object; ``verbatim``: Slack links no bare URL and parses no mention or
+    channel name in it (its own ``<url|label>`` links still work)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
-    """Slack-compatible: ``text`` (the notification line) and ``blocks``."""
+    """Slack-compatible: ``text`` (the notification line) and ``blocks``. Every logged string
+    goes through :func:`slack_escape`, in verbatim text objects."""
     t, b = report["totals"], report["budget"]
     heads = [
         f"*Spend*\n{usd(t['spend_usd'])} ({signed_pct(t['change_pct'])})",
@@ -271,23 +282,16 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
             {
                 "type": "context",
                 "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"{report['since']} to "
-                        f"{report['until']} ({slack_escape(report['timezone'])})",
-                    }
+                    _mrkdwn(
+                        f"{report['since']} to {report['until']} "
+                        f"({slack_escape(report['timezone'])})"
+                    )
                 ],
             },
-            {"type": "section", "fields": [{"type": "mrkdwn", "text": h} for h in heads[:10]]},
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Top models*\n" + _top_lines(report, "model")},
-            },
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Top tasks*\n" + _top_lines(report, "task")},
-            },
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(notes)}]},
+            {"type": "section", "fields": [_mrkdwn(h) for h in heads[:10]]},
+            {"type": "section", "text": _mrkdwn("*Top models*\n" + _top_lines(report, "model"))},
+            {"type": "section", "text": _mrkdwn("*Top tasks*\n" + _top_lines(report, "task"))},
+            {"type": "context", "elements": [_mrkdwn(" · ".join(notes))]},
         ],
     }
 

@@ -6,7 +6,8 @@ string from logs autoescaped when it was rendered, and it carries no script.
 
 Building and sending change things (files, the warehouse, other people's inboxes), so when the
 dashboard listens beyond localhost they need the same sign-in as approving a manifest
-(:func:`app.ui.may_act`).
+(:func:`app.ui.may_act`), and inside a frame of another page they are off
+(:func:`app.ui.not_framed`).
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ def body(ctx: ui.Ctx) -> None:
         else "No delivery configured: set "
         "delivery.recipients with [delivery.smtp], or delivery.webhook_url (see README)."
     )
-    allowed = ui.may_act()  # beyond localhost, building and sending need a signed-in approver
-    if not allowed:
+    top = ui.not_framed()  # inside another page's frame (clickjacking), nothing changes
+    allowed = top and ui.may_act()  # beyond localhost, a signed-in approver builds and sends
+    if top and not allowed:
         c1.caption(
             "This dashboard listens beyond localhost: sign in on the Routing page to build "
             "or send a report."

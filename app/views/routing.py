@@ -10,7 +10,10 @@ When the dashboard listens beyond localhost (``server.address`` is not a loopbac
 unset address means every interface), or a request reaches it through a proxy or under another
 host name (:func:`app.ui.exposed`), approving, rejecting and rolling back need an
 authenticated person: OIDC through ``st.login`` when ``[auth]`` is configured in Streamlit's
-secrets, else a user of ``dashboard.approvers`` with a password; otherwise they are refused.
+secrets, else a user of ``dashboard.approvers`` with a password (throttled per name across
+sessions and processes, :class:`app.tuner.auth.Throttle`); otherwise they are refused. Shown
+inside a frame of another page (clickjacking), the page offers no decision at all
+(:func:`app.ui.not_framed`).
 Strings from logs and the manifest reach the screen as plain text, dataframes, escaped plotly
 labels and Markdown-escaped expander labels (:func:`app.ui.md_text`) only.
 """
@@ -197,10 +200,11 @@ def identity(cfg: Config) -> tuple[str, str] | None:
         user = st.text_input("Approver", key="rl_routing_user_in")
         password = st.text_input("Password", type="password", key="rl_routing_password")
         if st.form_submit_button("Sign in"):
-            if auth.verify(entries, user, password):
+            answer = auth.Throttle.for_home(cfg.home).sign_in(entries, user, password)
+            if answer.ok:
                 st.session_state[AUTH_KEY] = user
                 st.rerun()
-            st.error("Unknown approver or wrong password.")
+            st.error(answer.message)
     return None
 
 
@@ -317,7 +321,7 @@ def body(ctx: ui.Ctx) -> None:
     else:
         st.info("No change proposed: the manifest is still right for this evidence.")
     st.subheader("Decision")
-    who = identity(cfg)
+    who = identity(cfg) if ui.not_framed() else None  # framed: no decision, no sign-in
     if who is not None:
         _decide(cfg, data, path, who)
     st.subheader("History")

@@ -50,7 +50,7 @@ def test_launch_runs_the_dashboard_headless_on_localhost_without_telemetry(
     (call,) = popen.calls
     args = call["args"]
     assert args[1:4] == ["-m", "streamlit", "run"]
-    assert Path(args[4]) == Path(cmd.__file__).resolve().parents[1] / "dashboard.py"
+    assert Path(args[4]) == Path(cmd.__file__).resolve().parents[1] / "dashboard_server.py"
     assert option(args, "--server.address") == "127.0.0.1"
     assert option(args, "--server.port") == "8765"
     assert option(args, "--server.headless") == "true"

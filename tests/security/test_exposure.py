@@ -220,10 +220,14 @@ def test_a_loopback_dashboard_behind_a_proxy_refuses_approval(
     monkeypatch.setattr(ui, "request_headers", lambda: {"Host": "dash.example.com"})
     monkeypatch.setenv("ROUTELEDGER_HOME", str(fresh_home))
     address("127.0.0.1")
-    at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120)
+    at.session_state[ui.TOP_LEVEL_KEY] = True  # a browser's page: it said it is not framed
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("reached through a proxy" in e.value for e in at.error), [e.value for e in at.error]
     assert "rl_routing_approve" not in {b.key for b in at.button}
     monkeypatch.setattr(ui, "request_headers", lambda: {"Host": "127.0.0.1:8501"})
-    at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120)
+    at.session_state[ui.TOP_LEVEL_KEY] = True  # a browser's page: it said it is not framed
+    at.run()
     assert "rl_routing_approve" in {b.key for b in at.button}
