@@ -13,9 +13,15 @@ drops the row, counted as skipped, not quarantined); a start time (``missing_tim
 (``absurd_tokens``); a latency under a day (``absurd_latency``); a finite, non-negative cost
 under $100k (``bad_cost``).
 
-Secrets: API keys are kept only as SHA-256; every other stored string has anything shaped like a
-credential (``sk-…``, ``AKIA…``, ``AIza…``, ``ghp_…``, ``xox?-…``, ``Bearer …``: the shapes of
-:data:`collectors.redact.SECRET_PATTERN`) replaced by ``[REDACTED]``, whatever field it hides in.
+Secrets: API keys are kept only as SHA-256; every other stored string (every text column of
+``norm_ok``, the quarantine ``detail`` and ``raw_excerpt``) has anything shaped like a credential
+(``sk-…``, ``AKIA…`` / ``ASIA…``, JWTs, ``Bearer …`` in any case, ``Authorization: …``,
+percent-encoded keys: :data:`collectors.redact.SECRET_SHAPES`) replaced by ``[REDACTED]``,
+whatever field it hides in. An id that held one keeps ``#`` and 16 hex digits of its SHA-256
+after the mask (``rl_id``), so two attempts whose ids differ only in a credential stay two
+attempts instead of deduplicating into one. Redaction comes first, on the string as logged: a
+value that is also lowercased (the provider) is lowercased after it, the mask kept as
+``[REDACTED]``, so no case change can hide a credential from the pattern or expose one.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from __future__ import annotations
 import duckdb
 
 from collectors.records import ERROR_CLASSES
-from collectors.redact import SECRET_PATTERN
+from collectors.redact import MASK, SECRET_PATTERN
 
 MAX_TOKENS = 100_000_000
 MAX_LATENCY_MS = 86_400_000
 ERROR_CLASS_NAMES = ERROR_CLASSES
+if "'" in SECRET_PATTERN or MASK != "[REDACTED]":  # both are written into SQL literals below
+    raise RuntimeError("SECRET_PATTERN must hold no single quote, MASK must be [REDACTED]")
 
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO rl_blank(x) AS x IS NULL OR (length(x) <= 6 AND trim(x) IN ('', 'null', 'None', 'NULL'))
@@ -54,9 +62,15 @@ CREATE OR REPLACE TEMP MACRO rl_bool(x) AS CASE
     WHEN lower(trim(x)) IN ('false', '0', 'no', 'f', 'n', 'miss', 'none', 'null', '') THEN false
     END;
 CREATE OR REPLACE TEMP MACRO rl_redact(x) AS
-    regexp_replace(x, '{SECRET_PATTERN}', '[REDACTED]', 'g');
+    substr(regexp_replace(' ' || x, '{SECRET_PATTERN}', '\1[REDACTED]', 'g'), 2);
 CREATE OR REPLACE TEMP MACRO rl_str(x, n) AS CASE
     WHEN rl_blank(x) THEN NULL ELSE left(rl_redact(trim(x)), n) END;
+CREATE OR REPLACE TEMP MACRO rl_id(x) AS CASE
+    WHEN rl_blank(x) THEN NULL
+    WHEN rl_redact(trim(x)) = trim(x) THEN left(trim(x), 200)
+    ELSE left(rl_redact(trim(x)), 183) || '#' || left(sha256(trim(x)), 16) END;
+CREATE OR REPLACE TEMP MACRO rl_lower_str(x, n) AS
+    replace(lower(rl_str(x, n)), '[redacted]', '[REDACTED]');
 """
 
 # Statuses a log may use. HTTP-like codes are read too: 1xx-3xx success, 4xx-5xx error.
@@ -141,7 +155,7 @@ SELECT source_line,
        CASE WHEN NOT rl_blank(format_reject) THEN left(rl_redact(substr(format_reject, length(split_part(format_reject, ':', 1)) + 2)), 200)
            ELSE CASE reject_reason
            WHEN 'missing_timestamp' THEN 'no start or end time'
-           WHEN 'bad_timestamp' THEN 'time not understood: ' || left(rl_redact(coalesce(started_at, '') || ' / ' || coalesce(ended_at, '')), 80)
+           WHEN 'bad_timestamp' THEN 'time not understood: ' || left(rl_redact(coalesce(started_at, '')) || ' / ' || rl_redact(coalesce(ended_at, '')), 80)
            WHEN 'end_before_start' THEN 'ended_at is before started_at'
            WHEN 'missing_model' THEN 'no model'
            WHEN 'unknown_status' THEN 'status not understood: ' || left(rl_redact(coalesce(status, 'NULL')), 40)
@@ -152,9 +166,11 @@ SELECT source_line,
            WHEN 'bad_cost' THEN 'reported cost is not a finite amount between 0 and 100000'
        END END AS detail,
        left(rl_redact(to_json(struct_pack(
-           attempt_key := attempt_key, started_at := started_at, ended_at := ended_at,
-           model := coalesce(served_model, requested_model), status := status,
-           input_tokens := input_tokens, output_tokens := output_tokens)
+           attempt_key := rl_redact(attempt_key), started_at := rl_redact(started_at),
+           ended_at := rl_redact(ended_at),
+           model := rl_redact(coalesce(served_model, requested_model)),
+           status := rl_redact(status), input_tokens := rl_redact(input_tokens),
+           output_tokens := rl_redact(output_tokens))
        )::VARCHAR), 300) AS raw_excerpt
 FROM norm_typed WHERE reject_reason IS NOT NULL AND reject_reason <> 'skip';
 
@@ -172,9 +188,9 @@ SELECT
         THEN 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
                       input_tokens, output_tokens, logical_request_id)), 32)
-        ELSE rl_str(attempt_key, 200) END AS attempt_id,
-    CASE WHEN NOT rl_blank(logical_request_id) THEN rl_str(logical_request_id, 200)
-         WHEN NOT rl_blank(attempt_key) THEN rl_str(attempt_key, 200)
+        ELSE rl_id(attempt_key) END AS attempt_id,
+    CASE WHEN NOT rl_blank(logical_request_id) THEN rl_id(logical_request_id)
+         WHEN NOT rl_blank(attempt_key) THEN rl_id(attempt_key)
          ELSE 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
                       input_tokens, output_tokens)), 32) END AS logical_request_id,
@@ -185,7 +201,7 @@ SELECT
                           AND coalesce(rl_bool(streamed), false)
                      THEN date_diff('microsecond', t_start, t_first) / 1000.0 END) AS ttft_ms,
     date_diff('microsecond', t_start, t_end) / 1000.0 AS latency_ms,
-    lower(rl_str(provider, 100)) AS provider,
+    rl_lower_str(provider, 100) AS provider,
     rl_str(requested_model, 200) AS requested_model,
     coalesce(rl_str(served_model, 200), rl_str(requested_model, 200)) AS served_model,
     rl_str(deployment_id, 200) AS deployment_id,

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from collectors.redact import redact
+
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "attempt_key",  # the source's own stable id of this attempt; NULL = hash of position+content
     "logical_request_id",  # trace / session id; NULL = the attempt key
@@ -111,11 +113,12 @@ class PythonFormat(LogFormat):
 
 
 class RecordError(ValueError):
-    """A document is well-formed JSON but not a record of this format; ``reason`` is a code."""
+    """A document is well-formed JSON but not a record of this format; ``reason`` is a code.
+    ``detail`` is stored in the quarantine as it is, so credentials it quotes are redacted."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason, self.detail = reason, detail
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, redact(detail)
+        super().__init__(f"{reason}: {self.detail}" if detail else reason)
 
 
 def text(v: Any) -> str | None:

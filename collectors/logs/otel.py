@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from collectors.logs.base import PythonFormat, RecordError, candidate
+from collectors.redact import redact
 
 ANTHROPIC_EXCLUSIVE_SCOPES: frozenset[str] = frozenset()
 """Instrumentation scopes known to copy Anthropic's exclusive ``usage.input_tokens`` as is.
@@ -181,7 +182,7 @@ def _span_id(span: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
     v = span.get(key)
     s = v.strip().lower() if isinstance(v, str) else ""
     if not pattern.fullmatch(s) or not s.strip("0"):
-        shown = repr(v[:40]) if isinstance(v, str) else type(v).__name__
+        shown = repr(redact(v)[:40]) if isinstance(v, str) else type(v).__name__
         raise RecordError("bad_id", f"{key} is not a non-zero hex id: {shown}")
     return s
 

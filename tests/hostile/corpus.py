@@ -6,7 +6,8 @@ file differs from what this module builds (so a file and its expectations never 
 or when a file has no line in ``SOURCES.md``.
 
 What each file is made of: :mod:`tests.hostile.payloads` (the payloads and file shapes),
-:mod:`tests.hostile.corpus_logs` (log files with per-line expectations) and
+:mod:`tests.hostile.corpus_logs` (log files with per-line expectations, credential shapes in
+every field of every format included) and
 :mod:`tests.hostile.corpus_inputs` (price sources, manifests, configuration).
 """
 
@@ -20,7 +21,7 @@ from tests.hostile.corpus_inputs import (
     manifest_files,
     price_files,
 )
-from tests.hostile.corpus_logs import LOG_FILES, REGRESSIONS
+from tests.hostile.corpus_logs import CREDENTIAL_FILES, LOG_FILES, REGRESSIONS
 from tests.hostile.payloads import CORPUS, File
 
 
@@ -48,7 +49,7 @@ def generated_files() -> list[File]:
 def all_files() -> dict[str, tuple[bytes, str]]:
     """Every corpus file: path under corpus/ -> (bytes, what it is and attacks)."""
     out: dict[str, tuple[bytes, str]] = {}
-    for lf in (*LOG_FILES, *REGRESSIONS):
+    for lf in (*LOG_FILES, *REGRESSIONS, *CREDENTIAL_FILES):
         out[f"logs/{lf.name}"] = (lf.content(), lf.what)
     for group, files in (
         ("prices", price_files()),

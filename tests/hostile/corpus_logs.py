@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.hostile.payloads import (
@@ -42,6 +45,7 @@ from tests.hostile.payloads import (
     ts,
     with_raw,
 )
+from tests.security.planted import CREDENTIALS, OPENAI_KEY
 
 # -- RouteLedger JSONL ----------------------------------------------------------------------------
 
@@ -647,3 +651,624 @@ REGRESSIONS: tuple[LogFile, ...] = (
     DUPKEYS_JSONL,
     WRONG_TYPES_JSONL,
 )
+
+
+# -- credentials in every stored field, through every format ------------------------------------
+# tests/security/test_credential_corpus.py ingests these files and looks for the credentials in
+# every table, the report, the Slack payload and the CLI's output, in any letter case. The loaded
+# lines of a file form a Latin square: line k puts credential shape k + i (of
+# tests.security.planted.CREDENTIALS) in the i-th text field, so every shape sits in every field
+# once, each inside a longer string ("team <credential> end": redacted where it hides, not only
+# as a whole value). Then two lines whose whole attempt id is a key (still two attempts after
+# redaction), lines quarantined for a credential in their time or status with more in their id
+# and model (the quarantine detail and the SQL excerpt), and lines cut after a credential (the
+# excerpt of a line that is not JSON).
+
+SHAPES: tuple[str, ...] = tuple(CREDENTIALS.values())
+N_SHAPES = len(SHAPES)
+OTHER_OPENAI_KEY = OPENAI_KEY.replace("0123456789", "9876543210")  # same shape, same needle
+SQUARE = "credential shapes in"  # how a square's lines start their description
+Build = Callable[[int, int, bool, dict[str, str]], bytes]  # (n, day, error, path -> value)
+
+
+def cred(k: int, label: str) -> str:
+    """Credential shape ``k`` (cyclic) inside a longer string."""
+    return f"{label} {SHAPES[k % N_SHAPES]} end"
+
+
+def label(path: str) -> str:
+    """The text a field's credential is wrapped in: the last part of its path."""
+    return path.rsplit("/", 1)[-1]
+
+
+def put(doc: Any, path: str, value: Any) -> None:
+    """Set ``value`` at ``path`` in ``doc``: keys (they may hold dots) and list indexes, "/"
+    between them; objects on the way are created."""
+    *head, last = path.split("/")
+    for key in head:
+        doc = doc[int(key)] if isinstance(doc, list) else doc.setdefault(key, {})
+    if isinstance(doc, list):
+        doc[int(last)] = value
+    else:
+        doc[last] = value
+
+
+def _credential_lines(
+    build: Build,
+    fields: tuple[str, ...],
+    first: int,
+    bad: Callable[[int], tuple[dict[str, str], str]],
+    id_field: str | None,
+    cut_key: str,
+    prefix: str = "",
+) -> list[Line]:
+    """The square from line ``first`` on (``prefix`` before each label keeps the attempt ids
+    of two files of one family apart), two whole-key ids, refused rows, cut lines."""
+    lines = [
+        Line(
+            build(
+                first + k,
+                1 + k % 3,
+                k % 2 == 1,
+                {f: cred(k + i, prefix + label(f)) for i, f in enumerate(fields)},
+            ),
+            OK,
+            f"{SQUARE} {', '.join(label(f) for f in fields)}",
+        )
+        for k in range(N_SHAPES)
+    ]
+    n = first + N_SHAPES
+    if id_field:
+        lines += [
+            Line(build(n, 1, False, {id_field: f"{OPENAI_KEY}-{n}"}), OK, "a key as the id"),
+            Line(
+                build(n + 1, 1, False, {id_field: f"{OTHER_OPENAI_KEY}-{n}"}),
+                OK,
+                "another such key: a second attempt",
+            ),
+        ]
+    for k in range(N_SHAPES):
+        values, reason = bad(k)
+        lines.append(Line(build(n + 2 + k, 2, False, values), reason, "credentials, refused"))
+    lines += [
+        Line(
+            f'{{"{cut_key}": {json.dumps(cred(k, "cut"))}, "started_at": '.encode(),
+            "invalid_json",
+            "a line cut after a credential",
+        )
+        for k in range(N_SHAPES)
+    ]
+    return lines
+
+
+# RouteLedger: JSONL and CSV
+
+RL_FIELDS = (
+    "attempt_id",
+    "logical_request_id",
+    "provider",
+    "model",
+    "requested_model",
+    "task",
+    "team",
+    "user",
+    "error_class",
+    "deployment_id",
+    "key_alias",
+    "route",
+)
+CSV_PREFIX = "csv "  # the CSV file's square is the JSONL file's: its ids must differ
+RL_CSV_FIELDS = ("started_at", "ended_at", "status", "input_tokens", "output_tokens", *RL_FIELDS)
+
+
+def _rl_doc(n: int, day: int, error: bool, values: dict[str, str]) -> dict[str, Any]:
+    return rl(n, day, **{"status": "error" if error else "success", **values})
+
+
+def _rl_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"attempt_id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
+    if k % 2:
+        return values | {"started_at": cred(k, "soon")}, "bad_timestamp"
+    return values | {"status": cred(k, "maybe")}, "unknown_status"
+
+
+def _rl_csv_row(doc: dict[str, Any]) -> bytes:
+    return _csv_line([doc.get(f, "") for f in RL_CSV_FIELDS])
+
+
+def credentials_routeledger_jsonl() -> LogFile:
+    lines = _credential_lines(
+        lambda n, d, e, v: j(_rl_doc(n, d, e, v)), RL_FIELDS, 101, _rl_bad, "attempt_id", "team"
+    )
+    return LogFile(
+        "credentials_routeledger.jsonl",
+        "routeledger",
+        tuple(lines),
+        b"",
+        what="RouteLedger JSONL: credential shapes in every text field",
+    )
+
+
+def credentials_routeledger_csv() -> LogFile:
+    lines = [
+        Line(_csv_line(list(RL_CSV_FIELDS)), NONE, "the header"),
+        *_credential_lines(
+            lambda n, d, e, v: _rl_csv_row(_rl_doc(n, d, e, v)),
+            RL_FIELDS,
+            201,
+            _rl_bad,
+            "attempt_id",
+            "team",
+            CSV_PREFIX,
+        )[:-N_SHAPES],  # a CSV line is not cut JSON: extra columns instead
+    ]
+    lines += [
+        Line(
+            _rl_csv_row(_rl_doc(240 + k, 3, False, {"team": cred(k, "team")}))
+            + b","
+            + _csv_line([cred(k + 1, "extra")]),
+            "csv_extra_columns",
+            "a column too many, credentials in the row",
+        )
+        for k in range(N_SHAPES)
+    ]
+    return LogFile(
+        "credentials_routeledger.csv",
+        "routeledger",
+        tuple(lines),
+        b"",
+        what="RouteLedger CSV: credential shapes in every text field",
+    )
+
+
+# LiteLLM: StandardLoggingPayload and SpendLogs rows
+
+SLP_FIELDS = (
+    "id",
+    "trace_id",
+    "custom_llm_provider",
+    "model_group",
+    "model",
+    "model_id",
+    "metadata/model_info/base_model",
+    "request_tags",
+    "metadata/user_api_key_team_alias",
+    "end_user",
+    "metadata/user_api_key_alias",
+    "metadata/user_api_key_request_route",
+    "error_information/error_class",
+    "metadata/user_api_key_hash",  # a raw key where the hash belongs: kept as its SHA-256
+)
+
+
+def _tagged(doc: dict[str, Any], values: dict[str, str]) -> None:
+    for path, value in values.items():
+        put(doc, path, [f"task:{value}", "env:test"] if path == "request_tags" else value)
+
+
+def _slp_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    doc = slp(n, day)
+    if error:
+        doc["status"] = "failure"
+        doc["error_information"] = {"error_code": "500", "error_class": "InternalServerError"}
+    _tagged(doc, values)
+    return j(doc)
+
+
+def _slp_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
+    if k % 2:
+        return values | {"startTime": cred(k, "soon")}, "bad_timestamp"
+    return values | {"status": cred(k, "maybe")}, "unknown_status"
+
+
+def credentials_litellm_jsonl() -> LogFile:
+    lines = _credential_lines(_slp_build, SLP_FIELDS, 301, _slp_bad, "id", "end_user")
+    return LogFile(
+        "credentials_litellm.jsonl",
+        "litellm",
+        tuple(lines),
+        b"",
+        what="LiteLLM StandardLoggingPayload JSONL: credential shapes in every text field",
+    )
+
+
+SPEND_FIELDS = (
+    "request_id",
+    "session_id",
+    "custom_llm_provider",
+    "model_group",
+    "model",
+    "model_id",
+    "metadata/model_info/base_model",
+    "request_tags",
+    "team_id",
+    "user",
+    "metadata/user_api_key_alias",
+    "metadata/user_api_key_request_route",
+    "metadata/error_information/error_class",
+    "api_key",  # a raw key: kept as its SHA-256
+)
+
+
+def _spend_time(day: int, second: float) -> str:
+    t = datetime.fromtimestamp(epoch(day, 0) + second, UTC)
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _spend_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    row: dict[str, Any] = {
+        "request_id": f"spend-cred-{n:03d}",
+        "session_id": f"spend-session-{n:03d}",
+        "call_type": "acompletion",
+        "api_key": "0" * 64,
+        "startTime": _spend_time(day, n * 11),
+        "endTime": _spend_time(day, n * 11 + 1.5),
+        "completionStartTime": _spend_time(day, n * 11 + 0.4),
+        "model": "gpt-4o",
+        "user": "",
+        "team_id": "",
+        "metadata": {"usage_object": {"prompt_tokens": 10, "completion_tokens": 20}},
+        "spend": 0.000225,
+        "prompt_tokens": 10,
+        "completion_tokens": 20,
+        "request_tags": [],
+        "end_user": "",
+        "model_group": "",
+        "model_id": "",
+        "custom_llm_provider": "openai",
+        "messages": "{}",
+        "response": "{}",
+        "status": "failure" if error else "success",
+    }
+    _tagged(row, values)
+    row["metadata"] = json.dumps(row["metadata"])
+    row["request_tags"] = json.dumps(row["request_tags"])  # SpendLogs keeps both as JSON text
+    return j(row)
+
+
+def _spend_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"request_id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
+    if k % 2:
+        return values | {"startTime": cred(k, "soon")}, "bad_timestamp"
+    return values | {"status": cred(k, "maybe")}, "unknown_status"
+
+
+def credentials_spendlogs_jsonl() -> LogFile:
+    lines = _credential_lines(_spend_build, SPEND_FIELDS, 401, _spend_bad, "request_id", "user")
+    return LogFile(
+        "credentials_spendlogs.jsonl",
+        "litellm-spendlogs",
+        tuple(lines),
+        b"",
+        what="LiteLLM SpendLogs rows (JSONL): credential shapes in every text field",
+    )
+
+
+# OpenTelemetry GenAI spans
+
+OTEL_FIELDS = (
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "app.task",
+    "resource/team",
+    "user.id",
+    "resource/service.name",
+    "error.type",
+)
+
+
+def _otel_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    attrs = {k: v for k, v in values.items() if "/" not in k}
+    resource = {k[9:]: v for k, v in values.items() if k.startswith("resource/")}
+    doc = span_doc(n, day, resource=resource, **attrs)
+    span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    if error:
+        span["status"] = {"code": 2, "message": "Error code: 500"}
+    for k, v in values.items():
+        if k.startswith("span/"):
+            span[k[5:]] = v
+    return j(doc)
+
+
+def _otel_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"gen_ai.request.model": cred(k + 2, "model")}
+    if k % 2:
+        return values | {"span/startTimeUnixNano": cred(k, "soon")}, "bad_timestamp"
+    return values | {"span/traceId": cred(k, "trace")}, "bad_id"
+
+
+def credentials_otel_jsonl() -> LogFile:
+    lines = _credential_lines(_otel_build, OTEL_FIELDS, 501, _otel_bad, None, "resourceSpans")
+    return LogFile(
+        "credentials_otel.jsonl",
+        "otel",
+        tuple(lines),
+        b"",
+        what="OTLP/JSON GenAI spans: credential shapes in every attribute RouteLedger keeps",
+    )
+
+
+# OpenRouter: generation stats and chat-completion bodies
+
+OPENROUTER_FIELDS = (
+    "data/id",
+    "data/provider_responses/0/provider_name",
+    "data/model",
+    "data/provider_responses/0/model_permaslug",
+    "data/provider_responses/0/endpoint_id",
+    "data/external_user",
+)
+COMPLETION_FIELDS = ("id", "provider", "model")
+
+
+def _generation_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    doc = {
+        "data": {
+            "id": f"gen-cred-{n:03d}",
+            "created_at": ts(day, n * 13),
+            "model": "openai/gpt-4o-mini",
+            "provider_name": "OpenAI",
+            "native_tokens_prompt": 100,
+            "native_tokens_completion": 20,
+            "total_cost": 0.0001,
+            "generation_time": 900,
+            "latency": 300,
+            "external_user": "u1",
+            "provider_responses": [
+                {
+                    "provider_name": "OpenAI",
+                    "status": 500 if error else 200,
+                    "latency": 300,
+                    "endpoint_id": "ep-1",
+                    "model_permaslug": "openai/gpt-4o-mini",
+                }
+            ],
+        }
+    }
+    for path, value in values.items():
+        put(doc, path, value)
+    return j(doc)
+
+
+def _completion_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    doc: dict[str, Any] = {
+        "id": f"gen-completion-{n:03d}",
+        "object": "chat.completion",
+        "created": int(epoch(day, n * 13)),
+        "model": "openai/gpt-4o-mini",
+        "provider": "OpenAI",
+        "choices": [{"finish_reason": "error" if error else "stop", "message": {"content": ""}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.0001},
+    }
+    doc.update(values)
+    return j(doc)
+
+
+def _generation_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"data/id": cred(k + 1, "id"), "data/model": cred(k + 2, "model")}
+    return values | {"data/created_at": cred(k, "soon")}, "bad_timestamp"
+
+
+def credentials_openrouter_jsonl() -> LogFile:
+    lines = _credential_lines(
+        _generation_build, OPENROUTER_FIELDS, 601, _generation_bad, "data/id", "data"
+    )
+    lines += [
+        Line(
+            _completion_build(
+                701 + k,
+                1 + k % 3,
+                k % 2 == 1,
+                {f: cred(k + i, label(f)) for i, f in enumerate(COMPLETION_FIELDS)},
+            ),
+            OK,
+            f"{SQUARE} a chat completion's id, provider and model",
+        )
+        for k in range(N_SHAPES)
+    ]
+    return LogFile(
+        "credentials_openrouter.jsonl",
+        "openrouter",
+        tuple(lines),
+        b"",
+        what="OpenRouter generation stats and chat completions: credential shapes in every "
+        "text field",
+    )
+
+
+# mapped formats: Kong AI Gateway and Envoy AI Gateway (shipped mappings)
+
+KONG_FIELDS = (
+    "request/id",
+    "ai/proxy/meta/provider_name",
+    "ai/proxy/meta/request_model",
+    "ai/proxy/meta/response_model",
+    "consumer/username",
+    "route/name",
+)
+
+
+def _kong_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    doc = kong(n, day)
+    if error:
+        doc["response"] = {"status": 500}
+    for path, value in values.items():
+        put(doc, path, value)
+    return j(doc)
+
+
+def _kong_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"request/id": cred(k + 1, "id"), "ai/proxy/meta/response_model": cred(k + 2, "m")}
+    if k % 2:
+        return values | {"started_at": cred(k, "soon")}, "bad_timestamp"
+    return values | {"response/status": cred(k, "maybe")}, "unknown_status"
+
+
+def credentials_kong_jsonl() -> LogFile:
+    lines = _credential_lines(_kong_build, KONG_FIELDS, 801, _kong_bad, "request/id", "consumer")
+    return LogFile(
+        "credentials_kong.jsonl",
+        "mapped",
+        tuple(lines),
+        b"",
+        mapping="kong-ai-gateway",
+        what="Kong AI Gateway log (shipped mapping): credential shapes in every mapped text field",
+    )
+
+
+ENVOY_FIELDS = (
+    "x-request-id",
+    "session.id",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "route_name",
+)
+
+
+def _envoy_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
+    doc: dict[str, Any] = {
+        "start_time": ts(day, n * 17),
+        "duration": 1500,
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 15,
+        "gen_ai.usage.output_tokens": 7,
+        "response_code": 500 if error else 200,
+        "route_name": "httproute/default/aigw-run/rule/0/match/0/*",
+        "x-request-id": f"envoy-cred-{n:03d}",
+        "session.id": f"envoy-session-{n:03d}",
+    }
+    doc.update(values)
+    return j(doc)
+
+
+def _envoy_bad(k: int) -> tuple[dict[str, str], str]:
+    values = {"x-request-id": cred(k + 1, "id"), "gen_ai.response.model": cred(k + 2, "m")}
+    if k % 2:
+        return values | {"start_time": cred(k, "soon")}, "bad_timestamp"
+    return values | {"response_code": cred(k, "maybe")}, "unknown_status"
+
+
+def credentials_envoy_jsonl() -> LogFile:
+    lines = _credential_lines(
+        _envoy_build, ENVOY_FIELDS, 901, _envoy_bad, "x-request-id", "route_name"
+    )
+    return LogFile(
+        "credentials_envoy.jsonl",
+        "mapped",
+        tuple(lines),
+        b"",
+        mapping="envoy-ai-gateway",
+        what="Envoy AI Gateway access log (shipped mapping): credential shapes in every mapped "
+        "text field",
+    )
+
+
+CREDENTIAL_FILES: tuple[LogFile, ...] = (
+    credentials_routeledger_jsonl(),
+    credentials_routeledger_csv(),
+    credentials_litellm_jsonl(),
+    credentials_spendlogs_jsonl(),
+    credentials_otel_jsonl(),
+    credentials_openrouter_jsonl(),
+    credentials_kong_jsonl(),
+    credentials_envoy_jsonl(),
+)
+# where each file's planted fields are stored: source path -> raw_attempts column
+CREDENTIAL_COLUMNS: dict[str, dict[str, str]] = {
+    "credentials_routeledger.jsonl": {
+        "attempt_id": "attempt_id",
+        "logical_request_id": "logical_request_id",
+        "provider": "provider",
+        "model": "served_model",
+        "requested_model": "requested_model",
+        "task": "task",
+        "team": "team",
+        "user": "user_id",
+        "error_class": "error_type",
+        "deployment_id": "deployment_id",
+        "key_alias": "key_alias",
+        "route": "route",
+    },
+    "credentials_litellm.jsonl": {
+        "id": "attempt_id",
+        "trace_id": "logical_request_id",
+        "custom_llm_provider": "provider",
+        "model_group": "requested_model",
+        "model": "served_model",
+        "model_id": "deployment_id",
+        "metadata/model_info/base_model": "base_model",
+        "request_tags": "task",
+        "metadata/user_api_key_team_alias": "team",
+        "end_user": "user_id",
+        "metadata/user_api_key_alias": "key_alias",
+        "metadata/user_api_key_request_route": "route",
+        "error_information/error_class": "error_type",
+        "metadata/user_api_key_hash": "key_hash",
+    },
+    "credentials_spendlogs.jsonl": {
+        "request_id": "attempt_id",
+        "session_id": "logical_request_id",
+        "custom_llm_provider": "provider",
+        "model_group": "requested_model",
+        "model": "served_model",
+        "model_id": "deployment_id",
+        "metadata/model_info/base_model": "base_model",
+        "request_tags": "task",
+        "team_id": "team",
+        "user": "user_id",
+        "metadata/user_api_key_alias": "key_alias",
+        "metadata/user_api_key_request_route": "route",
+        "metadata/error_information/error_class": "error_type",
+        "api_key": "key_hash",
+    },
+    "credentials_otel.jsonl": {
+        "gen_ai.provider.name": "provider",
+        "gen_ai.request.model": "requested_model",
+        "gen_ai.response.model": "served_model",
+        "app.task": "task",
+        "resource/team": "team",
+        "user.id": "user_id",
+        "resource/service.name": "route",
+        "error.type": "error_type",
+    },
+    "credentials_openrouter.jsonl": {
+        "data/id": "attempt_id",
+        "data/provider_responses/0/provider_name": "provider",
+        "data/model": "requested_model",
+        "data/provider_responses/0/model_permaslug": "served_model",
+        "data/provider_responses/0/endpoint_id": "deployment_id",
+        "data/external_user": "user_id",
+    },
+    "credentials_kong.jsonl": {
+        "request/id": "attempt_id",
+        "ai/proxy/meta/provider_name": "provider",
+        "ai/proxy/meta/request_model": "requested_model",
+        "ai/proxy/meta/response_model": "served_model",
+        "consumer/username": "user_id",
+        "route/name": "route",
+    },
+    "credentials_envoy.jsonl": {
+        "x-request-id": "attempt_id",
+        "session.id": "logical_request_id",
+        "gen_ai.provider.name": "provider",
+        "gen_ai.request.model": "requested_model",
+        "gen_ai.response.model": "served_model",
+        "route_name": "route",
+    },
+}
+CREDENTIAL_COLUMNS["credentials_routeledger.csv"] = CREDENTIAL_COLUMNS[
+    "credentials_routeledger.jsonl"
+]
+# what each file's square puts before a field's label (default: nothing)
+CREDENTIAL_PREFIX: dict[str, str] = {"credentials_routeledger.csv": CSV_PREFIX}
+# the columns of each square of a file, in the order of the file (OpenRouter has two)
+COMPLETION_COLUMNS = {"id": "attempt_id", "provider": "provider", "model": "served_model"}
+CREDENTIAL_SQUARES: dict[str, tuple[dict[str, str], ...]] = {
+    name: (columns, COMPLETION_COLUMNS) if name == "credentials_openrouter.jsonl" else (columns,)
+    for name, columns in CREDENTIAL_COLUMNS.items()
+}

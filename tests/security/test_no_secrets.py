@@ -5,8 +5,8 @@ tests/logs/test_bad_input.py checks the ingest function against the warehouse. H
 prompts in every field gateways put them (tests/security/planted.py) are ingested into a real
 home, then ``stats``, ``report weekly`` and ``prices unmatched`` run on it. Every column of every
 table and view of the DuckDB file, every report file and everything the commands printed
-(stdout and stderr) is scanned for the planted secrets and prompt words. Each scan has a
-positive control, so it cannot pass by scanning nothing.
+(stdout and stderr) is scanned for the planted secrets and prompt words, in any letter case
+(``planted.leaks``). Each scan has a positive control, so it cannot pass by scanning nothing.
 
 The tests at the end pin gaps the review found in the ingest engine and that are now closed:
 quarantine details redacted, a string ``response`` quarantined instead of ending the run, no
@@ -36,7 +36,7 @@ from collectors.pipeline import ingest
 from tests.logs.helpers import rl_row, slp
 from tests.reports.conftest import Hook, webhook_toml
 from tests.security import planted
-from tests.security.planted import NEEDLES, WEEK
+from tests.security.planted import WEEK, leaks
 
 # Every column whose values can hold text: scanned as VARCHAR.
 _TEXTY = ("VARCHAR", "JSON", "[]", "STRUCT", "MAP", "UNION", "BLOB")
@@ -88,10 +88,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     done.append(cli(home, "-v", "prices", "unmatched"))
     transcript = "\n".join(f"{p.args}\n{p.stdout}\n{p.stderr}" for p in done)
     return Run(home, ingested, transcript)
-
-
-def leaks(text: str) -> list[str]:
-    return [n for n in NEEDLES if n in text]
 
 
 def text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -171,6 +167,10 @@ def test_a_webhook_url_is_never_logged_even_with_verbose(
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         targets = con.execute("SELECT target, detail FROM report_deliveries").fetchall()
     assert targets and "secret-token" not in repr(targets)
+    # the Slack payload itself: the planted rows are in it, their names redacted
+    sent = json.dumps(hook.bodies, ensure_ascii=False)
+    assert "[REDACTED]" in sent and not leaks(sent)
+    assert not leaks(p.stderr + p.stdout)
 
 
 UNEXPECTED = duckdb.InvalidInputException(
