@@ -81,6 +81,8 @@ def test_errors_are_one_line_on_stderr_with_a_non_zero_exit(tmp_path: Path) -> N
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "routeledger.toml").write_text('[calendar]\ntimezone = "Nowhere/Else"\n')
+    for h in ("a", "b"):
+        (tmp_path / h).mkdir()
     cases = [
         (tmp_path / "a", ["ingest", str(tmp_path / "nope.jsonl")], "no such file"),
         (
@@ -118,3 +120,46 @@ def test_stats_json_on_an_empty_window_is_well_formed(home: Path) -> None:
         "models": [],
         "unpriced_attempts": 0,
     }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["ingest", str(LOG_FIXTURES / "litellm")],
+        ["prices", "refresh", "--source", "overrides"],
+        ["prices", "unmatched"],
+        ["tune"],
+        ["report", "weekly"],
+        ["serve", "--once"],
+        ["dashboard"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_only_init_and_demo_create_a_home(tmp_path: Path, args: list[str]) -> None:
+    """A mistyped --home (or none, next to a demo) names the home it looked for and stops;
+    it never starts an empty warehouse there."""
+    home = tmp_path / "typo" / "home"
+    p = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 2, p.stderr
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"routeledger: error: {home}: no RouteLedger home here; run `routeledger init` (or "
+        "`routeledger demo`) first, or point --home / ROUTELEDGER_HOME at an existing one"
+    ]
+    assert not (tmp_path / "typo").exists()
+    assert not (tmp_path / ".routeledger").exists()
+
+
+def test_init_creates_the_home_the_others_then_use(tmp_path: Path) -> None:
+    home = tmp_path / "new"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(home), "init"]).exit_code == 0
+    res = runner.invoke(main, ["--home", str(home), "stats", "--json"])
+    assert res.exit_code == 0, res.output

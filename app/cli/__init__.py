@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from collectors import config as config_mod
-from collectors.errors import RouteLedgerError
+from collectors.errors import InputError, RouteLedgerError
 from collectors.redact import RedactingFilter, describe
 
 log = logging.getLogger("routeledger.cli")
@@ -30,7 +30,16 @@ class Ctx:
         self.home = home
 
     def config(self) -> config_mod.Config:
-        return config_mod.load(self.home)
+        """The home's configuration. Only ``init`` and ``demo`` create a home: every other
+        command names the home it looked for and stops (exit 2), rather than start an empty
+        warehouse wherever it was run."""
+        root = config_mod.resolve_home(self.home)
+        if not root.is_dir():
+            raise InputError(
+                f"{root}: no RouteLedger home here; run `routeledger init` (or `routeledger "
+                "demo`) first, or point --home / ROUTELEDGER_HOME at an existing one"
+            )
+        return config_mod.load(root)
 
 
 # command -> the module of app.cli that registers it, imported when the command is looked up:

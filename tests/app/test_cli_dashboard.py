@@ -62,6 +62,7 @@ def test_the_command_defaults_to_localhost_and_passes_the_home(
     tmp_path: Path, popen: type[FakePopen]
 ) -> None:
     home = tmp_path / "home"
+    home.mkdir()
     res = CliRunner().invoke(main, ["--home", str(home), "dashboard", "--port", "9123"])
     assert res.exit_code == 0, res.output
     (call,) = popen.calls
