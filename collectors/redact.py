@@ -146,7 +146,9 @@ every other shape), then the mask. Python and RE2 both read ``\1`` of an unmatch
 nothing."""
 _SECRET_RE = re.compile(SECRET_PATTERN)
 if _SECRET_RE.groups != 1:
-    raise RuntimeError("SECRET_PATTERN must have exactly one capturing group (see MASK_REPLACEMENT)")
+    raise RuntimeError(
+        "SECRET_PATTERN must have exactly one capturing group (see MASK_REPLACEMENT)"
+    )
 # the end of a cut window, which may be the start of a credential too short to match
 _CUT_TAIL_RE = re.compile(r"[A-Za-z0-9._~+/=%\-]+$")
 # "..." and '...' (a DuckDB error quoting a value, a Python repr), at most one line long
