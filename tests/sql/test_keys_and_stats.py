@@ -115,6 +115,7 @@ def test_stats_json_matches_an_independent_computation(tmp_path: Path) -> None:
     log = tmp_path / "router.jsonl"
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     home = tmp_path / "home"
+    home.mkdir()
     runner = CliRunner()
     res = runner.invoke(main, ["--home", str(home), "ingest", str(log), "--json"])
     assert res.exit_code == 0, res.output
