@@ -48,7 +48,7 @@ from tests.hostile.corpus_logs import (
 from tests.hostile.payloads import WEEK, LogFile
 from tests.hostile.test_logs import Outcome, check_accounting
 from tests.security.planted import AWS_SECRET_JSON, leaks
-from tests.security.test_no_secrets import text_columns
+from tests.security.test_no_secrets import scan_warehouse
 
 BY_NAME = {lf.name: lf for lf in CREDENTIAL_FILES}
 MASK = "[REDACTED]"
@@ -188,14 +188,8 @@ def test_a_key_as_a_whole_id_keeps_two_attempts_apart(corpus_run: Run) -> None:
 
 
 def test_no_table_or_view_holds_a_credential_in_any_case(corpus_run: Run) -> None:
-    found, scanned = [], set()
     with duckdb.connect(str(corpus_run.home / "warehouse.duckdb"), read_only=True) as con:
-        for schema, table, column in text_columns(con):
-            scanned.add(f"{table}.{column}")
-            values = con.execute(
-                f'SELECT DISTINCT "{column}"::VARCHAR FROM "{schema}"."{table}"'
-            ).fetchall()
-            found += [(table, column, v[:160]) for (v,) in values if v and leaks(v)]
+        found, scanned = scan_warehouse(con)
         # the mask is never lowercased, nor a credential
         lowered = con.execute(
             "SELECT count(*) FROM raw_attempts WHERE provider LIKE '%[redacted]%'"

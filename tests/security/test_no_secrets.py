@@ -98,6 +98,19 @@ def text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     return [(s, t, c) for s, t, c, dt in rows if any(k in dt.upper() for k in _TEXTY)]
 
 
+def scan_warehouse(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """Every distinct text value of every table and view: (table, column, value) of those that
+    hold a planted needle in any letter case, and the ``table.column`` names scanned."""
+    found, scanned = [], set()
+    for schema, table, column in text_columns(con):
+        scanned.add(f"{table}.{column}")
+        values = con.execute(
+            f'SELECT DISTINCT "{column}"::VARCHAR FROM "{schema}"."{table}"'
+        ).fetchall()
+        found += [(table, column, v[:160]) for (v,) in values if v and leaks(v)]
+    return found, scanned
+
+
 def test_the_planted_logs_were_loaded_not_dropped(run: Run) -> None:
     # 3 LiteLLM payloads, 1 SpendLogs row, 1 OTel span, 1 OpenRouter body, 2 + 1 own rows
     assert run.ingested["attempts_loaded"] == 9 and run.ingested["failed_files"] == []
@@ -112,14 +125,8 @@ def test_the_planted_logs_were_loaded_not_dropped(run: Run) -> None:
 
 
 def test_no_table_or_view_holds_a_key_or_a_prompt(run: Run) -> None:
-    found, scanned = [], set()
     with duckdb.connect(str(run.home / "warehouse.duckdb"), read_only=True) as con:
-        for schema, table, column in text_columns(con):
-            scanned.add(f"{table}.{column}")
-            values = con.execute(
-                f'SELECT DISTINCT "{column}"::VARCHAR FROM "{schema}"."{table}"'
-            ).fetchall()
-            found += [(table, column, v[:160]) for (v,) in values if v and leaks(v)]
+        found, scanned = scan_warehouse(con)
     assert not found, found
     must_scan = {
         "raw_attempts.team",
