@@ -45,8 +45,12 @@ CACHE_TTL_SECONDS = 60
 LOCK_TIMEOUT_SECONDS = 5.0  # a page waits this long for a writer, then says so and retries
 BUSY_RETRY_SECONDS = 3
 CTX_KEY = "rl_ctx"
-FILTER_KEYS = {"providers": "rl_providers", "models": "rl_models", "tasks": "rl_tasks",
-               "teams": "rl_teams"}  # fmt: skip
+FILTER_KEYS = {
+    "providers": "rl_providers",
+    "models": "rl_models",
+    "tasks": "rl_tasks",
+    "teams": "rl_teams",
+}
 DATES_KEY = "rl_dates"
 EMPTY_HELP = (
     "Run `routeledger ingest PATH` to load your gateway's logs, or `routeledger demo` to "
@@ -251,9 +255,13 @@ def sidebar() -> Ctx:
     side = st.sidebar
     side.header("Filters")
     picked = side.date_input(
-        "Local days", key=DATES_KEY, min_value=first, max_value=hi, format="YYYY-MM-DD",
+        "Local days",
+        key=DATES_KEY,
+        min_value=first,
+        max_value=hi,
+        format="YYYY-MM-DD",
         help=f"Calendar days in {ctx.cfg.timezone if ctx.cfg else 'UTC'} (calendar.timezone).",
-    )  # fmt: skip
+    )
     labels = {"providers": "Provider", "models": "Model", "tasks": "Task", "teams": "Team"}
     for name, key in FILTER_KEYS.items():
         side.multiselect(labels[name], options[name], key=key, placeholder="All")

@@ -186,8 +186,10 @@ class Throttle:
             if rec and until > now:  # waiting: refused without looking at the password
                 log.warning(
                     "approver sign-in refused for %s: %d failures, waiting until %s",
-                    who, rec["failures"], _utc(until),
-                )  # fmt: skip
+                    who,
+                    rec["failures"],
+                    _utc(until),
+                )
                 return SignIn(False, _wait_message(until, now), until)
             if verify(entries, user, password):
                 if state.pop(key, None) is not None:  # a success: the name starts from zero
@@ -201,8 +203,10 @@ class Throttle:
         if wait:
             log.warning(
                 "approver sign-in refused for %s: wrong password, failure %d, waiting until %s",
-                who, failures, _utc(until),
-            )  # fmt: skip
+                who,
+                failures,
+                _utc(until),
+            )
             return SignIn(False, f"{WRONG} {_wait_message(until, now)}", until)
         log.warning("approver sign-in refused for %s: wrong password, failure %d", who, failures)
         return SignIn(False, WRONG)
