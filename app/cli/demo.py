@@ -71,6 +71,7 @@ def demo_cmd(
         click.echo(
             f"Reusing the demo built on {result.built_on} (--rebuild to start over)", err=True
         )
+    build.point_reports_at(home, port)  # the weekly report links to this dashboard
     serve(home, port, open_browser=not no_browser)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -84,6 +85,10 @@ monthly_usd = 2500.0
 # The routing manifest the gateway runs today; the tuner starts from it:
 #   routeledger --home {home} tune --manifest {home}/manifest.yaml
 # manifest = "manifest.yaml"
+
+# Where the weekly report's links point: `routeledger demo` sets it to the port it serves
+[report]
+dashboard_url = "http://localhost:8501"
 
 # LiteLLM proxy, StandardLoggingPayload JSONL (one file per day)
 [[sources]]
@@ -307,3 +312,18 @@ def record_prices(cfg: config_mod.Config, w: spec.Window) -> dict[str, Any]:
         cfg, ["catalog"], {openrouter.SOURCE: latest[1]}, now=lambda: latest[0]
     )
     return {"snapshots": len(files), **summary.as_json()}
+
+
+_DASHBOARD_URL = re.compile(r'^dashboard_url = "http://localhost:\d+"$', re.MULTILINE)
+
+
+def point_reports_at(home: Path, port: int) -> bool:
+    """Make the demo home's report links (``report.dashboard_url``) point at the port the demo
+    serves; True when the file changed. A line someone edited to another host is left alone."""
+    path = home / "routeledger.toml"
+    text = path.read_text(encoding="utf-8")
+    new = _DASHBOARD_URL.sub(f'dashboard_url = "http://localhost:{int(port)}"', text, count=1)
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from app.reports import alerts
 from app.reports import queries as q
+from app.tuner import approvals
 from app.tuner import proposal as tuner
 from collectors import pipeline
 from collectors.config import WEEKDAYS, Config
@@ -116,7 +117,9 @@ def _spike(value: float | None, prev: float | None, n: int, prev_n: int) -> bool
 def pending_proposal(cfg: Config) -> tuple[dict[str, Any] | None, str]:
     """The tuner's pending routing proposal (``routeledger tune --json`` shape), or a note why
     there is none. Pending = what the tuner proposes from the evidence now, when it differs from
-    the manifest in force (approving regenerates and installs exactly that)."""
+    the manifest in force (approving regenerates and installs exactly that). A proposal someone
+    already rejected (the same proposed text against the same manifest) carries that decision
+    in ``rejected``: the report says so and does not offer it for approval again."""
     path = tuner.manifest_path(cfg)
     if not path.is_file():
         return None, f"no proposal: no routing manifest at {path} (tuner.manifest)"
@@ -126,7 +129,31 @@ def pending_proposal(cfg: Config) -> tuple[dict[str, Any] | None, str]:
         return None, f"no proposal: {e}"
     if not proposal.changed:
         return None, "no proposal: the routing manifest is up to date with the evidence"
-    return proposal.as_json(), ""
+    doc = proposal.as_json()
+    doc["rejected"] = next(
+        (
+            {k: d[k] for k in ("decided_at", "decided_by", "comment")}
+            for d in approvals.history(cfg, path)["decisions"]  # newest first
+            if d["decision"] == "rejected"
+            and d["proposed_sha256"] == proposal.sha256
+            and d["previous_sha256"] == proposal.manifest.sha256
+        ),
+        None,
+    )
+    return doc, ""
+
+
+def decisions_in(cfg: Config, week: Week) -> list[dict[str, Any]]:
+    """Approvals, rejections and rollbacks of the routing manifest decided in ``week`` (local
+    days), oldest first."""
+    path = tuner.manifest_path(cfg)
+    tz = ZoneInfo(cfg.timezone)
+    out = []
+    for d in reversed(approvals.history(cfg, path)["decisions"]):
+        local = d["decided_at"].replace(tzinfo=UTC).astimezone(tz).date()
+        if week.since <= local <= week.until:
+            out.append({k: d[k] for k in ("decided_at", "decision", "decided_by", "comment")})
+    return out
 
 
 def _spend_rows(rows: list[dict[str, Any]], total: Decimal) -> list[dict[str, Any]]:
@@ -253,6 +280,7 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
     for rows in spend_by.values():
         _spend_rows(rows, total)
     proposal, proposal_note = pending_proposal(cfg)
+    decisions = decisions_in(cfg, week)
     base = str(cfg.get("report.dashboard_url")).rstrip("/")
     return {
         "week": week.label,
@@ -280,6 +308,7 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
         "unpriced": unpriced,
         "proposal": proposal,
         "proposal_note": proposal_note,
+        "decisions": decisions,
         "models_by_task": models,
         "links": {"dashboard": base, "routing": f"{base}/routing", "reports": f"{base}/reports"},
     }

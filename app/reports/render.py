@@ -266,7 +266,13 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
         f"{num(t['unpriced_attempts'])} unpriced attempts",
     ]
     proposal = report["proposal"]
-    if proposal:
+    if proposal and proposal.get("rejected"):
+        r = proposal["rejected"]
+        notes.append(
+            f"routing proposal rejected by {slack_escape(str(r['decided_by']))} on "
+            f"{utc(r['decided_at'])}"
+        )
+    elif proposal:
         s = proposal.get("savings") or {}
         notes.append(
             f"routing proposal: estimated savings {usd(s.get('savings_usd'))}, "

@@ -77,6 +77,9 @@ def test_demo_serves_the_dashboard_and_stops_on_sigint(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}" in out
     assert "Built in" in err and "2,000 requests" in err
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
+    # the weekly report's links point at the dashboard the demo served
+    toml = (tmp_path / "demo" / "routeledger.toml").read_text(encoding="utf-8")
+    assert f'dashboard_url = "http://localhost:{port}"' in toml
     assert not (tmp_path / "real").exists()  # ROUTELEDGER_HOME is not the demo's home
     deadline = time.monotonic() + 10
     while _health(port) is not None and time.monotonic() < deadline:

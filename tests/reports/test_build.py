@@ -170,3 +170,41 @@ def test_weekly_saves_the_four_files(make_cfg: Callable[[str], config.Config]) -
     }
     assert res.deliveries == []
     assert res.as_json()["totals"]["spend_usd"] == float(res.report["totals"]["spend_usd"])
+
+
+def test_a_rejected_proposal_is_said_rejected_and_not_offered_again(
+    make_cfg: Callable[[str], config.Config],
+) -> None:
+    """Decisions show in the next report: the same proposal, rejected, is reported with who
+    rejected it and why, with no "review and approve" link in any part of the report."""
+    import json
+
+    from app.reports import render
+    from app.tuner import approvals
+    from app.tuner.proposal import propose
+
+    cfg = make_cfg("")
+    p = propose(cfg)
+    assert p.changed
+    decision = approvals.Decision("alice", "cli", "wait for the eval run")
+    approvals.reject(
+        cfg,
+        Path(p.manifest.file),
+        p.text,
+        decision,
+        window=(p.since, p.until),
+        proposal=p.as_json(),
+    )
+    report = build.build(cfg, build.parse_week(WEEK, cfg.week_start))
+    rejected = report["proposal"]["rejected"]
+    assert (rejected["decided_by"], rejected["comment"]) == ("alice", "wait for the eval run")
+    html, text, chat = render.html(report), render.text(report), render.slack_payload(report)
+    assert "Review and approve" not in html and "Review and approve" not in text
+    assert "review and approve" not in json.dumps(chat)
+    assert "<strong>Rejected</strong> by alice" in html and "Rejected by alice" in text
+    assert "routing proposal rejected by alice" in json.dumps(chat)
+    # and the decision is listed in the report of the week it was made in
+    today = datetime.now(ZoneInfo(cfg.timezone)).date()
+    made = build.decisions_in(cfg, build.week_of(today, cfg.week_start))
+    assert [(d["decision"], d["decided_by"]) for d in made] == [("rejected", "alice")]
+    assert build.decisions_in(cfg, build.parse_week(WEEK, cfg.week_start)) == []
