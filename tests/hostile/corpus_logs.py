@@ -765,11 +765,23 @@ def _rl_doc(n: int, day: int, error: bool, values: dict[str, str]) -> dict[str, 
     return rl(n, day, **{"status": "error" if error else "success", **values})
 
 
-def _rl_bad(k: int) -> tuple[dict[str, str], str]:
-    values = {"attempt_id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
-    if k % 2:
-        return values | {"started_at": cred(k, "soon")}, "bad_timestamp"
-    return values | {"status": cred(k, "maybe")}, "unknown_status"
+def _bad_rows(
+    id_key: str, model_key: str, start_key: str, status_key: str, *, model_tag: str = "model"
+) -> Callable[[int], tuple[dict[str, str], str]]:
+    """The bad rows of a format's credential corpus: a credential-laden id and model, then a
+    credential as the start time (odd ``k``: ``bad_timestamp``) or as the status
+    (``unknown_status``)."""
+
+    def bad(k: int) -> tuple[dict[str, str], str]:
+        values = {id_key: cred(k + 1, "id"), model_key: cred(k + 2, model_tag)}
+        if k % 2:
+            return values | {start_key: cred(k, "soon")}, "bad_timestamp"
+        return values | {status_key: cred(k, "maybe")}, "unknown_status"
+
+    return bad
+
+
+_rl_bad = _bad_rows("attempt_id", "model", "started_at", "status", model_tag="model")
 
 
 def _rl_csv_row(doc: dict[str, Any]) -> bytes:
@@ -855,11 +867,7 @@ def _slp_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
     return j(doc)
 
 
-def _slp_bad(k: int) -> tuple[dict[str, str], str]:
-    values = {"id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
-    if k % 2:
-        return values | {"startTime": cred(k, "soon")}, "bad_timestamp"
-    return values | {"status": cred(k, "maybe")}, "unknown_status"
+_slp_bad = _bad_rows("id", "model", "startTime", "status", model_tag="model")
 
 
 def credentials_litellm_jsonl() -> LogFile:
@@ -927,11 +935,7 @@ def _spend_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes
     return j(row)
 
 
-def _spend_bad(k: int) -> tuple[dict[str, str], str]:
-    values = {"request_id": cred(k + 1, "id"), "model": cred(k + 2, "model")}
-    if k % 2:
-        return values | {"startTime": cred(k, "soon")}, "bad_timestamp"
-    return values | {"status": cred(k, "maybe")}, "unknown_status"
+_spend_bad = _bad_rows("request_id", "model", "startTime", "status", model_tag="model")
 
 
 def credentials_spendlogs_jsonl() -> LogFile:
@@ -1099,11 +1103,9 @@ def _kong_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes:
     return j(doc)
 
 
-def _kong_bad(k: int) -> tuple[dict[str, str], str]:
-    values = {"request/id": cred(k + 1, "id"), "ai/proxy/meta/response_model": cred(k + 2, "m")}
-    if k % 2:
-        return values | {"started_at": cred(k, "soon")}, "bad_timestamp"
-    return values | {"response/status": cred(k, "maybe")}, "unknown_status"
+_kong_bad = _bad_rows(
+    "request/id", "ai/proxy/meta/response_model", "started_at", "response/status", model_tag="m"
+)
 
 
 def credentials_kong_jsonl() -> LogFile:
@@ -1146,11 +1148,9 @@ def _envoy_build(n: int, day: int, error: bool, values: dict[str, str]) -> bytes
     return j(doc)
 
 
-def _envoy_bad(k: int) -> tuple[dict[str, str], str]:
-    values = {"x-request-id": cred(k + 1, "id"), "gen_ai.response.model": cred(k + 2, "m")}
-    if k % 2:
-        return values | {"start_time": cred(k, "soon")}, "bad_timestamp"
-    return values | {"response_code": cred(k, "maybe")}, "unknown_status"
+_envoy_bad = _bad_rows(
+    "x-request-id", "gen_ai.response.model", "start_time", "response_code", model_tag="m"
+)
 
 
 def credentials_envoy_jsonl() -> LogFile:
