@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.errors import ConfigError
-from collectors.records import FORMAT_NAMES
+from collectors.records import ERROR_CLASSES, FORMAT_NAMES
 
 CONFIG_NAME = "routeledger.toml"
 DEFAULT_HOME = ".routeledger"
@@ -47,6 +47,26 @@ def _budgets_ok(v: Any) -> bool:
     return isinstance(v, dict) and all(
         isinstance(x, int | float) and not isinstance(x, bool) and x >= 0 for x in v.values()
     )
+
+
+FAILED_ATTEMPT_POLICIES = ("usage", "reported", "none")
+
+
+def _billing_ok(v: Any) -> bool:
+    if not isinstance(v, dict):
+        return False
+    for entry in v.values():
+        if not isinstance(entry, dict) or set(entry) - {
+            "failed_attempts",
+            "not_billed_error_classes",
+        }:
+            return False
+        if entry.get("failed_attempts", "usage") not in FAILED_ATTEMPT_POLICIES:
+            return False
+        classes = entry.get("not_billed_error_classes", [])
+        if not isinstance(classes, list) or not all(c in ERROR_CLASSES for c in classes):
+            return False
+    return True
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -157,6 +177,15 @@ SETTINGS: tuple[Setting, ...] = (
         "a weekday name: " + "|".join(WEEKDAYS),
     ),
     Setting(
+        "calendar.window_days",
+        "int",
+        28,
+        "days of the default window of stats, tune, the dashboard: ending on the last day with "
+        "data",
+        lambda v: 1 <= v <= 366,
+        "an integer between 1 and 366",
+    ),
+    Setting(
         "prices.review_factor",
         "float",
         5.0,
@@ -194,7 +223,7 @@ SETTINGS: tuple[Setting, ...] = (
         "tuner.window_days",
         "int",
         28,
-        "days of evidence the tuner reads by default, ending on the last day with data",
+        "deprecated alias of calendar.window_days, used only where calendar.window_days is not set",
         lambda v: 1 <= v <= 366,
         "an integer between 1 and 366",
     ),
@@ -326,6 +355,43 @@ SETTINGS: tuple[Setting, ...] = (
         "a non-empty list of shares such as [0.8, 1.0]",
     ),
     Setting(
+        "metrics.min_price_coverage",
+        "float",
+        0.8,
+        "cost per successful request is computed over priced requests only and shown with its "
+        "price coverage; below this share of requests priced it is shown as unknown",
+        lambda v: 0 <= v <= 1,
+        "a share between 0 and 1",
+    ),
+    Setting(
+        "billing.failed_attempts",
+        "str",
+        "usage",
+        "what a failed attempt costs: usage (the tokens the gateway logged, at the price in "
+        "force), reported (the gateway's reported cost, else usage), none (nothing)",
+        lambda v: v in FAILED_ATTEMPT_POLICIES,
+        "|".join(FAILED_ATTEMPT_POLICIES),
+    ),
+    Setting(
+        "billing.not_billed_error_classes",
+        "list[str]",
+        ["rate_limit", "auth", "bad_request", "context_length"],
+        "failed attempts of these error classes cost nothing (providers do not bill a request "
+        "they refused before generating)",
+        lambda v: all(x in ERROR_CLASSES for x in v),
+        "a list of error classes: " + "|".join(ERROR_CLASSES),
+    ),
+    Setting(
+        "billing.providers",
+        "table",
+        {},
+        "per provider, the same two settings: [billing.providers.anthropic] "
+        'failed_attempts = "none", not_billed_error_classes = [...]',
+        lambda v: _billing_ok(v),
+        "a table of provider = {failed_attempts = usage|reported|none, "
+        "not_billed_error_classes = [error class, ...]}",
+    ),
+    Setting(
         "report.regression_factor",
         "float",
         1.3,
@@ -396,6 +462,9 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
+# Deprecated name -> the setting it stands for; read only where the new name is not set, and
+# written commented out by `routeledger init`.
+DEPRECATED = {"tuner.window_days": "calendar.window_days"}
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -444,6 +513,22 @@ class Config:
     @property
     def week_start(self) -> str:
         return str(self.values["calendar.week_start"]).lower()
+
+    def billing_rules(self) -> list[tuple[str | None, str, list[str]]]:
+        """The failed-attempt billing policy: ``(None, policy, classes)`` for every provider, then
+        one row per ``[billing.providers.<slug>]``, unset keys inherited from the default."""
+        policy = str(self.values["billing.failed_attempts"])
+        classes = list(self.values["billing.not_billed_error_classes"])
+        out: list[tuple[str | None, str, list[str]]] = [(None, policy, classes)]
+        for name, entry in sorted(self.values["billing.providers"].items()):
+            out.append(
+                (
+                    str(name).strip().lower(),
+                    str(entry.get("failed_attempts", policy)),
+                    list(entry.get("not_billed_error_classes", classes)),
+                )
+            )
+        return out
 
     def resolve(self, p: str) -> Path:
         """A path from the configuration: absolute, ``~``-relative, or relative to the home.
@@ -557,8 +642,14 @@ def load(home: str | os.PathLike[str] | None = None) -> Config:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(str(path), "(file)", "valid TOML", str(e)) from None
-        for key, value in _flatten(doc).items():
+        given = _flatten(doc)
+        for key, value in given.items():
             values[key] = _check(str(path), key, value)
+        for old, new in DEPRECATED.items():  # the old name counts while the new one is unset
+            if old in given and new not in given:
+                values[new] = values[old]
+    for old, new in DEPRECATED.items():
+        values[old] = values[new]
     aliases = values["prices.aliases"]
     if not isinstance(aliases, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
@@ -586,7 +677,8 @@ def default_toml() -> str:
             lines += ["", f"[{sec}]"]
             section = sec
         lines.append(f"# {s.help}")
-        lines.append(f"{name} = {_toml_value(s.default)}")
+        comment = "# " if s.key in DEPRECATED else ""
+        lines.append(f"{comment}{name} = {_toml_value(s.default)}")
     lines += [
         "",
         "[prices.aliases]",

@@ -100,7 +100,13 @@ def test_a_cursor_never_moves_backwards_unless_the_file_was_replaced(tmp_path: P
 
 def test_only_cache_tables_are_recreated_on_a_schema_change(tmp_path: Path) -> None:
     recreated = {f.name for f in sql_files() if f.recreated}
-    assert recreated == {"derived_state", "derived_matches", "derive_scope", "derive_scope_days"}
+    assert recreated == {
+        "derived_state",
+        "derived_matches",
+        "derive_scope",
+        "derive_scope_days",
+        "model_matches",
+    }
     wh = Warehouse(tmp_path / "w.duckdb")
     wh.migrate()
     with wh.connect() as con:

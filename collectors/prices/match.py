@@ -212,6 +212,7 @@ def rebuild_matches(
     rows = []
     for provider, served, requested, base in logged:
         m = matcher.resolve(Logged(provider, served, requested, base))
+        ident = naming.identity(provider, served, m.priced_provider)
         rows.append(
             [
                 provider,
@@ -223,14 +224,17 @@ def rebuild_matches(
                 m.match_rule,
                 m.reason,
                 now,
+                ident.provider,
+                ident.model,
+                ident.snapshot,
             ]
         )
     con.execute("DELETE FROM model_matches")
     if rows:
         con.executemany(
             "INSERT INTO model_matches (provider, logged_model, requested_model, base_model, "
-            "priced_provider, priced_model_id, match_rule, reason, matched_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "priced_provider, priced_model_id, match_rule, reason, matched_at, model_provider, "
+            "model, model_snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     unmatched = sum(1 for r in rows if r[5] is None)

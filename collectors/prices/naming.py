@@ -241,3 +241,64 @@ def bedrock_native(model: str) -> tuple[str, str] | None:
     if provider not in {"anthropic", "openai", "deepseek", "mistral", "cohere", "meta"}:
         return None
     return provider, canonical_model(provider, rest)
+
+
+# --- model identity: how the pages, the marts and the tuner name a logged model -----------
+
+_SNAPSHOT = re.compile(
+    r"^(?P<base>.+?)(?:-(?P<iso>\d{4}-\d{2}-\d{2})|-(?P<compact>20\d{6})|@(?P<at>\d{8}|latest)"
+    r"|-(?P<latest>latest))$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A logged model as every surface names it: ``provider`` the canonical slug (None when
+    neither the log nor the name says), ``model`` the model without its dated snapshot,
+    ``snapshot`` the snapshot the log named (``2024-07-18``), kept as detail."""
+
+    provider: str | None
+    model: str
+    snapshot: str | None = None
+
+
+def fold_snapshot(model: str) -> tuple[str, str | None]:
+    """``gpt-4o-mini-2024-07-18`` -> ``("gpt-4o-mini", "2024-07-18")``; dated snapshots only
+    (``-YYYY-MM-DD``, ``-YYYYMMDD``, ``@YYYYMMDD``, ``-latest``): a numbered version such as
+    ``gemini-1.5-pro-002`` or ``mistral-large-2411`` is a model of its own."""
+    m = _SNAPSHOT.match(model)
+    if m is None:
+        return model, None
+    snap = m["iso"] or m["compact"] or m["at"] or m["latest"]
+    return m["base"], snap
+
+
+_SLUGS = frozenset(PROVIDER_ALIASES.values())
+
+
+def _known_slug(name: str | None) -> str | None:
+    """The canonical slug of a provider spelling this module knows (``gemini`` -> ``google``);
+    any other name as logged (lower case, trimmed), never rewritten further."""
+    if name is None or not name.strip():
+        return None
+    slug = canonical_provider(name)
+    return slug if slug in _SLUGS else name.strip().lower()
+
+
+def identity(
+    provider: str | None, logged_model: str, priced_provider: str | None = None
+) -> Identity:
+    """The canonical identity of a logged (provider, model): the provider slug from the log, else
+    from a gateway prefix of the name (``openai/gpt-4o-mini``), else the provider whose price
+    matched; the name lower case, spelled the provider's way, without prefix or dated snapshot.
+    ``gpt-4o-mini``, ``openai/gpt-4o-mini`` and ``gpt-4o-mini-2024-07-18`` logged by an OpenAI
+    deployment are all ``openai`` / ``gpt-4o-mini``."""
+    prefix, rest = split_prefix(logged_model)
+    slug = _known_slug(provider) or prefix or _known_slug(priced_provider)
+    name = rest.strip().lower()
+    if prefix == "openrouter" or slug == "openrouter":
+        return Identity(slug, name)  # OpenRouter's own id space: author/slug, kept whole
+    if slug is not None:
+        name = canonical_model(slug, name)
+    base, snap = fold_snapshot(name)
+    return Identity(slug, base or name, snap)

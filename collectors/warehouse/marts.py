@@ -37,7 +37,10 @@ WHERE r.n IS DISTINCT FROM a.n
 """Loads whose attempts the marts do not hold (all of them, or some): what an incremental
 rebuild recomputes."""
 
-_MATCH_KEY = "provider, logged_model, requested_model, base_model, priced_provider, priced_model_id"
+_MATCH_KEY = (
+    "provider, logged_model, requested_model, base_model, priced_provider, priced_model_id, "
+    "model_provider, model"
+)
 
 
 def refresh(wh: Warehouse, cfg: Config, force: bool = False) -> bool:
@@ -104,7 +107,8 @@ def behind(wh: Warehouse) -> bool:
 
 
 def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
-    """Copy the task rules and the calendar of ``routeledger.toml`` where the SQL reads them."""
+    """Copy the task rules, the calendar, the billing policy and the metric settings of
+    ``routeledger.toml`` where the SQL reads them."""
     con.execute("DELETE FROM config_task_rules")
     if cfg.task_rules:
         con.executemany(
@@ -116,6 +120,12 @@ def sync_config(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
         "INSERT INTO config_calendar VALUES (?, ?)",
         [cfg.timezone, WEEKDAYS.index(cfg.week_start) + 1],
     )
+    con.execute("DELETE FROM config_billing")
+    con.executemany("INSERT INTO config_billing VALUES (?, ?, ?)", cfg.billing_rules())
+    con.execute("DELETE FROM config_metrics")
+    con.execute(
+        "INSERT INTO config_metrics VALUES (?)", [float(cfg.get("metrics.min_price_coverage"))]
+    )
 
 
 def _config_fingerprint(cfg: Config) -> str:
@@ -124,6 +134,8 @@ def _config_fingerprint(cfg: Config) -> str:
         "tz": cfg.timezone,
         "week": cfg.week_start,
         "aliases": sorted(cfg.aliases.items()),
+        "billing": cfg.billing_rules(),
+        "coverage": cfg.get("metrics.min_price_coverage"),
     }
     return json.dumps(doc, sort_keys=True)
 

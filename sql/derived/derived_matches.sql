@@ -9,5 +9,7 @@ CREATE TABLE IF NOT EXISTS derived_matches (
     requested_model  VARCHAR,
     base_model       VARCHAR,
     priced_provider  VARCHAR,
-    priced_model_id  VARCHAR
+    priced_model_id  VARCHAR,
+    model_provider   VARCHAR,
+    model            VARCHAR
 );

@@ -5,17 +5,27 @@
 -- source_rank), inside a time-of-day window when one applies, at the highest tier the request's
 -- prompt tokens exceed (the tier prices all of that request's tokens). Gateway cache hits cost 0.
 -- Without a price, the gateway-reported cost is used and marked; otherwise the cost is NULL.
+-- A failed attempt costs what the billing policy of its provider says (config [billing]):
+-- usage (the logged tokens at the price in force), reported (the gateway's reported cost, else
+-- usage) or none; an error class the policy lists as not billed costs 0 ('not_billed').
+-- provider and model are the canonical identity (model_matches: slug, no dated snapshot);
+-- logged_provider and served_model keep what the log said, model_snapshot the snapshot.
 WITH attempts AS (
     SELECT * FROM int_attempts_labeled
 ),
 matches AS (
     SELECT * FROM stg_prices__model_matches
 ),
+billing AS (
+    SELECT * FROM stg_config__billing
+),
 versions AS (
     SELECT * FROM stg_prices__versions WHERE variant = 'standard'
 ),
 matched AS MATERIALIZED (
-    SELECT a.*, m.priced_provider, m.priced_model_id, m.match_rule
+    SELECT a.*, m.priced_provider, m.priced_model_id, m.match_rule,
+        coalesce(m.model_provider, a.provider) AS canonical_provider,
+        coalesce(m.model, a.served_model) AS model, m.model_snapshot
     FROM attempts a
     LEFT JOIN matches m
         ON a.provider IS NOT DISTINCT FROM m.provider
@@ -59,15 +69,35 @@ costed AS (
     FROM matched t
     LEFT JOIN chosen_id c USING (attempt_id)  -- a narrow hash table: id -> version
     LEFT JOIN versions p ON p.version_id = c.version_id
+),
+policed AS (
+    SELECT c.*,
+        coalesce(bp.failed_attempts, bd.failed_attempts) AS failed_policy,
+        status <> 'success' AND (coalesce(bp.failed_attempts, bd.failed_attempts) = 'none'
+            OR list_contains(coalesce(bp.not_billed_error_classes, bd.not_billed_error_classes),
+                             coalesce(c.error_class, 'other'))) AS not_billed
+    FROM costed c
+    CROSS JOIN (SELECT * FROM billing WHERE provider IS NULL LIMIT 1) bd
+    LEFT JOIN billing bp
+        ON bp.provider IS NOT NULL AND bp.provider = c.canonical_provider
 )
 SELECT
-    * EXCLUDE (priced_cost),
+    * EXCLUDE (priced_cost, provider, canonical_provider, failed_policy, not_billed),
+    canonical_provider AS provider,
+    provider AS logged_provider,
     CASE WHEN gateway_cache_hit THEN 0
+         WHEN not_billed THEN 0
+         WHEN status <> 'success' AND failed_policy = 'reported' AND reported_cost_usd IS NOT NULL
+             THEN reported_cost_usd
          WHEN priced_cost IS NOT NULL THEN priced_cost
          ELSE reported_cost_usd END::DECIMAL(24, 12) AS cost_usd,
     CASE WHEN gateway_cache_hit THEN 'cache_hit'
+         WHEN not_billed THEN 'not_billed'
+         WHEN status <> 'success' AND failed_policy = 'reported' AND reported_cost_usd IS NOT NULL
+             THEN 'reported'
          WHEN priced_cost IS NOT NULL THEN 'computed'
          WHEN reported_cost_usd IS NOT NULL THEN 'reported'
          ELSE 'unpriced' END AS cost_basis,
+    CASE WHEN status = 'success' THEN NULL ELSE failed_policy END AS billing_policy,
     priced_cost::DECIMAL(24, 12) AS computed_cost_usd
-FROM costed
+FROM policed

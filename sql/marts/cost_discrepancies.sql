@@ -1,4 +1,4 @@
--- grain: one (provider, served model) whose gateway-reported cost differs from the recomputed one
+-- grain: one (provider, model: canonical) whose gateway-reported cost differs from the recomputed one
 -- key: provider, model
 -- materialize: table
 -- An attempt differs when |reported - computed| exceeds both $0.000001 and 5% of the computed cost.
@@ -13,7 +13,7 @@ flagged AS (
 )
 SELECT
     provider,
-    served_model AS model,
+    model,
     count(*) AS attempts,
     sum(reported_cost_usd) AS reported_usd,
     sum(computed_cost_usd) AS computed_usd,
@@ -22,4 +22,4 @@ SELECT
     max(started_at) AS last_seen,
     any_value(price_source) AS price_source
 FROM flagged
-GROUP BY provider, served_model
+GROUP BY provider, model

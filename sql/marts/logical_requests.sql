@@ -4,7 +4,9 @@
 -- incremental: logical_request_id
 -- Succeeded = its last attempt succeeded; cost = the sum of its attempts' costs (unpriced
 -- attempts are counted, never summed as 0); latency = first start to last end; fallback = the
--- final served model differs from the first attempt's.
+-- final model differs from the first attempt's. Models are canonical (a dated snapshot is the
+-- same model: a retry on gpt-4o-mini-2024-07-18 after gpt-4o-mini is no fallback). priced: every
+-- attempt has a cost; cost per successful request is computed over priced requests only.
 WITH attempts AS (
     SELECT * FROM attempts
     WHERE getvariable('rl_derive_scope') IS NULL  -- see stg_gateway__attempts
@@ -22,18 +24,19 @@ SELECT
     arg_min(team, attempt_index) AS team,
     arg_min(requested_model, attempt_index) AS requested_model,
     arg_min(provider, attempt_index) AS first_provider,
-    arg_min(served_model, attempt_index) AS first_model,
+    arg_min(model, attempt_index) AS first_model,
     arg_max(provider, attempt_index) AS final_provider,
-    arg_max(served_model, attempt_index) AS final_model,
+    arg_max(model, attempt_index) AS final_model,
     arg_max(status, attempt_index) AS final_status,
     arg_max(status, attempt_index) = 'success' AS succeeded,
     -- ordered lists only where there is an order to keep: most requests have one attempt
-    coalesce(list(served_model ORDER BY attempt_index) FILTER (WHERE attempt_count > 1),
-             [arg_min(served_model, attempt_index)]) AS chain,
+    coalesce(list(model ORDER BY attempt_index) FILTER (WHERE attempt_count > 1),
+             [arg_min(model, attempt_index)]) AS chain,
     count(*) > 1 AS retried,
-    arg_max(served_model, attempt_index) <> arg_min(served_model, attempt_index) AS fell_back,
+    arg_max(model, attempt_index) <> arg_min(model, attempt_index) AS fell_back,
     sum(cost_usd) AS cost_usd,
     count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,
+    count(*) FILTER (WHERE cost_basis = 'unpriced') = 0 AS priced,
     sum(prompt_tokens) AS prompt_tokens,
     sum(output_tokens) AS output_tokens,
     date_diff('microsecond', min(started_at), max(ended_at)) / 1000.0 AS latency_ms,

@@ -2,6 +2,7 @@
 -- key: provider, model
 -- materialize: table
 -- Never priced at $0 silently: each unpriced model with its traffic and why it did not match.
+-- provider is the canonical slug, model the name as logged (the name an alias must match).
 WITH unpriced AS (
     SELECT * FROM attempts WHERE cost_basis IN ('unpriced', 'reported')
 ),
@@ -22,5 +23,5 @@ SELECT
     coalesce(any_value(m.reason), 'no price match attempted yet') AS reason
 FROM unpriced u
 LEFT JOIN matches m
-    ON u.provider IS NOT DISTINCT FROM m.provider AND u.served_model = m.logged_model
+    ON u.logged_provider IS NOT DISTINCT FROM m.provider AND u.served_model = m.logged_model
 GROUP BY u.provider, u.served_model

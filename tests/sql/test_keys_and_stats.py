@@ -97,7 +97,9 @@ def _dataset(
                 "provider": provider,
                 "model": model,
                 "status": "success" if ok else "error",
-                "error_class": None if ok else "rate_limit",
+                "error_class": None
+                if ok
+                else rng.choice(["rate_limit", "server_error", "timeout"]),
                 "input_tokens": rng.randint(10, 4000),
                 "output_tokens": rng.randint(1, 800),
                 "cost_usd": cost,
@@ -127,7 +129,14 @@ def test_stats_json_matches_an_independent_computation(tmp_path: Path) -> None:
     out = json.loads(res.output)
     assert out["window"] == {"since": "2026-03-01", "until": "2026-03-31"}
 
-    # no price source has these prices: every cost is the router-reported one
+    # no price source has these prices: every cost is the router-reported one, except failed
+    # attempts of a class the default billing policy does not bill (a 429 costs nothing)
+    not_billed = set(config.load(home).get("billing.not_billed_error_classes"))
+    assert "rate_limit" in not_billed
+
+    def cost(x: dict[str, object]) -> float:
+        return 0.0 if x["error_class"] in not_billed else float(x["cost_usd"])  # type: ignore[arg-type]
+
     by_task: dict[str, list[list[dict[str, object]]]] = {}
     for attempts in requests:
         by_task.setdefault(str(attempts[0]["task"] or "unlabeled"), []).append(attempts)
@@ -136,7 +145,7 @@ def test_stats_json_matches_an_independent_computation(tmp_path: Path) -> None:
     for task, reqs in by_task.items():
         g = got_tasks[task]
         ok = [a for a in reqs if a[-1]["status"] == "success"]
-        spend = sum(float(x["cost_usd"]) for a in reqs for x in a)  # type: ignore[arg-type]
+        spend = sum(cost(x) for a in reqs for x in a)
         lat = sorted(
             (
                 datetime.fromisoformat(str(a[-1]["ended_at"])[:-1])
@@ -170,7 +179,7 @@ def test_stats_json_matches_an_independent_computation(tmp_path: Path) -> None:
         g = got_models[k]
         succ = [x for x in xs if x["status"] == "success"]
         assert g["attempts"] == len(xs) and g["successes"] == len(succ)
-        spend = sum(float(x["cost_usd"]) for x in xs)  # type: ignore[arg-type]
+        spend = sum(cost(x) for x in xs)
         assert g["spend_usd"] == pytest.approx(spend, rel=1e-9)
         if succ:
             assert g["cost_per_success_usd"] == pytest.approx(spend / len(succ), rel=1e-9)
