@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import queries, text_safety
+from app import window as window_mod
 from app.queries import Filters
 from app.tuner import auth
 from collectors import config as config_mod
@@ -237,8 +238,9 @@ def sidebar() -> Ctx:
         return ctx
     first, last = ctx.state["first_day"], ctx.state["last_day"]
     hi = max(last, ctx.today)
-    until = min(last, ctx.today)  # logs may end in the past: show where the data is
-    default = (max(first, prev_month_start(until)), until)
+    assert ctx.cfg is not None  # the state was read through it
+    w = window_mod.default_window(ctx.cfg, last, ctx.today)  # as stats and tune, within the data
+    default = (_clamp(w.since, first, hi), _clamp(w.until, first, hi))
     current = st.session_state.get(DATES_KEY, default)
     st.session_state[DATES_KEY] = tuple(_clamp(d, first, hi) for d in current) or default
     try:
@@ -484,3 +486,67 @@ def chart(fig: go.Figure, height: int = 380) -> None:
         hoverlabel={"namelength": -1},
     )
     st.plotly_chart(fig, config={"displaylogo": False})
+
+
+# -- what the provider and model filters count ----------------------------------------------------
+
+GRAIN_KEY = "rl_grain"  # the choice, kept across pages (a widget's own state is not: each
+GRAIN_WIDGET_KEY = "rl_grain_choice"  # page draws its own control, started from GRAIN_KEY)
+
+
+def selected(f: Filters) -> str:
+    """What the provider and model filters select, for a caption: "providers", "models" or
+    both."""
+    if f.providers and f.models:
+        return "providers and models"
+    return "providers" if f.providers else "models"
+
+
+def count_control(ctx: Ctx) -> Filters:
+    """The page's filters with what its request-level figures count. With a provider or model
+    filter set, a control offers the selected models' own attempts (the default) or the whole
+    logical requests that touched them; the choice is kept across pages. Without one, the
+    filters as they are (requests and their attempts are then the same)."""
+    assert ctx.filters is not None
+    f = ctx.filters
+    if not f.selects_models:
+        return f
+    options = {
+        "attempt": f"attempts on the selected {selected(f)}",
+        "request": "whole requests that touched them",
+    }
+    # the widget of each page starts from the kept choice; a change is kept by its callback
+    st.session_state[GRAIN_WIDGET_KEY] = st.session_state.get(GRAIN_KEY, "attempt")
+    choice = st.radio(
+        "Count",
+        list(options),
+        format_func=options.__getitem__,
+        horizontal=True,
+        key=GRAIN_WIDGET_KEY,
+        on_change=_keep_grain,
+        help="Attempts: every figure is about the selected models' own attempts (their spend, "
+        "success, retries, failures). Whole requests: the logical requests that started or ended "
+        "on a selected provider or used a selected model, with all their attempts on any model.",
+    )
+    return f._replace(grain=choice or "attempt")
+
+
+def _keep_grain() -> None:
+    st.session_state[GRAIN_KEY] = st.session_state[GRAIN_WIDGET_KEY]
+
+
+def counted(f: Filters) -> str:
+    """One line saying what the figures of a page count under the provider and model filters
+    ("" without such a filter)."""
+    if not f.selects_models:
+        return ""
+    if f.per_attempt:
+        return (
+            f"Counting the selected {selected(f)}' own attempts: other models' retries and "
+            "fallbacks in the same requests are left out."
+        )
+    return (
+        "Counting whole requests that touched the selected "
+        f"{selected(f)} (started or ended on a selected provider, or used a selected model), "
+        "with all their attempts."
+    )

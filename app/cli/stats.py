@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from app import queries
+from app import window as window_mod
 from app.cli import Ctx, emit_json, main
 from app.cli.text import cell
 from collectors import pipeline
 from collectors.warehouse import Warehouse
 
 
-def _today(tz: str) -> date:
-    return datetime.now(ZoneInfo(tz)).date()
-
-
 @main.command("stats")
 @click.option(
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="First local day (default: first day of this month).",
+    help="First local day (default: calendar.window_days days ending on --until).",
 )
 @click.option(
-    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day, inclusive (default: today)."
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last local day, inclusive (default: the last day with data, never after today).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
@@ -35,19 +33,21 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
     """Per task and per model: spend, success, cost per success, P95 latency, retries."""
     cfg = obj.config()
     pipeline.update_marts(cfg)
-    today = _today(cfg.timezone)
-    until_d = until.date() if until else today
-    since_d = since.date() if since else until_d.replace(day=1)
-    if since_d > until_d:
-        raise click.BadParameter("--since is after --until")
     with Warehouse.from_config(cfg).connect(read_only=True) as con:
+        w = window_mod.resolve(
+            cfg,
+            since.date() if since else None,
+            until.date() if until else None,
+            None if until else queries.data_span(con)[1],
+        )
+        since_d, until_d = w.as_tuple()
         tasks = queries.task_stats(con, since_d, until_d)
         models = queries.model_task_stats(con, since_d, until_d)
         unpriced = queries.unpriced_attempts(con, since_d, until_d)
     if as_json:
         emit_json(
             {
-                "window": {"since": since_d.isoformat(), "until": until_d.isoformat()},
+                "window": w.as_json(),
                 "tasks": [{k: queries.json_scalar(v) for k, v in t.items()} for t in tasks],
                 "models": [{k: queries.json_scalar(v) for k, v in m.items()} for m in models],
                 "unpriced_attempts": unpriced,

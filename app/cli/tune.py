@@ -40,7 +40,9 @@ def _window_options(f: Any) -> Any:
         "--until", type=_DAY, help="Last local day of evidence (default: the last day with data)."
     )(f)
     f = click.option(
-        "--since", type=_DAY, help="First local day (default: tuner.window_days before --until)."
+        "--since",
+        type=_DAY,
+        help="First local day (default: calendar.window_days days ending on --until).",
     )(f)
     f = click.option(
         "--manifest",

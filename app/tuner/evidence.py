@@ -44,10 +44,55 @@ class Pattern:
     n: int
     priced_n: int = 0
     priced_cost: float = 0.0  # total cost of the requests of this pattern that were fully priced
+    cost: float | None = None  # what its requests cost (unpriced attempts not summed); None:
+    # not given (hand-made evidence): ``priced_cost``
+    cost_sq: float = 0.0  # sum of the squares of its requests' costs: their spread
+    stage_cost: tuple[float, ...] = ()  # ``cost`` per stage (empty: not given)
+    stage_unpriced: tuple[int, ...] = ()  # attempts without a cost, per stage
 
     @property
     def succeeded(self) -> bool:
         return self.stages[-1].ok
+
+    @property
+    def spend(self) -> float:
+        """What the pattern's requests cost, as ``task_stats`` sums it."""
+        return self.priced_cost if self.cost is None else self.cost
+
+    def stage_spend(self) -> tuple[float, ...]:
+        """:attr:`spend` per stage; when not given, split in proportion to the attempts."""
+        if len(self.stage_cost) == len(self.stages):
+            return self.stage_cost
+        attempts = sum(st.attempts for st in self.stages)
+        return tuple(self.spend * st.attempts / attempts for st in self.stages)
+
+    def stage_unpriced_attempts(self) -> tuple[int, ...]:
+        if len(self.stage_unpriced) == len(self.stages):
+            return self.stage_unpriced
+        return tuple(0 for _ in self.stages)
+
+    def merged(self, other: Pattern) -> Pattern:
+        """This pattern and ``other`` (the same stages) as one."""
+        return Pattern(
+            self.stages,
+            self.n + other.n,
+            self.priced_n + other.priced_n,
+            self.priced_cost + other.priced_cost,
+            self.spend + other.spend,
+            self.cost_sq + other.cost_sq,
+            tuple(a + b for a, b in zip(self.stage_spend(), other.stage_spend(), strict=True)),
+            tuple(
+                a + b
+                for a, b in zip(
+                    self.stage_unpriced_attempts(), other.stage_unpriced_attempts(), strict=True
+                )
+            ),
+        )
+
+
+def pattern_key(p: Pattern) -> tuple[tuple[str, bool, int], ...]:
+    """A total order of patterns (the warehouse returns groups in no set order)."""
+    return tuple((str(st.model), st.ok, st.attempts) for st in p.stages)
 
 
 @dataclass
@@ -60,6 +105,7 @@ class ModelObs:
     attempts: int = 0
     successes: int = 0
     cost: dict[bool, tuple[float, int]] = field(default_factory=dict)  # ok -> (sum, priced n)
+    cost_sq: dict[bool, float] = field(default_factory=dict)  # ok -> sum of squared costs
     validated: int = 0
     passed: int = 0
     quality_sum: float = 0.0
@@ -76,6 +122,19 @@ class ModelObs:
                 return s / n
         return math.nan
 
+    def cost_rse(self, ok: bool = True) -> float:
+        """Relative standard error of :meth:`attempt_cost` (0 where it cannot be told): how
+        far the mean cost the replay imputes with may be from this model's true mean."""
+        for outcome in (ok, not ok):
+            s, n = self.cost.get(outcome, (0.0, 0))
+            if n:
+                mean = s / n
+                if n < 2 or mean <= 0:
+                    return 0.0
+                var = max(self.cost_sq.get(outcome, 0.0) / n - mean * mean, 0.0)
+                return math.sqrt(var / n) / mean
+        return 0.0
+
     @property
     def priced(self) -> bool:
         return any(n for _, n in self.cost.values())
@@ -88,6 +147,8 @@ class ModelObs:
         for ok, (s, n) in other.cost.items():
             s0, n0 = self.cost.get(ok, (0.0, 0))
             self.cost[ok] = (s0 + s, n0 + n)
+        for ok, q in other.cost_sq.items():
+            self.cost_sq[ok] = self.cost_sq.get(ok, 0.0) + q
         self.validated += other.validated
         self.passed += other.passed
         self.quality_sum += other.quality_sum
@@ -124,26 +185,37 @@ class TaskEvidence:
                     providers=set(obs.providers),
                     logged=set(obs.logged),
                     cost=dict(obs.cost),
+                    cost_sq=dict(obs.cost_sq),
                     latency={k: list(v) for k, v in obs.latency.items()},
                 )
         merged: dict[tuple[Stage, ...], Pattern] = {}
         for p in self.patterns:
             stages: list[Stage] = []
-            for s in p.stages:
+            costs: list[float] = []
+            unpriced: list[int] = []
+            for s, c, u in zip(p.stages, p.stage_spend(), p.stage_unpriced_attempts(), strict=True):
                 name = names.get(s.model, s.model)
                 if stages and stages[-1].model == name:
                     stages[-1] = Stage(name, s.ok, stages[-1].attempts + s.attempts)
+                    costs[-1] += c
+                    unpriced[-1] += u
                 else:
                     stages.append(Stage(name, s.ok, s.attempts))
+                    costs.append(c)
+                    unpriced.append(u)
             key = tuple(stages)
-            old = merged.get(key)
-            merged[key] = (
-                Pattern(key, p.n, p.priced_n, p.priced_cost)
-                if old is None
-                else Pattern(
-                    key, old.n + p.n, old.priced_n + p.priced_n, old.priced_cost + p.priced_cost
-                )
+            renamed = Pattern(
+                key,
+                p.n,
+                p.priced_n,
+                p.priced_cost,
+                p.spend,
+                p.cost_sq,
+                tuple(costs),
+                tuple(unpriced),
             )
+            old = merged.get(key)
+            merged[key] = renamed if old is None else old.merged(renamed)
         evals = {names.get(m, m): v for m, v in self.evals.items()}
         return TaskEvidence(self.task, list(merged.values()), models, evals)
 
@@ -159,6 +231,14 @@ def _stages(chain: list[str], succeeded: bool) -> tuple[Stage, ...]:
     return tuple(out)
 
 
+def _stage_of_attempt(chain: list[str]) -> list[int]:
+    """The stage index of each attempt of ``chain`` (retries on one model share a stage)."""
+    out: list[int] = []
+    for i, m in enumerate(chain):
+        out.append(0 if i == 0 else out[-1] + (m != chain[i - 1]))
+    return out
+
+
 def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[str, TaskEvidence]:
     """Every task's evidence in the window of local days ``since`` .. ``until``."""
     tasks: dict[str, TaskEvidence] = {}
@@ -166,15 +246,37 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
     def task(name: str) -> TaskEvidence:
         return tasks.setdefault(name, TaskEvidence(name, [], {}))
 
+    per_attempt: dict[tuple[Any, tuple[str, ...], bool], dict[int, tuple[float, int]]] = {}
+    for r in queries.stage_costs(con, since, until):
+        key = (r["task"], tuple(r["chain"] or ()), bool(r["succeeded"]))
+        per_attempt.setdefault(key, {})[int(r["attempt_index"])] = (
+            float(r["cost"]),
+            int(r["unpriced_attempts"]),
+        )
     for r in queries.patterns(con, since, until):
         if not r["chain"]:
             continue
+        chain, ok = list(r["chain"]), bool(r["succeeded"])
+        stages = _stages(chain, ok)
+        costs, unpriced = [0.0] * len(stages), [0] * len(stages)
+        positions = per_attempt.get((r["task"], tuple(chain), ok))
+        if len(chain) == 1 or positions is None:  # one attempt: the request's cost is its stage's
+            costs[-1], unpriced[-1] = float(r["cost"]), int(r["unpriced_attempts"])
+        else:
+            for i, j in enumerate(_stage_of_attempt(chain)):
+                c, u = positions.get(i + 1, (0.0, 0))
+                costs[j] += c
+                unpriced[j] += u
         task(r["task"]).patterns.append(
             Pattern(
-                _stages(list(r["chain"]), bool(r["succeeded"])),
+                stages,
                 int(r["n"]),
                 int(r["priced_n"]),
                 float(r["priced_cost"]),
+                float(r["cost"]),
+                float(r["cost_sq"]),
+                tuple(costs),
+                tuple(unpriced),
             )
         )
     for r in queries.attempt_stats(con, since, until):
@@ -187,6 +289,7 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
         obs.successes += int(r["n"]) if ok else 0
         s0, n0 = obs.cost.get(ok, (0.0, 0))
         obs.cost[ok] = (s0 + float(r["cost_sum"]), n0 + int(r["cost_n"]))
+        obs.cost_sq[ok] = obs.cost_sq.get(ok, 0.0) + float(r.get("cost_sq") or 0.0)
         obs.validated += int(r["validated"])
         obs.passed += int(r["passed"])
         if r["scored"]:
@@ -197,6 +300,8 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
         if r["lat_q"]:
             grid = np.array([float(v) for v in r["lat_q"] if v is not None])
             obs.latency.setdefault(ok, []).append((int(r["n"]), grid))
+    for ev in tasks.values():
+        ev.patterns.sort(key=pattern_key)
     for r in queries.eval_scores(con):
         if r["task"] in tasks:
             tasks[r["task"]].evals[r["model"]] = (float(r["score"]), int(r["n"]))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from app import window as window_mod
 from app.tuner import evidence as evidence_mod
 from app.tuner import manifest as manifest_mod
 from app.tuner import queries, replay
@@ -24,6 +24,7 @@ from app.tuner.manifest import Changes, Manifest, Provider
 from app.tuner.recommend import Settings, TaskResult, recommend
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
+from collectors.prices import naming
 from collectors.warehouse import Warehouse
 
 
@@ -42,7 +43,7 @@ class Proposal:
     until: date
     tasks: list[TaskResult]
     savings: list[replay.TaskSavings]
-    savings_total: dict[str, float | None]
+    savings_total: dict[str, Any]
     prices: list[PriceChange]
     changes: Changes
     text: str
@@ -141,30 +142,30 @@ def manifest_path(cfg: Config, given: str | Path | None = None) -> Path:
 
 
 def window(cfg: Config, since: date | None, until: date | None) -> tuple[date, date]:
-    """The evidence window: ``until`` defaults to the last day with data (never after today),
-    ``since`` to ``tuner.window_days`` days before it."""
-    if until is None:
-        today = datetime.now(ZoneInfo(cfg.timezone)).date()
-        last = None
-        if cfg.warehouse_path.exists():
-            with Warehouse.from_config(cfg).connect(read_only=True) as con:
-                last = queries.last_day(con)
-        until = min(last, today) if last else today
-    if since is None:
-        since = until - timedelta(days=int(cfg.get("tuner.window_days")) - 1)
-    if since > until:
-        raise RouteLedgerError(f"the window starts ({since}) after it ends ({until})")
-    return since, until
+    """The evidence window (:func:`app.window.resolve`): ``until`` defaults to the last day with
+    data (never after today), ``since`` to ``calendar.window_days`` days ending on ``until``."""
+    last = None
+    if until is None and cfg.warehouse_path.exists():
+        with Warehouse.from_config(cfg).connect(read_only=True) as con:
+            last = queries.last_day(con)
+    return window_mod.resolve(cfg, since, until, last).as_tuple()
 
 
 def logged_names(models: dict[str, ModelObs], providers: dict[str, Provider]) -> dict[str, str]:
-    """Logged model -> manifest provider name: the provider's ``model`` (or ``name``) equals the
-    logged model, or ``<logged provider>/<logged model>``."""
+    """Model (as the marts name it: canonical) -> manifest provider name: the provider's
+    ``model`` (or ``name``) is that model, compared canonically (:func:`naming.identity`:
+    ``gemini/gemini-2.5-pro`` of the manifest is ``google`` / ``gemini-2.5-pro`` of the marts,
+    ``gpt-4o-mini-2024-07-18`` is ``gpt-4o-mini``), with the provider when both say one."""
     out: dict[str, str] = {}
     for logged, obs in models.items():
-        forms = {logged} | {f"{p}/{logged}" for p in obs.providers}
+        mine = naming.identity(None, logged)
+        slugs = {naming.canonical_provider(p) for p in obs.providers} - {None}
         for p in providers.values():
-            if p.model in forms or p.name in forms:
+            theirs = [naming.identity(None, p.model), naming.identity(None, p.name)]
+            if any(
+                t.model == mine.model and (t.provider is None or not slugs or t.provider in slugs)
+                for t in theirs
+            ):
                 out[logged] = p.name
                 break
     return out

@@ -1,16 +1,19 @@
 """Every SQL string the tuner runs. Reads the marts (and its own raw tables); values are bound.
 
-The evidence is aggregated in DuckDB, never pulled row by row, in two scans:
+The evidence is aggregated in DuckDB, never pulled row by row:
 
 * :data:`PATTERNS_SQL`: ``logical_requests`` grouped by (task, chain of served models, succeeded).
   A request stops at its first success, so every attempt but the last failed and the last one
   succeeded exactly when the request did: the chain and the outcome are the whole sequence of
-  (model, outcome) attempts. A few hundred rows, however many requests the window holds.
+  (model, outcome) attempts. A few hundred rows, however many requests the window holds. Their
+  ``cost`` is the requests' spend exactly as ``task_stats`` sums it (same mart, same days).
+* :data:`STAGE_COSTS_SQL`: the same patterns' spend per attempt position, for the requests of
+  more than one attempt only (the only join, over retried requests).
 * :data:`ATTEMPT_STATS_SQL`: ``attempts`` grouped by (task, provider, model, status): counts,
   costs, validation and quality, the exact P95 of successful attempts, and a grid of latency
   quantiles (the observed latencies the tuner resamples).
 
-Neither needs a window function or a join, so both stay one pass over their mart.
+None needs a window function, so each stays one pass over its mart.
 """
 
 from __future__ import annotations
@@ -26,29 +29,49 @@ LATENCY_GRID = tuple(round(i / 100, 2) for i in range(1, 100))  # 0.01 .. 0.99
 
 _GRID_SQL = "[" + ", ".join(str(q) for q in LATENCY_GRID) + "]"
 
-PATTERNS_SQL = """
-SELECT task, [first_model] AS chain, succeeded,
+_PATTERN_COLUMNS = """
     count(*) AS n,
     count(*) FILTER (WHERE unpriced_attempts = 0) AS priced_n,
-    coalesce(sum(cost_usd) FILTER (WHERE unpriced_attempts = 0), 0) AS priced_cost
+    coalesce(sum(cost_usd) FILTER (WHERE unpriced_attempts = 0), 0) AS priced_cost,
+    coalesce(sum(cost_usd), 0) AS cost,
+    coalesce(sum(cost_usd::DOUBLE * cost_usd::DOUBLE), 0) AS cost_sq,
+    coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
+"""  # cost: the requests' spend as task_stats sums it (unpriced attempts are not summed)
+
+PATTERNS_SQL = f"""
+SELECT task, [first_model] AS chain, succeeded, {_PATTERN_COLUMNS}
 FROM logical_requests
 WHERE local_day BETWEEN ? AND ? AND attempts = 1
 GROUP BY task, first_model, succeeded
 UNION ALL
-SELECT task, chain, succeeded,
-    count(*) AS n,
-    count(*) FILTER (WHERE unpriced_attempts = 0) AS priced_n,
-    coalesce(sum(cost_usd) FILTER (WHERE unpriced_attempts = 0), 0) AS priced_cost
+SELECT task, chain, succeeded, {_PATTERN_COLUMNS}
 FROM logical_requests
 WHERE local_day BETWEEN ? AND ? AND attempts > 1
 GROUP BY task, chain, succeeded
-"""  # requests of one attempt (most) are grouped on a plain column, not on a list
+"""  # noqa: S608  (constant columns) requests of one attempt (most) are grouped on a plain
+# column, not on a list
+
+# The spend of each attempt position of the patterns of more than one attempt (a request of one
+# attempt spends it all on its one stage): what the replay keeps where the proposed chain does
+# what the request did. Only retried requests are joined; a request's attempts are on or after
+# its first attempt's day (attempts are ordered by start), which prunes the attempts scanned.
+STAGE_COSTS_SQL = """
+SELECT r.task, r.chain, r.succeeded, a.attempt_index,
+    coalesce(sum(a.cost_usd), 0) AS cost,
+    count(*) FILTER (WHERE a.cost_usd IS NULL) AS unpriced_attempts
+FROM logical_requests r
+JOIN attempts a ON a.logical_request_id = r.logical_request_id
+WHERE r.local_day BETWEEN ? AND ? AND r.attempts > 1
+    AND a.attempt_count > 1 AND a.local_day >= ?
+GROUP BY ALL
+"""
 
 ATTEMPT_STATS_SQL = f"""
-SELECT task, coalesce(provider, '') AS provider, served_model AS model, status = 'success' AS ok,
+SELECT task, coalesce(provider, '') AS provider, model, status = 'success' AS ok,
     count(*) AS n,
     coalesce(sum(cost_usd), 0) AS cost_sum,
     count(cost_usd) AS cost_n,
+    coalesce(sum(cost_usd::DOUBLE * cost_usd::DOUBLE), 0) AS cost_sq,
     count(validation_passed) AS validated,
     count(*) FILTER (WHERE validation_passed) AS passed,
     avg(quality_score) AS quality_score,
@@ -69,7 +92,7 @@ FROM eval_scores e JOIN latest l USING (task, model, imported_at)
 GROUP BY e.task, e.model
 """
 
-LAST_DAY_SQL = "SELECT max(local_day) FROM logical_requests"
+LAST_DAY_SQL = "SELECT max(local_day) FROM attempts"  # the last day with data (app.window)
 
 # The price in force at a time for one priced model: the standard, untiered, all-day version of
 # the highest-precedence source (what `routeledger prices show` lists first).
@@ -86,6 +109,10 @@ LIMIT 1
 
 def patterns(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
     return _rows(con.execute(PATTERNS_SQL, [since, until, since, until]))
+
+
+def stage_costs(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    return _rows(con.execute(STAGE_COSTS_SQL, [since, until, since]))
 
 
 def attempt_stats(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
