@@ -7,6 +7,8 @@
     render.py    mail-safe escaped HTML, plain text, the model x task CSV, JSON, chat payloads
     deliver.py   SMTP and chat webhook with retries; each delivery recorded (report_deliveries)
     alerts.py    monthly budgets; each threshold alerted once a month (budget_alerts)
+    money.py     how every format tells money: unpriced never $0, partial figures, cost per
+                 success with its price coverage, the billing policy of failed attempts
 
 :func:`weekly` is what ``routeledger report weekly`` and the scheduler's report job call: it
 builds one week's report, saves ``report.html``, ``report.txt``, ``models_by_task.csv`` and

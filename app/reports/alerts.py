@@ -8,6 +8,10 @@ time either reaches the threshold, the (month, scope, threshold) row of ``budget
 claimed, then the alert goes out on the configured channels (webhook and/or e-mail) in one
 message per run. A claimed row is never alerted again that month; a delivery that failed is
 retried by the next runs, at most :data:`MAX_ATTEMPTS` times.
+
+Unpriced attempts are never counted as $0: with some, the month's known spend is a lower bound
+(a threshold it reaches is really reached) and the alert says so ("spent at least $X so far (N
+attempts unpriced, not counted)"); with nothing priced there is no figure and no alert.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from app import money
 from app.reports import deliver
 from app.reports import queries as q
 from collectors import pipeline
@@ -41,26 +46,34 @@ class BudgetStatus:
     scope: str  # total | team | task
     name: str  # the team or task; "" for the total
     budget_usd: Decimal
-    spend_usd: Decimal  # month to date
-    projected_usd: Decimal  # linear to the month's end
+    spend_usd: Decimal | None  # month to date, its known part; None when nothing is priced
+    projected_usd: Decimal | None  # linear to the month's end
     pace_usd: Decimal  # the budget times the share of the month elapsed
+    unpriced_attempts: int = 0  # attempts without a price: spend is then a lower bound
 
     @property
     def label(self) -> str:
         return "all spend" if self.scope == "total" else f"{self.scope} {self.name}"
 
     def as_dict(self) -> dict[str, Any]:
+        known = self.spend_usd is not None
         return {
             "scope": self.scope,
             "name": self.name,
             "label": self.label,
             "budget_usd": self.budget_usd,
             "spend_usd": self.spend_usd,
+            "unpriced_attempts": self.unpriced_attempts,
+            "spend_is_lower_bound": self.unpriced_attempts > 0,
             "projected_usd": self.projected_usd,
             "pace_usd": self.pace_usd,
-            "share": float(self.spend_usd / self.budget_usd),
-            "projected_share": float(self.projected_usd / self.budget_usd),
-            "over_pace": self.spend_usd > self.pace_usd,
+            "share": float(self.spend_usd / self.budget_usd) if known else None,
+            "projected_share": (
+                float(self.projected_usd / self.budget_usd)
+                if self.projected_usd is not None
+                else None
+            ),
+            "over_pace": known and self.spend_usd > self.pace_usd,
         }
 
 
@@ -79,26 +92,32 @@ def budgets(cfg: Config) -> list[tuple[str, str, Decimal]]:
 
 def statuses(
     cfg: Config,
-    total: Decimal,
-    teams: dict[str, Decimal],
-    tasks: dict[str, Decimal],
+    total: q.Spent,
+    teams: dict[str, q.Spent],
+    tasks: dict[str, q.Spent],
     elapsed_days: float,
     days_in_month: int,
 ) -> list[BudgetStatus]:
-    """Each budget against the month's spend so far, its pace and its projection."""
+    """Each budget against the month's spend so far, its pace and its projection. Unpriced
+    attempts are never counted as $0: the known part is a lower bound of the spend (and its
+    projection of the projected spend), and nothing known is no figure at all."""
     spent = {"team": teams, "task": tasks}
     elapsed = Decimal(str(max(1.0, min(elapsed_days, days_in_month))))
     out = []
     for scope, name, budget in budgets(cfg):
-        spend = Decimal(total if scope == "total" else spent[scope].get(name, 0))
+        s = total if scope == "total" else spent[scope].get(name, q.NOTHING_SPENT)
+        spend = money.known_spend(s.spend_usd, s.unpriced_attempts)
         out.append(
             BudgetStatus(
                 scope,
                 name,
                 budget,
-                spend,
-                (spend / elapsed * days_in_month).quantize(CENT),
+                None if spend is None else Decimal(spend),
+                None
+                if spend is None
+                else (Decimal(spend) / elapsed * days_in_month).quantize(CENT),
                 (budget * elapsed / days_in_month).quantize(CENT),
+                s.unpriced_attempts,
             )
         )
     return out
@@ -106,7 +125,10 @@ def statuses(
 
 def crossed(status: BudgetStatus, threshold: float) -> str | None:
     """'actual' when month-to-date spend reached the threshold, 'projected' when only its
-    projection did, else None."""
+    projection did, else None. With unpriced attempts the known part is a lower bound, so its
+    crossing is a real one; with nothing priced nothing can be said (None)."""
+    if status.spend_usd is None or status.projected_usd is None:
+        return None
     line = status.budget_usd * Decimal(str(threshold))
     if status.spend_usd >= line:
         return "actual"
@@ -120,21 +142,27 @@ def _usd(v: Decimal) -> str:
 
 
 def describe(row: dict[str, Any]) -> str:
-    """One line per alert."""
+    """One line per alert. With unpriced attempts (``row["unpriced_attempts"]``, the month's
+    count when it is sent) the spend is a lower bound and said to be: "at least $X"."""
     who = "all spend" if row["scope"] == "total" else f"{row['scope']} {row['scope_value']}"
     month = row["month"].strftime("%Y-%m")
     budget, spend, projected = row["budget_usd"], row["spend_usd"], row["projected_usd"]
     pct = f"{row['threshold'] * 100:.0f}%"
+    n = money.count(row.get("unpriced_attempts"))
+    least = "at least " if n else ""
+    spent = f"spent {least}{_usd(spend)} so far"
+    if n:
+        spent += f" ({n:,} attempt{'s' if n != 1 else ''} unpriced, not counted)"
     if row["basis"] == "actual":
         return (
-            f"{month}, {who}: spent {_usd(spend)} so far, {float(spend / budget) * 100:.0f}% of "
-            f"its {_usd(budget)} monthly budget (threshold {pct}); projected {_usd(projected)} "
-            "by the month's end."
+            f"{month}, {who}: {spent}, {least}{float(spend / budget) * 100:.0f}% of "
+            f"its {_usd(budget)} monthly budget (threshold {pct}); projected {least}"
+            f"{_usd(projected)} by the month's end."
         )
     return (
-        f"{month}, {who}: on course for {_usd(projected)} by the month's end, "
-        f"{float(projected / budget) * 100:.0f}% of its {_usd(budget)} monthly budget "
-        f"(threshold {pct}); spent {_usd(spend)} so far."
+        f"{month}, {who}: on course for {least}{_usd(projected)} by the month's end, "
+        f"{least}{float(projected / budget) * 100:.0f}% of its {_usd(budget)} monthly budget "
+        f"(threshold {pct}); {spent}."
     )
 
 
@@ -174,6 +202,7 @@ def check(
     new = 0
     with wh.connect() as con:
         rows = statuses(cfg, *q.month_spend(con, month, local.date()), elapsed, days)
+        unpriced = {(s.scope, s.name): s.unpriced_attempts for s in rows}
         known = q.alert_keys(con, month)
         for s in rows:
             for t in thresholds:
@@ -196,6 +225,9 @@ def check(
                 )
                 new += 1
         due = q.alerts_to_send(con, month, MAX_ATTEMPTS)
+    for r in due:  # budget_alerts keeps the spend when detected; the unpriced count is now's
+        r["unpriced_attempts"] = unpriced.get((r["scope"], r["scope_value"]), 0)
+        r["spend_is_lower_bound"] = r["unpriced_attempts"] > 0
     result: dict[str, Any] = {"budgets": len(rows), "new": new, "sent": 0, "failed": 0}
     result["alerts"] = [describe(r) for r in due]
     if not due:

@@ -13,6 +13,14 @@ What is compared with what (the thresholds are constants here and in docs/report
   with at least :data:`MIN_N` successful attempts in both weeks;
 * retry and error spikes: a rate at least :data:`SPIKE_FACTOR` times last week's and
   :data:`SPIKE_MIN_POINTS` higher, with at least :data:`MIN_N` requests or attempts in both weeks.
+
+Money (:mod:`app.money`): a spend none of whose attempts has a price is None, never $0,
+and a partly priced one is its known part beside its count of unpriced attempts (every spend
+figure has ``unpriced_attempts`` and a ``*_status``: none, unpriced, partial, priced). Cost per
+successful request is the marts' own (``task_stats``, ``model_task_stats``: over priced requests,
+with ``price_coverage``, or None with ``cost_unknown_reason``); models are the canonical ones
+(dated snapshots folded). Spend on failed attempts comes with the billing policy in force
+(``billing``: ``Config.billing_rules()``, worded).
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import money, window
 from app.reports import alerts
 from app.reports import queries as q
 from app.tuner import approvals
 from app.tuner import proposal as tuner
 from collectors import pipeline
-from collectors.config import WEEKDAYS, Config
+from collectors.config import Config
 from collectors.errors import InputError, RouteLedgerError
 from collectors.warehouse import Warehouse
 
@@ -76,8 +85,8 @@ def label_of(start: date) -> str:
 
 
 def week_of(day: date, week_start: str) -> Week:
-    start = day - timedelta(days=(day.weekday() - WEEKDAYS.index(week_start)) % 7)
-    return Week(label_of(start), start, start + timedelta(days=6))
+    w = window.week_of(day, week_start)  # the calendar week, as app.window defines windows
+    return Week(label_of(w.since), w.since, w.until)
 
 
 def parse_week(text: str, week_start: str) -> Week:
@@ -156,17 +165,38 @@ def decisions_in(cfg: Config, week: Week) -> list[dict[str, Any]]:
     return out
 
 
-def _spend_rows(rows: list[dict[str, Any]], total: Decimal) -> list[dict[str, Any]]:
-    top = max((Decimal(r["spend_usd"]) for r in rows), default=Decimal(0))
+def _known(row: dict[str, Any], spend: str, unpriced: str, attempts: str) -> None:
+    """``row[spend]`` as its known part (None, never $0, when nothing of it is known; a true $0
+    when there was no attempt at all), with ``<spend>_status``: none, unpriced, partial or
+    priced (:mod:`app.money`)."""
+    if money.count(row[attempts]):
+        row[spend] = money.known_spend(row[spend], row[unpriced])
+    else:
+        row[spend] = Decimal(0)  # nothing happened: that costs nothing, and is known to
+    row[spend.removesuffix("_usd") + "_status"] = money.spend_status(
+        row[spend], row[unpriced], row[attempts]
+    )
+
+
+def _spend_rows(rows: list[dict[str, Any]], total: Decimal | None) -> list[dict[str, Any]]:
     for r in rows:
-        r["change_usd"] = Decimal(r["spend_usd"]) - Decimal(r["prev_spend_usd"])
-        r["change_pct"] = change(r["spend_usd"], r["prev_spend_usd"])
-        r["share"] = float(Decimal(r["spend_usd"]) / total) if total else 0.0
-        r["bar"] = float(Decimal(r["spend_usd"]) / top) if top else 0.0
+        _known(r, "spend_usd", "unpriced_attempts", "attempts")
+        _known(r, "prev_spend_usd", "prev_unpriced_attempts", "prev_attempts")
+    known = [Decimal(r["spend_usd"]) for r in rows if r["spend_usd"] is not None]
+    top = max(known, default=None)
+    for r in rows:
+        cur, prev = r["spend_usd"], r["prev_spend_usd"]
+        both = cur is not None and prev is not None
+        r["change_usd"] = Decimal(cur) - Decimal(prev) if both else None
+        r["change_pct"] = change(cur, prev)
+        r["share"] = float(Decimal(cur) / total) if cur is not None and total else None
+        r["bar"] = float(Decimal(cur) / top) if cur is not None and top else None
     return rows
 
 
 def _tasks(cur: list[dict[str, Any]], prev: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per task, the mart's cost per successful request (``task_stats``: over priced requests,
+    with its price coverage, or NULL with the reason) beside last week's."""
     before = {r["task"]: r for r in prev}
     out = []
     for r in cur:
@@ -178,11 +208,18 @@ def _tasks(cur: list[dict[str, Any]], prev: list[dict[str, Any]]) -> list[dict[s
                 "succeeded": r["succeeded"],
                 "success_rate": r["success_rate"],
                 "spend_usd": r["spend_usd"],
+                "unpriced_attempts": r["unpriced_attempts"],
+                "priced_requests": r["priced_requests"],
+                "price_coverage": r["price_coverage"],
                 "cost_per_success_usd": r["cost_per_successful_request_usd"],
+                "cost_unknown_reason": r["cost_unknown_reason"],
                 "prev_cost_per_success_usd": p.get("cost_per_successful_request_usd"),
+                "prev_price_coverage": p.get("price_coverage"),
+                "prev_cost_unknown_reason": p.get("cost_unknown_reason"),
                 "cost_change_pct": change(
                     r["cost_per_successful_request_usd"], p.get("cost_per_successful_request_usd")
                 ),
+                "spend_on_failed_requests_usd": r["spend_on_failed_requests_usd"],
                 "p95_ms": r["p95_ms"],
                 "latency_n": r["latency_n"],
                 "retry_rate": r["retry_rate"],
@@ -213,7 +250,7 @@ def _latency(rows: list[dict[str, Any]], factor: float) -> list[dict[str, Any]]:
 def _spikes(tasks: list[dict[str, Any]], errors: dict[str, list[dict[str, Any]]]) -> list[Any]:
     out: list[dict[str, Any]] = []
     for t in tasks:
-        n, prev_n = int(t["logical_requests"]), int(t["prev_logical_requests"] or 0)
+        n, prev_n = int(t["logical_requests"]), int(t["prev_logical_requests"])
         if _spike(t["retry_rate"], t["prev_retry_rate"], n, prev_n):
             out.append(
                 {
@@ -254,7 +291,8 @@ def _budget(cfg: Config, con: Any, week: Week) -> dict[str, Any]:
         "through": week.until.isoformat(),
         "elapsed_days": elapsed,
         "days_in_month": days,
-        "month_to_date_usd": total,
+        "month_to_date_usd": money.known_spend(total.spend_usd, total.unpriced_attempts),
+        "month_unpriced_attempts": total.unpriced_attempts,
         "rows": [s.as_dict() for s in rows],
     }
 
@@ -276,9 +314,13 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
         unpriced = q.unpriced(con, *week.days)
         models = q.model_task_stats(con, *week.days)
         budget = _budget(cfg, con, week)
-    total = Decimal(cur_totals["spend_usd"])
+    for t in (cur_totals, prev_totals):
+        _known(t, "spend_usd", "unpriced_attempts", "attempts")
+        _known(t, "spend_on_failures_usd", "unpriced_failed_attempts", "failed_attempts")
     for rows in spend_by.values():
-        _spend_rows(rows, total)
+        _spend_rows(rows, cur_totals["spend_usd"])
+    for m in models:
+        _known(m, "spend_usd", "unpriced_attempts", "attempts")
     proposal, proposal_note = pending_proposal(cfg)
     decisions = decisions_in(cfg, week)
     base = str(cfg.get("report.dashboard_url")).rstrip("/")
@@ -296,6 +338,8 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
             "prev": prev_totals,
             "change_pct": change(cur_totals["spend_usd"], prev_totals["spend_usd"]),
         },
+        "billing": money.billing_policy(cfg),
+        "min_price_coverage": float(cfg.get("metrics.min_price_coverage")),
         "budget": budget,
         "spend_by": spend_by,
         "tasks": tasks,

@@ -39,6 +39,7 @@ class WeeklyResult:
             "files": {k: str(v) for k, v in self.files.items()},
             "totals": deliver.jsonable(
                 {
+                    # the known part (null when no attempt is priced: never 0) beside the count
                     "spend_usd": t["spend_usd"],
                     "previous_spend_usd": t["prev"]["spend_usd"],
                     "change_pct": t["change_pct"],
@@ -46,6 +47,11 @@ class WeeklyResult:
                     "succeeded": t["succeeded"],
                     "attempts": t["attempts"],
                     "unpriced_attempts": t["unpriced_attempts"],
+                    "spend_status": t["spend_status"],
+                    "previous_unpriced_attempts": t["prev"]["unpriced_attempts"],
+                    "spend_on_failures_usd": t["spend_on_failures_usd"],
+                    "unpriced_failed_attempts": t["unpriced_failed_attempts"],
+                    "billing_policy": self.report["billing"]["text"],
                 }
             ),
             "regressions": len(self.report["regressions"]),
@@ -115,7 +121,8 @@ def past_reports(cfg: Config) -> list[dict[str, Any]]:
                 "week": folder.name,
                 "since": doc.get("since"),
                 "until": doc.get("until"),
-                "spend_usd": totals.get("spend_usd"),
+                "spend_usd": totals.get("spend_usd"),  # None: unpriced, never $0
+                "unpriced_attempts": totals.get("unpriced_attempts"),
                 "change_pct": totals.get("change_pct"),
                 "logical_requests": totals.get("logical_requests"),
                 "generated_at": doc.get("generated_at"),

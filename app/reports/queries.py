@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -33,11 +33,17 @@ NONE_LABEL = "(none)"
 
 _TOTALS_SQL = """
 SELECT
-    coalesce(sum(spend_usd), 0) AS spend_usd,
+    sum(spend_usd) AS spend_usd,  -- NULL when no attempt has a price: never $0
     coalesce(sum(attempts), 0) AS attempts,
     coalesce(sum(successes), 0) AS successes,
-    coalesce(sum(spend_on_failures_usd), 0) AS spend_on_failures_usd,
-    coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
+    coalesce(sum(attempts - successes), 0) AS failed_attempts,
+    coalesce(sum(priced_attempts), 0) AS priced_attempts,
+    coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts,
+    -- no failed attempt is a true $0; failed attempts none of which is priced, NULL
+    CASE WHEN coalesce(sum(attempts - successes), 0) = 0 THEN 0
+         ELSE sum(spend_on_failures_usd) END AS spend_on_failures_usd,
+    coalesce(sum(unpriced_failed_attempts), 0) AS unpriced_failed_attempts,
+    coalesce(sum(not_billed_attempts), 0) AS not_billed_attempts
 FROM spend_per_day WHERE local_day BETWEEN ? AND ?
 """
 _REQUESTS_SQL = """
@@ -60,24 +66,32 @@ def totals(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[str
 def spend_by(
     con: duckdb.DuckDBPyConnection, dimension: str, week: tuple[date, date], prev: tuple[date, date]
 ) -> list[dict[str, Any]]:
-    """Spend per provider, model, task or team in the week and the week before."""
+    """Spend per provider, model, task or team in the week and the week before, each with its
+    attempts and unpriced attempts (spend NULL where none is priced: never $0)."""
     cols = DIMENSIONS[dimension]
     keys = ", ".join(f"coalesce({c}, '{NONE_LABEL}') AS {c}" for c in cols)
     sql = f"""
     SELECT {keys},
-        coalesce(sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS spend_usd,
-        coalesce(sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS prev_spend_usd,
-        coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS attempts
+        sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?) AS spend_usd,
+        coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS attempts,
+        coalesce(sum(unpriced_attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0)
+            AS unpriced_attempts,
+        sum(spend_usd) FILTER (WHERE local_day BETWEEN ? AND ?) AS prev_spend_usd,
+        coalesce(sum(attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0) AS prev_attempts,
+        coalesce(sum(unpriced_attempts) FILTER (WHERE local_day BETWEEN ? AND ?), 0)
+            AS prev_unpriced_attempts
     FROM spend_per_day WHERE local_day BETWEEN ? AND ?
-    GROUP BY ALL ORDER BY spend_usd DESC, prev_spend_usd DESC, {", ".join(cols)}
+    GROUP BY ALL
+    ORDER BY spend_usd DESC NULLS LAST, unpriced_attempts DESC, prev_spend_usd DESC NULLS LAST,
+        {", ".join(cols)}
     """  # noqa: S608  (column names come from DIMENSIONS; every value is bound)
-    return _rows(con.execute(sql, [*week, *prev, *week, prev[0], week[1]]))
+    return _rows(con.execute(sql, [*week, *week, *week, *prev, *prev, *prev, prev[0], week[1]]))
 
 
 _P95_SQL = """
 SELECT
     provider,
-    served_model AS model,
+    model,
     count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS n,
     quantile_cont(latency_ms, 0.95) FILTER (WHERE local_day BETWEEN ? AND ?) AS p95_ms,
     count(*) FILTER (WHERE local_day BETWEEN ? AND ?) AS prev_n,
@@ -93,8 +107,8 @@ ORDER BY n DESC, provider, model
 def p95_by_model(
     con: duckdb.DuckDBPyConnection, week: tuple[date, date], prev: tuple[date, date]
 ) -> list[dict[str, Any]]:
-    """Exact P95 latency of successful attempts per (provider, served model), with n, in the
-    week and the week before."""
+    """Exact P95 latency of successful attempts per (provider, model), with n, in the week and
+    the week before. The model is the canonical one: a dated snapshot is the same model."""
     params = [*week, *week, *prev, *prev, prev[0], week[1], *week]
     return _rows(con.execute(_P95_SQL, params))
 
@@ -114,7 +128,7 @@ GROUP BY ALL ORDER BY errors DESC, name
 def error_rates(
     con: duckdb.DuckDBPyConnection, dimension: str, week: tuple[date, date], prev: tuple[date, date]
 ) -> list[dict[str, Any]]:
-    """Failed attempts per task or per served model, this week and the week before."""
+    """Failed attempts per task or per (canonical) model, this week and the week before."""
     col = {"task": "task", "model": "model"}[dimension]
     sql = _ERROR_RATES_SQL.format(col=col)
     return _rows(con.execute(sql, [*week, *week, *prev, *prev, prev[0], week[1]]))
@@ -160,48 +174,66 @@ def price_changes(
 _UNPRICED_SQL = """
 SELECT
     a.provider,
-    a.served_model AS model,
+    a.model,
+    list(DISTINCT a.served_model ORDER BY a.served_model) AS logged_models,
     count(*) FILTER (WHERE a.cost_basis = 'unpriced') AS unpriced_attempts,
     count(*) FILTER (WHERE a.cost_basis = 'reported') AS reported_cost_attempts,
     any_value(u.reason) AS reason
 FROM attempts a
 LEFT JOIN unpriced_usage u ON a.provider IS NOT DISTINCT FROM u.provider AND a.served_model = u.model
 WHERE a.cost_basis IN ('unpriced', 'reported') AND a.local_day BETWEEN ? AND ?
-GROUP BY ALL
-ORDER BY unpriced_attempts DESC, reported_cost_attempts DESC, a.provider, model
+GROUP BY a.provider, a.model
+ORDER BY unpriced_attempts DESC, reported_cost_attempts DESC, a.provider, a.model
 LIMIT 50
 """
 
 
 def unpriced(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
-    """Models without a price (cost NULL) or priced only by the gateway's reported cost."""
+    """Models without a price (cost NULL) or priced only by the gateway's reported cost: the
+    canonical model, with the names the logs used (what an alias must match)."""
     return _rows(con.execute(_UNPRICED_SQL, [since, until]))
 
 
 # -- budgets --------------------------------------------------------------------------------------
 
 _MONTH_SPEND_SQL = """
-SELECT grouping(team) AS g_team, grouping(task) AS g_task,
-    team, task, coalesce(sum(spend_usd), 0) AS spend_usd
+SELECT grouping(team) AS g_team, grouping(task) AS g_task, team, task,
+    sum(spend_usd) AS spend_usd,  -- NULL when no attempt has a price: never $0
+    coalesce(sum(attempts), 0) AS attempts,
+    coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
 FROM spend_per_day WHERE local_month = ? AND local_day <= ?
 GROUP BY GROUPING SETS ((), (team), (task))
 """
 
 
+class Spent(NamedTuple):
+    """Spend of a budget's scope: the known part (None when no attempt is priced) and how many
+    attempts have no price. With unpriced attempts, the known part is a lower bound."""
+
+    spend_usd: Decimal | None
+    unpriced_attempts: int = 0
+
+
+NOTHING_SPENT = Spent(Decimal(0), 0)  # no attempt at all: a true $0
+
+
 def month_spend(
     con: duckdb.DuckDBPyConnection, month: date, through: date
-) -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
+) -> tuple[Spent, dict[str, Spent], dict[str, Spent]]:
     """(total, per team, per task) spend of the local month up to and including ``through``."""
-    total, teams, tasks = Decimal(0), {}, {}
-    for g_team, g_task, team, task, spend in con.execute(
+    total, teams, tasks = NOTHING_SPENT, {}, {}
+    for g_team, g_task, team, task, spend, attempts, unpriced in con.execute(
         _MONTH_SPEND_SQL, [month, through]
     ).fetchall():
+        if not attempts:  # the grand total of a month without traffic
+            continue
+        spent = Spent(None if spend is None else Decimal(spend), int(unpriced))
         if g_team and g_task:
-            total = Decimal(spend)
+            total = spent
         elif not g_team and team is not None:
-            teams[str(team)] = Decimal(spend)
+            teams[str(team)] = spent
         elif not g_task and task is not None:
-            tasks[str(task)] = Decimal(spend)
+            tasks[str(task)] = spent
     return total, teams, tasks
 
 

@@ -1,6 +1,13 @@
 """The weekly report as files and messages: HTML, plain text, the model x task CSV, JSON, the
 chat payloads and the e-mail.
 
+Money is told as :mod:`app.money` says, in every one of them: a spend with no priced
+attempt is "unpriced (N attempts)", never $0.00 (an empty ``spend_usd`` cell beside
+``unpriced_attempts`` in the CSV, ``null`` beside the count in the JSON); a partly priced one
+is "$31.29 + 15,908 unpriced attempts"; cost per successful request is the marts' with its price
+coverage, or "unknown (only 76% of requests priced)"; spend on failed attempts names the billing
+policy in force.
+
 The HTML (``templates/weekly.html.j2``) is built to survive mail clients: tables for layout,
 inline CSS, bars drawn as table cells, no JavaScript and no external resources. Jinja2's
 autoescape is on for it, so every string that came from logs or price pages (model, task, team,
@@ -30,10 +37,11 @@ import jinja2
 import markupsafe
 
 from app import text_safety
+from app.money import at_least, cost_text, count, coverage_text, spend_text, usd
 from app.reports.deliver import Attachment, Message, jsonable, slack_escape
 
 TEMPLATES = Path(__file__).parent / "templates"
-TOP = 10  # rows per spend table in the HTML and text (all of them are in report.json)
+TOP = 10  # rows per spend table in the HTML and text, then the unpriced ones (all in report.json)
 FILES = {
     "html": "report.html",
     "text": "report.txt",
@@ -56,6 +64,9 @@ CSV_FIELDS = (
     "p99_ms",
     "retry_share",
     "unpriced_attempts",
+    "price_coverage",  # share of the attempts priced; cost_per_success_usd is over those
+    "cost_unknown_reason",  # why cost_per_success_usd is empty
+    "logged_models",  # the names the logs used for the (canonical) model, "; "-separated
 )
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -67,23 +78,20 @@ def _missing(v: Any) -> bool:
     return v is None or isinstance(v, jinja2.Undefined)
 
 
-def usd(v: Any) -> str:
-    if _missing(v):
-        return "-"
-    x = float(v)
-    if x == 0:
-        return "$0.00"
-    if abs(x) >= 1:
-        return f"${x:,.2f}"
-    return f"${x:.4f}" if abs(x) >= 0.01 else f"${x:.6f}"
-
-
 def pct(v: Any, digits: int = 1) -> str:
     return "-" if _missing(v) else f"{float(v) * 100:.{digits}f}%"
 
 
 def signed_pct(v: Any) -> str:
     return "new" if _missing(v) else f"{float(v) * 100:+.1f}%"
+
+
+def change_text(v: Any, prev_attempts: Any) -> str:
+    """A change against last week: ``new`` when last week had no attempt, ``-`` when one side
+    is unknown (unpriced), else the signed percentage."""
+    if not count(prev_attempts):
+        return "new"
+    return "-" if _missing(v) else signed_pct(v)
 
 
 def ms(v: Any) -> str:
@@ -132,8 +140,13 @@ def _env(autoescape: bool) -> jinja2.Environment:
     )
     env.filters.update(
         usd=usd,
+        spend=spend_text,
+        at_least=at_least,
+        cost=cost_text,
+        coverage=coverage_text,
         pct=pct,
         signed_pct=signed_pct,
+        change=change_text,
         ms=ms,
         num=num,
         ratio=ratio,
@@ -165,6 +178,8 @@ def text(report: dict[str, Any]) -> str:
 
 
 def _cell(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return _cell("; ".join(str(x) for x in v))
     if isinstance(v, Decimal):
         return format(v.normalize(), "f")
     if isinstance(v, float):
@@ -213,8 +228,23 @@ def save(report: dict[str, Any], folder: Path) -> dict[str, Path]:
 def subject(report: dict[str, Any]) -> str:
     t = report["totals"]
     return (
-        f"RouteLedger weekly cost report {report['week']}: {usd(t['spend_usd'])} "
-        f"({signed_pct(t['change_pct'])} vs {report['previous_week']})"
+        f"RouteLedger weekly cost report {report['week']}: "
+        f"{spend_text(t['spend_usd'], t['unpriced_attempts'])} "
+        f"({change_text(t['change_pct'], t['prev']['attempts'])} vs {report['previous_week']})"
+    )
+
+
+def failures_line(report: dict[str, Any]) -> str:
+    """Spend on failed attempts, with the billing policy that priced them."""
+    t = report["totals"]
+    figure = spend_text(
+        t["spend_on_failures_usd"], t["unpriced_failed_attempts"], "failed attempts"
+    )
+    not_billed = f", {num(t['not_billed_attempts'])} not billed" if t["not_billed_attempts"] else ""
+    policy = (report.get("billing") or {}).get("text") or "unknown"
+    return (
+        f"{figure}; {num(t['failed_attempts'])} failed attempts{not_billed}. "
+        f"Billing policy: {policy}."
     )
 
 
@@ -228,13 +258,18 @@ def email(report: dict[str, Any]) -> Message:
     )
 
 
-def _top_lines(report: dict[str, Any], dim: str, n: int = 5) -> str:
+def _top_lines(report: dict[str, Any], dim: str, n: int = 5, unpriced: int = 3) -> str:
+    """The ``n`` rows that cost most, then up to ``unpriced`` rows with no price at all (they
+    sort last by spend, and are said to be unpriced rather than left out)."""
+    rows = report["spend_by"][dim]
+    shown = rows[:n] + [r for r in rows[n:] if r.get("spend_status") == "unpriced"][:unpriced]
     lines = []
-    for row in report["spend_by"][dim][:n]:
+    for row in shown:
         name = slack_escape(row[dim])
         if dim == "model":
             name += f" ({slack_escape(row['provider'])})"
-        lines.append(f"• {name}: {usd(row['spend_usd'])} ({signed_pct(row['change_pct'])})")
+        figure = spend_text(row["spend_usd"], row["unpriced_attempts"], attempts=row["attempts"])
+        lines.append(f"• {name}: {figure} ({change_text(row['change_pct'], row['prev_attempts'])})")
     return "\n".join(lines) or "_none_"
 
 
@@ -249,15 +284,19 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
     goes through :func:`slack_escape`, in verbatim text objects."""
     t, b = report["totals"], report["budget"]
     heads = [
-        f"*Spend*\n{usd(t['spend_usd'])} ({signed_pct(t['change_pct'])})",
+        f"*Spend*\n{spend_text(t['spend_usd'], t['unpriced_attempts'])} "
+        f"({change_text(t['change_pct'], t['prev']['attempts'])})",
         f"*Requests*\n{num(t['logical_requests'])}, {pct(t['success_rate'])} succeeded",
-        f"*Month to date*\n{usd(b['month_to_date_usd'])} (day {b['elapsed_days']} of "
-        f"{b['days_in_month']})",
+        f"*Month to date*\n{spend_text(b['month_to_date_usd'], b.get('month_unpriced_attempts'))}"
+        f" (day {b['elapsed_days']} of {b['days_in_month']})",
+        f"*Spent on failed attempts*\n{slack_escape(failures_line(report))}",
     ]
     for s in b["rows"][:3]:
+        least = "at least " if count(s.get("unpriced_attempts")) else ""
+        used = f"{least}{pct(s['share'], 0)} used" if s["share"] is not None else "unpriced"
         heads.append(
-            f"*Budget: {slack_escape(s['label'])}*\n{pct(s['share'], 0)} used, projected "
-            f"{pct(s['projected_share'], 0)}"
+            f"*Budget: {slack_escape(s['label'])}*\n{used}, projected "
+            f"{least}{pct(s['projected_share'], 0)}"
         )
     notes = [
         f"{len(report['regressions'])} P95 regressions",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,19 @@ tasks:
     success_target: 0.8
     latency_target_ms: 20000
 """
+
+
+# the default [billing]: a failed attempt of these classes costs nothing (not billed)
+NOT_BILLED = ("rate_limit", "auth", "bad_request", "context_length")
+
+
+def billed_cost(row: dict[str, Any]) -> Decimal | None:
+    """What one generated attempt costs under the default billing policy: the gateway-reported
+    cost (these models have no price), 0 for a failure of a class not billed, None (unpriced)
+    for umb-free, which has no cost anywhere."""
+    if row["status"] != "success" and row["error_class"] in NOT_BILLED:
+        return Decimal(0)
+    return Decimal(str(row["cost_usd"])) if "cost_usd" in row else None
 
 
 def rows(per_day: int = 30, seed: int = 7, first: date = FIRST_DAY, days: int = DAYS) -> list[Any]:

@@ -15,7 +15,7 @@ import pytest
 
 from app.reports import build, weekly
 from collectors import config
-from tests.reports.data import IMG_TASK, PREV_WEEK, SCRIPT_MODEL, WEEK, rows
+from tests.reports.data import IMG_TASK, PREV_WEEK, SCRIPT_MODEL, WEEK, billed_cost, rows
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -25,17 +25,15 @@ def _local_day(iso: str) -> date:
 
 
 def _spend(since: date, until: date, **match: Any) -> Decimal:
-    """Spend of the generated rows themselves: the gateway-reported cost of each attempt."""
-    return sum(
-        (
-            Decimal(str(r["cost_usd"]))
-            for r in rows()
-            if "cost_usd" in r
-            and since <= _local_day(r["started_at"]) <= until
-            and all(r.get(k) == v for k, v in match.items())
-        ),
-        Decimal(0),
-    )
+    """Known spend of the generated rows themselves: the gateway-reported cost of each attempt
+    billed under the default policy (unpriced ones left out, never summed as 0)."""
+    costs = [
+        billed_cost(r)
+        for r in rows()
+        if since <= _local_day(r["started_at"]) <= until
+        and all(r.get(k) == v for k, v in match.items())
+    ]
+    return sum((c for c in costs if c is not None), Decimal(0))
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +68,14 @@ def test_totals_equal_the_marts_and_the_logs(report: dict[str, Any], built_home:
     assert t["change_pct"] == pytest.approx(
         float((t["spend_usd"] - t["prev"]["spend_usd"]) / t["prev"]["spend_usd"])
     )
-    # every breakdown adds up to the total, with the previous week beside it
+    # every breakdown's known parts add up to the total, with the previous week beside it, and
+    # so do its unpriced attempts
     for dim, rows_ in report["spend_by"].items():
-        assert sum(r["spend_usd"] for r in rows_) == t["spend_usd"], dim
-        assert sum(r["prev_spend_usd"] for r in rows_) == t["prev"]["spend_usd"], dim
+        known = [r["spend_usd"] for r in rows_ if r["spend_usd"] is not None]
+        assert sum(known) == t["spend_usd"], dim
+        prev = [r["prev_spend_usd"] for r in rows_ if r["prev_spend_usd"] is not None]
+        assert sum(prev) == t["prev"]["spend_usd"], dim
+        assert sum(r["unpriced_attempts"] for r in rows_) == t["unpriced_attempts"] > 0, dim
     by_task = {r["task"]: r for r in report["spend_by"]["task"]}
     assert by_task["debugging"]["spend_usd"] == _spend(since, until, task="debugging")
     assert by_task[IMG_TASK]["prev_spend_usd"] == _spend(
@@ -128,15 +130,22 @@ def test_no_proposal_is_said_plainly(make_cfg: Callable[[str], config.Config]) -
     assert proposal is None and note.startswith("no proposal: no routing manifest at ")
 
 
-def test_cost_per_success_per_task_and_its_change(report: dict[str, Any], built_home: Path) -> None:
+def test_cost_per_success_per_task_and_its_change(
+    make_cfg: Callable[[str], config.Config],
+) -> None:
+    # a quarter of the attempts (umb-free) has no price: below the default 80% coverage the
+    # marts say "unknown" (test_unpriced.py); at 50% they give a figure for every task
+    cfg = make_cfg("\n[metrics]\nmin_price_coverage = 0.5\n")
+    report = build.build(cfg, build.parse_week(WEEK, cfg.week_start))
     mart = _mart(
-        built_home,
+        cfg.home,
         "SELECT cost_per_successful_request_usd FROM task_stats('2026-03-02', '2026-03-08') "
         "WHERE task = ?",
         ["debugging"],
     )
     t = {r["task"]: r for r in report["tasks"]}["debugging"]
-    assert t["cost_per_success_usd"] == mart
+    assert t["cost_per_success_usd"] == mart is not None
+    assert t["cost_unknown_reason"] is None and 0.5 <= t["price_coverage"] < 1
     assert t["cost_change_pct"] == pytest.approx(
         float(t["cost_per_success_usd"] / t["prev_cost_per_success_usd"] - 1)
     )

@@ -34,14 +34,21 @@ def smtp_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _mart_spend(cfg: config.Config, since: date, until: date) -> Decimal:
+    return _mart_totals(cfg, since, until)[0]
+
+
+def _mart_totals(cfg: config.Config, since: date, until: date) -> tuple[Decimal, int]:
+    """(known spend, unpriced attempts) of the local days, from ``spend_per_day``."""
     con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
     try:
-        return con.execute(
-            "SELECT sum(spend_usd) FROM spend_per_day WHERE local_day BETWEEN ? AND ?",
+        spend, unpriced = con.execute(
+            "SELECT sum(spend_usd), sum(unpriced_attempts) FROM spend_per_day "
+            "WHERE local_day BETWEEN ? AND ?",
             [since, until],
-        ).fetchall()[0][0]
+        ).fetchall()[0]
     finally:
         con.close()
+    return spend, int(unpriced)
 
 
 def _deliveries(cfg: config.Config) -> list[tuple[str, str, str, str]]:
@@ -77,21 +84,22 @@ def test_the_report_arrives_by_email_with_both_parts_and_the_csv(
     assert env.rcpt_tos == ["lead@example.com", "cfo@example.com"]
 
     msg = _message(box)
-    total = _mart_spend(cfg, date(2026, 3, 2), date(2026, 3, 8))
+    total, unpriced = _mart_totals(cfg, date(2026, 3, 2), date(2026, 3, 8))
+    assert unpriced > 0  # umb-free: a partly priced total, its known part and the count
+    figure = f"{render.usd(total)} + {unpriced:,} unpriced attempts"
     assert msg["To"] == "lead@example.com, cfo@example.com"
     assert msg["Subject"] == render.subject(res.report)
-    assert msg["Subject"].startswith(
-        f"RouteLedger weekly cost report {WEEK}: {render.usd(total)} ("
-    )
+    assert msg["Subject"].startswith(f"RouteLedger weekly cost report {WEEK}: {figure} (")
     assert msg.get_content_type() == "multipart/mixed"
     alternative = msg.get_body(preferencelist=("related", "html", "plain"))
     assert alternative is not None
     plain = msg.get_body(preferencelist=("plain",))
     html = msg.get_body(preferencelist=("html",))
     assert plain is not None and html is not None
-    assert f"Spend:        {render.usd(total)}" in plain.get_content()
+    assert f"Spend:        {figure} (" in plain.get_content()
     html_text = html.get_content()
     assert render.usd(total) in html_text and "<script>" not in html_text
+    assert f"+ {unpriced:,} unpriced attempts" in html_text
     attachments = list(msg.iter_attachments())
     assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
         ("models_by_task.csv", "text/csv")
@@ -99,7 +107,10 @@ def test_the_report_arrives_by_email_with_both_parts_and_the_csv(
     content = attachments[0].get_content()
     text = content.decode() if isinstance(content, bytes) else content
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert sum(Decimal(r["spend_usd"] or 0) for r in rows) == total  # empty: unpriced, not $0
+    # an empty cell is unpriced, not $0: the known cells add up to the total, and the
+    # unpriced_attempts column holds the rest
+    assert sum(Decimal(r["spend_usd"]) for r in rows if r["spend_usd"] != "") == total
+    assert sum(int(r["unpriced_attempts"]) for r in rows) == unpriced
     assert any(r["model"] == SCRIPT_MODEL for r in rows)
     assert _deliveries(cfg) == [(WEEK, "email", "sent", "manual")]
 

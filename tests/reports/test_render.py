@@ -115,7 +115,7 @@ def test_csv_is_the_model_by_task_table_and_defuses_formulas(report: dict[str, A
     assert list(parsed[0]) == list(render.CSV_FIELDS)
     assert len(parsed) == len(report["models_by_task"]) + 1
     assert parsed[-1]["model"] == "'=HYPERLINK(1)"
-    total = sum(float(r["spend_usd"] or 0) for r in parsed[:-1])  # empty: unpriced, not $0
+    total = sum(float(r["spend_usd"]) for r in parsed[:-1] if r["spend_usd"])  # empty: unpriced
     assert total == pytest.approx(float(report["totals"]["spend_usd"]))
     keys = {(r["provider"], r["model"], r["task"]) for r in parsed[:-1]}
     assert ("hooli", SCRIPT_MODEL, IMG_TASK) in keys
