@@ -10,8 +10,16 @@ each connection, one per mart the pages filter: ``rl_f_spend`` (``spend_per_day`
 ``rl_f_attempts`` (``attempts``) and ``rl_f_requests`` (``logical_requests``). Each takes the
 filter values as parameters (a NULL list means "all"), so a filter's meaning is written once and
 DuckDB still pushes the day range down to the scan. A NULL provider or team is matched as
-``(none)``. A logical request matches a provider when its first or final attempt ran there, and a
-model when any of its attempts did.
+``(none)``.
+
+The provider and model filters select attempts: ``rl_f_spend`` and ``rl_f_attempts`` keep the
+selected models' own attempts (their spend, latency, success, retries, failures), and a page
+shows those unless the person asks for whole requests (``Filters.grain = "request"``, the
+"Count" control of the Cost and Reliability pages). ``rl_f_requests`` is that request-level
+view: a logical request matches a provider when its first or final attempt ran there, and a
+model when any of its attempts did; it is read only where :attr:`Filters.per_attempt` is false
+(no provider or model filter, where both views are the same requests, or whole requests asked
+for). Attempts are read through ``rl_attempts()``, the one place that names the model column.
 
 The Prices, Data health and Reports pages read ops marts over the warehouse's bookkeeping
 (``model_prices``, ``logged_models``, ``pending_price_reviews``, ``log_sources``, ``file_loads``,
@@ -47,6 +55,9 @@ TASK_FIELDS = (
     "fallback_rate",
     "unpriced_attempts",
     "spend_on_failed_requests_usd",
+    "priced_requests",
+    "price_coverage",
+    "cost_unknown_reason",
 )
 MODEL_FIELDS = (
     "provider",
@@ -70,6 +81,9 @@ MODEL_FIELDS = (
     "validated",
     "validation_pass_rate",
     "quality_score",
+    "price_coverage",
+    "cost_unknown_reason",
+    "logged_models",
 )
 NONE_LABEL = "(none)"
 OTHER_LABEL = "(other)"
@@ -88,14 +102,16 @@ def rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 _TASK_STATS_SQL = """
 SELECT task, logical_requests, succeeded, success_rate, success_rate_low, success_rate_high,
     spend_usd, cost_per_successful_request_usd, latency_n, p50_ms, p95_ms, retry_rate,
-    fallback_rate, unpriced_attempts, spend_on_failed_requests_usd
-FROM task_stats(?, ?) ORDER BY spend_usd DESC, task
+    fallback_rate, unpriced_attempts, spend_on_failed_requests_usd, priced_requests,
+    price_coverage, cost_unknown_reason
+FROM task_stats(?, ?) ORDER BY spend_usd DESC NULLS LAST, task
 """
 _MODEL_STATS_SQL = """
 SELECT provider, model, task, attempts, successes, success_rate, success_rate_low,
     success_rate_high, spend_usd, cost_per_success_usd, latency_n, p50_ms, p95_ms, p99_ms, ttft_n,
-    ttft_p95_ms, retry_share, unpriced_attempts, validated, validation_pass_rate, quality_score
-FROM model_task_stats(?, ?) ORDER BY spend_usd DESC, provider, model, task
+    ttft_p95_ms, retry_share, unpriced_attempts, validated, validation_pass_rate, quality_score,
+    price_coverage, cost_unknown_reason, logged_models
+FROM model_task_stats(?, ?) ORDER BY spend_usd DESC NULLS LAST, provider, model, task
 """
 
 
@@ -136,7 +152,11 @@ def json_scalar(value: Any) -> Any:
 
 
 class Filters(NamedTuple):
-    """The sidebar's filters; an empty tuple means "all". Hashable, so it keys the cache."""
+    """The sidebar's filters; an empty tuple means "all". Hashable, so it keys the cache.
+
+    ``grain`` says what the request-level figures count when a provider or model filter is set:
+    ``"attempt"`` (the selected models' own attempts) or ``"request"`` (whole logical requests
+    that touched them). Spend, latency and attempt figures are per attempt either way."""
 
     since: date
     until: date
@@ -144,14 +164,32 @@ class Filters(NamedTuple):
     models: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
+    grain: str = "attempt"
 
     def params(self) -> list[Any]:
         """The six arguments of the ``rl_f_*`` macros, in order."""
         lists = (self.providers, self.models, self.tasks, self.teams)
         return [self.since, self.until, *[list(v) if v else None for v in lists]]
 
+    @property
+    def selects_models(self) -> bool:
+        """Whether a provider or model filter is set (a request and its attempts then differ)."""
+        return bool(self.providers or self.models)
 
+    @property
+    def per_attempt(self) -> bool:
+        """Whether request-level figures are replaced by the selected models' own attempts."""
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
+        return self.selects_models and self.grain == "attempt"
+
+
+GRAINS = ("attempt", "request")
+# The attempts mart with its model column: the one place that says which column names a model.
+_ATTEMPTS_MACRO = """CREATE OR REPLACE TEMP MACRO rl_attempts()
+    AS TABLE SELECT * FROM attempts  -- model: the canonical name (served_model as logged)"""
 _FILTER_MACROS = (
+    _ATTEMPTS_MACRO,
     """CREATE OR REPLACE TEMP MACRO rl_f_spend(since, until, providers, models, tasks, teams)
     AS TABLE SELECT * FROM spend_per_day
     WHERE local_day BETWEEN since AND until
@@ -160,10 +198,10 @@ _FILTER_MACROS = (
       AND (tasks IS NULL OR list_contains(tasks, task))
       AND (teams IS NULL OR list_contains(teams, coalesce(team, '(none)')))""",
     """CREATE OR REPLACE TEMP MACRO rl_f_attempts(since, until, providers, models, tasks, teams)
-    AS TABLE SELECT * FROM attempts
+    AS TABLE SELECT * FROM rl_attempts()
     WHERE local_day BETWEEN since AND until
       AND (providers IS NULL OR list_contains(providers, coalesce(provider, '(none)')))
-      AND (models IS NULL OR list_contains(models, served_model))
+      AND (models IS NULL OR list_contains(models, model))
       AND (tasks IS NULL OR list_contains(tasks, task))
       AND (teams IS NULL OR list_contains(teams, coalesce(team, '(none)')))""",
     """CREATE OR REPLACE TEMP MACRO rl_f_requests(since, until, providers, models, tasks, teams)
@@ -325,30 +363,39 @@ def unpriced_share(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]
 
 
 def model_task_cost(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per (provider, model, task): cost per successful attempt as in ``model_task_stats``."""
+    """Per (provider, model, task): cost per successful attempt as in ``model_task_stats`` (the
+    same ``rl_cost_*`` macros: over priced attempts, with their coverage)."""
     sql = """
-    SELECT coalesce(provider, '(none)') AS provider, model, task,
-        sum(attempts)::BIGINT AS attempts, sum(successes)::BIGINT AS successes,
-        sum(successes) / sum(attempts) AS success_rate,
-        wilson_low(sum(successes), sum(attempts)) AS success_rate_low,
-        wilson_high(sum(successes), sum(attempts)) AS success_rate_high,
-        -- NULL when no attempt of the group has a price, as in the mart: never $0
-        CASE WHEN sum(unpriced_attempts) < sum(attempts) THEN sum(spend_usd) END AS spend_usd,
-        CASE WHEN sum(successes) > 0 AND sum(unpriced_attempts) < sum(attempts)
-             THEN sum(spend_usd) / sum(successes) END
-            AS cost_per_success_usd,
-        sum(unpriced_attempts)::BIGINT AS unpriced_attempts
-    FROM rl_f_spend(?, ?, ?, ?, ?, ?)
-    GROUP BY ALL ORDER BY spend_usd DESC, provider, model, task
+    WITH g AS (
+        SELECT coalesce(provider, '(none)') AS provider, model, task,
+            sum(attempts)::BIGINT AS attempts, sum(successes)::BIGINT AS successes,
+            sum(spend_usd) AS spend_usd,  -- NULL when nothing of the group is priced: never $0
+            sum(priced_successes)::BIGINT AS priced_successes,
+            sum(priced_attempts) / sum(attempts) AS price_coverage,
+            sum(unpriced_attempts)::BIGINT AS unpriced_attempts
+        FROM rl_f_spend(?, ?, ?, ?, ?, ?)
+        GROUP BY ALL
+    )
+    SELECT provider, model, task, attempts, successes,
+        successes / attempts AS success_rate,
+        wilson_low(successes, attempts) AS success_rate_low,
+        wilson_high(successes, attempts) AS success_rate_high,
+        spend_usd,
+        rl_cost_per_success(spend_usd, priced_successes, price_coverage) AS cost_per_success_usd,
+        price_coverage,
+        rl_cost_unknown_reason(price_coverage, priced_successes, 'attempt') AS cost_unknown_reason,
+        unpriced_attempts
+    FROM g ORDER BY spend_usd DESC NULLS LAST, provider, model, task
     """
     return _df(con, sql, f.params())
 
 
-def task_cost(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """The ``task_stats`` mart's figures over the filtered logical requests."""
+def task_cost(con: duckdb.DuckDBPyConnection, f: Filters, with_total: bool = False) -> pd.DataFrame:
+    """The ``task_stats`` mart's figures over the filtered logical requests, and the same
+    figures over all of them in a last row when ``with_total`` (``is_total``: :func:`split_total`)."""
     sql = """
     WITH t AS (
-        SELECT task,
+        SELECT task, grouping(task) = 1 AS is_total,
             count(*) AS logical_requests,
             count(*) FILTER (WHERE succeeded) AS succeeded,
             sum(cost_usd) AS spend_usd,  -- NULL when nothing is priced, as in task_stats
@@ -356,30 +403,89 @@ def task_cost(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             count(*) FILTER (WHERE retried) AS retried,
             count(*) FILTER (WHERE fell_back) AS fell_back,
             sum(unpriced_attempts) AS unpriced_attempts,
-            coalesce(sum(cost_usd) FILTER (WHERE NOT succeeded), 0)
+            count(*) FILTER (WHERE priced) AS priced_requests,
+            count(*) FILTER (WHERE priced AND succeeded) AS priced_succeeded,
+            sum(cost_usd) FILTER (WHERE priced) AS priced_spend_usd,
+            CASE WHEN count(*) FILTER (WHERE NOT succeeded) = 0 THEN 0
+                 ELSE sum(cost_usd) FILTER (WHERE NOT succeeded) END
                 AS spend_on_failed_requests_usd
         FROM rl_f_requests(?, ?, ?, ?, ?, ?)
-        GROUP BY task
+        GROUP BY GROUPING SETS ((task), ())
+        HAVING count(*) > 0  -- no all-tasks row over nothing
     )
-    SELECT task, logical_requests, succeeded,
+    SELECT coalesce(task, '(all tasks)') AS task, is_total, logical_requests, succeeded,
         succeeded / logical_requests AS success_rate,
         wilson_low(succeeded, logical_requests) AS success_rate_low,
         wilson_high(succeeded, logical_requests) AS success_rate_high,
         spend_usd,
-        CASE WHEN succeeded > 0 THEN spend_usd / succeeded END AS cost_per_successful_request_usd,
+        rl_cost_per_success(priced_spend_usd, priced_succeeded, priced_requests / logical_requests)
+            AS cost_per_successful_request_usd,
         succeeded AS latency_n, lat[1] AS p50_ms, lat[2] AS p95_ms,
         retried / logical_requests AS retry_rate,
         fell_back / logical_requests AS fallback_rate,
-        unpriced_attempts, spend_on_failed_requests_usd
-    FROM t ORDER BY spend_usd DESC, task
+        unpriced_attempts, spend_on_failed_requests_usd, priced_requests,
+        priced_requests / logical_requests AS price_coverage,
+        rl_cost_unknown_reason(priced_requests / logical_requests, priced_succeeded, 'request')
+            AS cost_unknown_reason
+    FROM t WHERE ? OR NOT is_total ORDER BY is_total, spend_usd DESC NULLS LAST, task
     """
-    return _df(con, sql, f.params())
+    return _df(con, sql, [*f.params(), with_total])
+
+
+def task_attempt_cost(
+    con: duckdb.DuckDBPyConnection, f: Filters, with_total: bool = False
+) -> pd.DataFrame:
+    """Per task, over the filtered attempts only (the selected models' own attempts when a
+    provider or model filter is set): the per-model definitions of DESIGN, cost per success =
+    their cost / their successful attempts, retry share = share of them followed by another
+    attempt, latency over the successful ones. ``logical_requests`` counts the requests they
+    belong to. Spend is NULL, never $0, when none of them is priced. With ``with_total``, a last
+    row (``is_total``) holds the same figures over all of them."""
+    sql = """
+    WITH t AS (
+        SELECT task, grouping(task) = 1 AS is_total,
+            count(*) AS attempts,
+            count(*) FILTER (WHERE status = 'success') AS successes,
+            count(DISTINCT logical_request_id) AS logical_requests,
+            sum(cost_usd) AS spend_usd,
+            quantile_cont(latency_ms, [0.50, 0.95]) FILTER (WHERE status = 'success') AS lat,
+            count(*) FILTER (WHERE followed_by_another) AS followed,
+            count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,
+            count(*) FILTER (WHERE cost_basis <> 'unpriced' AND status = 'success')
+                AS priced_successes,
+            count(*) FILTER (WHERE cost_basis <> 'unpriced') / count(*) AS price_coverage,
+            sum(cost_usd) FILTER (WHERE status <> 'success') AS spend_on_failures_usd
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+        GROUP BY GROUPING SETS ((task), ())
+        HAVING count(*) > 0  -- no all-tasks row over nothing
+    )
+    SELECT coalesce(task, '(all tasks)') AS task, is_total, attempts, successes,
+        successes / attempts AS success_rate,
+        wilson_low(successes, attempts) AS success_rate_low,
+        wilson_high(successes, attempts) AS success_rate_high,
+        spend_usd,
+        rl_cost_per_success(spend_usd, priced_successes, price_coverage) AS cost_per_success_usd,
+        successes AS latency_n, lat[1] AS p50_ms, lat[2] AS p95_ms,
+        followed / attempts AS retry_share,
+        unpriced_attempts, spend_on_failures_usd, logical_requests, price_coverage,
+        rl_cost_unknown_reason(price_coverage, priced_successes, 'attempt') AS cost_unknown_reason
+    FROM t WHERE ? OR NOT is_total ORDER BY is_total, spend_usd DESC NULLS LAST, task
+    """
+    return _df(con, sql, [*f.params(), with_total])
+
+
+def split_total(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The per-task rows and the all-tasks row of :func:`task_cost` / :func:`task_attempt_cost`
+    (the headline: computed by the same SQL as the rows, never summed in pandas)."""
+    total = df[df["is_total"]]
+    rows = df[~df["is_total"]].drop(columns="is_total").reset_index(drop=True)
+    return rows, total.drop(columns="is_total").iloc[0]
 
 
 # -- latency --------------------------------------------------------------------------------------
 
-_GROUP_ATTEMPT = """CASE ? WHEN 'task' THEN task WHEN 'model_task' THEN served_model || ' · ' || task
-    ELSE served_model END"""
+_GROUP_ATTEMPT = """CASE ? WHEN 'task' THEN task WHEN 'model_task' THEN model || ' · ' || task
+    ELSE model END"""
 
 
 MEASURES = {  # name: (column, quantile); a bound parameter each, never SQL text
@@ -422,7 +528,7 @@ def latency_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     ``model_task_stats``, with n (a list quantile sorts each group once)."""
     sql = """
     WITH q AS (
-        SELECT coalesce(provider, '(none)') AS provider, served_model AS model, task,
+        SELECT coalesce(provider, '(none)') AS provider, model, task,
             count(*) AS latency_n,
             quantile_cont(latency_ms, [0.50, 0.95, 0.99]) AS lat,
             count(ttft_ms) AS ttft_n,
@@ -444,10 +550,10 @@ def latency_distribution(
     ``upto_ms`` (the page passes the models' highest P99), the last one holding everything
     above."""
     sql = """
-    SELECT served_model AS model, least(floor(latency_ms / ?), ?)::INTEGER AS bin,
+    SELECT model, least(floor(latency_ms / ?), ?)::INTEGER AS bin,
         least(floor(latency_ms / ?), ?) * ? AS from_ms, count(*) AS n
     FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
-    WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, served_model)
+    WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, model)
     GROUP BY ALL ORDER BY model, bin
     """
     width = max(float(upto_ms), 1.0) / bins
@@ -458,10 +564,10 @@ def latency_box(con: duckdb.DuckDBPyConnection, f: Filters, models: list[str]) -
     """Quartiles, P5 and P95 of successful attempts' latency per model (a box without raw rows)."""
     sql = """
     WITH q AS (
-        SELECT served_model AS model, count(*) AS n,
+        SELECT model, count(*) AS n,
             quantile_cont(latency_ms, [0.05, 0.25, 0.50, 0.75, 0.95]) AS v
         FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
-        WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, served_model)
+        WHERE status = 'success' AND latency_ms IS NOT NULL AND list_contains(?, model)
         GROUP BY model
     )
     SELECT model, n, v[1] AS p05_ms, v[2] AS q1_ms, v[3] AS median_ms, v[4] AS q3_ms,
@@ -501,9 +607,24 @@ def reliability_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFra
     return _df(con, sql, f.params() + f.params())
 
 
+def attempt_reliability_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per day, over the filtered attempts only: their error rate and their retry share (the
+    share of them followed by another attempt, DESIGN's per-model retry rate)."""
+    sql = """
+    SELECT local_day, count(*) AS attempts,
+        count(*) FILTER (WHERE status <> 'success') AS failed_attempts,
+        count(*) FILTER (WHERE status <> 'success') / count(*) AS error_rate,
+        count(*) FILTER (WHERE followed_by_another) AS followed_by_another,
+        count(*) FILTER (WHERE followed_by_another) / count(*) AS retry_share
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+    GROUP BY local_day ORDER BY local_day
+    """
+    return _df(con, sql, f.params())
+
+
 def error_classes(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     sql = """
-    SELECT coalesce(error_class, 'other') AS error_class, served_model AS model,
+    SELECT coalesce(error_class, 'other') AS error_class, model,
         count(*) AS failed_attempts, sum(cost_usd) AS spend_usd,
         count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,
         mode(http_status) AS usual_http_status
@@ -517,11 +638,29 @@ def fallback_flows(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Logical requests whose final model differs from the first: first -> final, with counts."""
     sql = """
     SELECT first_model, final_model, count(*) AS requests,
-        count(*) FILTER (WHERE succeeded) AS succeeded, coalesce(sum(cost_usd), 0) AS spend_usd
+        count(*) FILTER (WHERE succeeded) AS succeeded,
+        sum(cost_usd) AS spend_usd  -- NULL when none is priced: never $0
     FROM rl_f_requests(?, ?, ?, ?, ?, ?) WHERE fell_back
     GROUP BY ALL ORDER BY requests DESC, first_model, final_model
     """
     return _df(con, sql, f.params())
+
+
+def fallbacks_from(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The filtered attempts (the selected models' own) that were followed by an attempt on
+    another model: their model -> the next attempt's model, with counts, how many of those next
+    attempts succeeded, and the cost of the attempts that were left."""
+    sql = """
+    SELECT a.model AS from_model, n.model AS to_model, count(*) AS attempts,
+        count(*) FILTER (WHERE n.status = 'success') AS next_succeeded,
+        sum(a.cost_usd) AS spend_usd  -- NULL when none is priced: never $0
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?) a
+    JOIN rl_attempts() n
+      ON n.logical_request_id = a.logical_request_id AND n.attempt_index = a.attempt_index + 1
+    WHERE a.followed_by_another AND n.model <> a.model AND n.local_day >= ?
+    GROUP BY ALL ORDER BY attempts DESC, from_model, to_model
+    """
+    return _df(con, sql, [*f.params(), f.since])
 
 
 def failed_spend(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -547,7 +686,7 @@ _PRICE_SCOPE = """
     AND (NOT ? OR EXISTS (
         SELECT 1 FROM logged_models m
         WHERE m.priced_provider = v.provider AND m.priced_model_id = v.model_id
-          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.logged_model))))
+          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], coalesce(m.model, m.logged_model)))))
 """
 
 

@@ -1,5 +1,8 @@
 """Cost per success: per task, the cost of a successful logical request (failed attempts and
-retries included); per model and task, the cost of a successful attempt."""
+retries included); per model and task, the cost of a successful attempt.
+
+With a provider or model filter, the task figures are the selected models' own attempts (their
+cost over their successful attempts) unless the Count control asks for whole requests."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries, ui
+from app import money, queries, ui
 
 HOVER = (
     "attempts",
@@ -63,38 +66,97 @@ def heatmap(df: pd.DataFrame) -> go.Figure:
 
 def body(ctx: ui.Ctx) -> None:
     assert ctx.filters is not None
-    tasks = ui.query(ctx, queries.task_cost, ctx.filters)
-    if ui.no_rows(tasks, "logical requests"):
-        return
-    spend, ok = tasks["spend_usd"].sum(), tasks["succeeded"].sum()
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Spend", ui.usd(spend), border=True)
-    c2.metric("Logical requests", f"{tasks['logical_requests'].sum():,}", border=True)
-    c3.metric("Succeeded", ui.pct(ok / tasks["logical_requests"].sum()), border=True)
-    c4.metric(
-        "Cost per successful request",
-        ui.usd(spend / ok if ok else None, precise=True),
-        border=True,
-        help="All spend, failed attempts and retries included, over requests "
-        "whose last attempt succeeded.",
-    )
-
-    st.subheader("Per task: cost per successful logical request")
+    f = ui.count_control(ctx)
+    if f.per_attempt:
+        found = ui.query(ctx, queries.task_attempt_cost, f, True)
+        if ui.no_rows(found, "attempts"):
+            return
+        tasks, total = queries.split_total(found)
+        attempt_headline(total)
+        st.subheader("Per task: cost per successful attempt of the selected models")
+        st.caption(
+            ui.counted(f) + " Cost per success = their cost over their successful attempts; "
+            "retry share = the share of them followed by another attempt; latency over the "
+            "successful ones."
+        )
+    else:
+        found = ui.query(ctx, queries.task_cost, f, True)
+        if ui.no_rows(found, "logical requests"):
+            return
+        tasks, total = queries.split_total(found)
+        request_headline(total)
+        st.subheader("Per task: cost per successful logical request")
+        if f.selects_models:
+            st.caption(ui.counted(f))
     ui.table(tasks, "cost-per-task")
 
     st.subheader("Per model and task: cost per successful attempt")
-    cells = ui.query(ctx, queries.model_task_cost, ctx.filters)
+    cells = ui.query(ctx, queries.model_task_cost, f)
     if ui.no_rows(cells, "attempts"):
         return
     st.caption(
-        "Total cost of the model's attempts on the task over its successful attempts. Hover "
-        "for n and the success rate. Colour is on a log scale; * = some attempts unpriced (left "
-        "out of the cost), unpriced = none has a price."
+        "Total cost of the model's attempts on the task over its successful attempts (per "
+        "attempt whatever the Count). Hover for n and the success rate. Colour is on a log "
+        "scale; * = some attempts unpriced (left out of the cost), unpriced = none has a price."
     )
     n_rows = cells[["model", "provider"]].drop_duplicates().shape[0]
     ui.chart(heatmap(cells), height=max(260, 48 * n_rows + 80))
     with st.expander("Table: per model and task"):
         ui.table(cells, "cost-per-model-task")
+
+
+def _none(v: object) -> object:
+    return None if v is None or pd.isna(v) else v  # type: ignore[arg-type]
+
+
+def request_headline(total: pd.Series) -> None:
+    """The all-tasks row of the query: the same SQL (and cost rule) as the table's rows."""
+    n, ok = int(total["logical_requests"]), int(total["succeeded"])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Spend",
+        money.spend_text(_none(total["spend_usd"]), int(total["unpriced_attempts"])),
+        border=True,
+    )
+    c2.metric("Logical requests", f"{n:,}", border=True)
+    c3.metric("Succeeded", ui.pct(ok / n if n else None), border=True)
+    c4.metric(
+        "Cost per successful request",
+        money.cost_text(
+            _none(total["cost_per_successful_request_usd"]),
+            _none(total["price_coverage"]),
+            _none(total["cost_unknown_reason"]),
+        ),
+        border=True,
+        help="Spend of priced requests (failed attempts and retries included) over those of "
+        "them whose last attempt succeeded; unpriced requests are left out of both, and the "
+        "share priced is shown (below metrics.min_price_coverage: unknown).",
+    )
+
+
+def attempt_headline(total: pd.Series) -> None:
+    n, ok = int(total["attempts"]), int(total["successes"])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Spend",
+        money.spend_text(_none(total["spend_usd"]), int(total["unpriced_attempts"])),
+        border=True,
+        help="Cost of the selected models' attempts.",
+    )
+    c2.metric("Attempts", f"{n:,}", border=True)
+    c3.metric("Attempts succeeded", ui.pct(ok / n if n else None), border=True)
+    c4.metric(
+        "Cost per successful attempt",
+        money.cost_text(
+            _none(total["cost_per_success_usd"]),
+            _none(total["price_coverage"]),
+            _none(total["cost_unknown_reason"]),
+            noun="attempts",
+        ),
+        border=True,
+        help="The selected models' priced spend, their failed attempts included, over their "
+        "priced successful attempts.",
+    )
 
 
 ui.page("Cost per success", body)

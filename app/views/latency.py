@@ -25,6 +25,8 @@ def body(ctx: ui.Ctx) -> None:
     summary = ui.query(ctx, queries.latency_summary, f)
     if ui.no_rows(summary, "successful attempts"):
         return
+    if f.selects_models:
+        st.caption(ui.counted(f))
 
     st.subheader("Over time")
     c1, c2 = st.columns([2, 3])

@@ -32,6 +32,8 @@ def body(ctx: ui.Ctx) -> None:
         f"Calendar weeks and months in {ctx.cfg.timezone} up to {f.until}, the last selected day. "
         "Provider, model, task and team filters apply."
     )
+    if f.selects_models:
+        st.caption(ui.counted(f))
 
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(

@@ -1,5 +1,9 @@
 """Reliability: error, retry and fallback rates per day, error classes, fallback flows from the
-first model to the final one, and the money spent on attempts that failed."""
+first model to the final one, and the money spent on attempts that failed.
+
+With a provider or model filter, the figures are the selected models' own attempts (their error
+rate, their retry share, where the requests went after them) unless the Count control asks for
+whole requests."""
 
 from __future__ import annotations
 
@@ -16,26 +20,41 @@ RATES = {
     "fallback_rate": "Requests fell back",
     "request_failure_rate": "Requests failed in the end",
 }
+ATTEMPT_RATES = {
+    "error_rate": "Attempts failed",
+    "retry_share": "Attempts followed by another",
+}
 
 
-def sankey(flows: pd.DataFrame) -> go.Figure:
-    firsts = ui.safe(flows["first_model"]).tolist()
-    finals = ui.safe(flows["final_model"]).tolist()
+def sankey(
+    flows: pd.DataFrame,
+    src: str,
+    dst: str,
+    n: str,
+    ok: str,
+    *,
+    sides: tuple[str, str],
+    unit: str,
+    ok_text: str,
+) -> go.Figure:
+    """Flows from ``src`` to ``dst`` (log strings, escaped), ``n`` of them, ``ok`` succeeded."""
+    firsts = ui.safe(flows[src]).tolist()
+    finals = ui.safe(flows[dst]).tolist()
     left, right = sorted(set(firsts)), sorted(set(finals))
     return go.Figure(
         go.Sankey(
             node={
-                "label": [f"{m} (first)" for m in left] + [f"{m} (final)" for m in right],
+                "label": [f"{m} ({sides[0]})" for m in left] + [f"{m} ({sides[1]})" for m in right],
                 "pad": 18,
             },
             link={
                 "source": [left.index(m) for m in firsts],
                 "target": [len(left) + right.index(m) for m in finals],
-                "value": flows["requests"].tolist(),
-                "customdata": flows["succeeded"].tolist(),
+                "value": flows[n].tolist(),
+                "customdata": flows[ok].tolist(),
                 "color": "rgba(120, 120, 120, 0.25)",
-                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} requests, "
-                "%{customdata:,} succeeded<extra></extra>",
+                "hovertemplate": f"%{{source.label}} → %{{target.label}}<br>%{{value:,}} {unit}, "
+                f"%{{customdata:,}} {ok_text}<extra></extra>",
             },
         )
     )
@@ -43,10 +62,16 @@ def sankey(flows: pd.DataFrame) -> go.Figure:
 
 def body(ctx: ui.Ctx) -> None:
     assert ctx.filters is not None
-    f = ctx.filters
-    daily = ui.query(ctx, queries.reliability_by_day, f)
+    f = ui.count_control(ctx)
+    by_attempt = f.per_attempt
+    if by_attempt:
+        daily = ui.query(ctx, queries.attempt_reliability_by_day, f)
+    else:
+        daily = ui.query(ctx, queries.reliability_by_day, f)
     if ui.no_rows(daily, "attempts"):
         return
+    if f.selects_models:
+        st.caption(ui.counted(f))
     failed = ui.query(ctx, queries.failed_spend, f)
     att, bad = daily["attempts"].sum(), daily["failed_attempts"].sum()
     c1, c2, c3 = st.columns(3)
@@ -65,14 +90,39 @@ def body(ctx: ui.Ctx) -> None:
         border=True,
         help="Cost of attempts that returned an error or failed validation.",
     )
-    reqs = daily["requests"].sum()
-    retried = (daily["retry_rate"] * daily["requests"]).sum()
-    c3.metric("Requests retried", ui.pct(retried / reqs if reqs else None), border=True)
+    if by_attempt:
+        followed = daily["followed_by_another"].sum()
+        c3.metric(
+            "Attempts followed by another",
+            ui.pct(followed / att if att else None),
+            f"{followed:,} of {att:,}",
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+            help="The retry share of the selected models: the share of their attempts after "
+            "which the request tried again (a retry or a fallback).",
+        )
+    else:
+        reqs = daily["requests"].sum()
+        retried = (daily["retry_rate"] * daily["requests"]).sum()
+        c3.metric(
+            "Requests retried",
+            ui.pct(retried / reqs if reqs else None),
+            border=True,
+            help="The share of logical requests with more than one attempt.",
+        )
 
     st.subheader("Rates per day")
-    long = daily.melt(id_vars=["local_day", "attempts", "requests"], value_vars=list(RATES))
-    long["variable"] = long["variable"].map(RATES)
-    long["n"] = long["requests"].where(long["variable"] != RATES["error_rate"], long["attempts"])
+    rates = ATTEMPT_RATES if by_attempt else RATES
+    ids = ["local_day", "attempts"] if by_attempt else ["local_day", "attempts", "requests"]
+    long = daily.melt(id_vars=ids, value_vars=list(rates))
+    long["variable"] = long["variable"].map(rates)
+    if by_attempt:
+        long["n"] = long["attempts"]
+    else:
+        long["n"] = long["requests"].where(
+            long["variable"] != RATES["error_rate"], long["attempts"]
+        )
     fig = px.line(
         long,
         x="local_day",
@@ -103,15 +153,56 @@ def body(ctx: ui.Ctx) -> None:
             ui.chart(fig)
             ui.table(errors, "error-classes")
     with right:
-        st.subheader("Fallbacks: first model → final model")
-        flows = ui.query(ctx, queries.fallback_flows, f)
-        if not ui.no_rows(flows, "requests that fell back"):
-            ui.chart(sankey(flows))
-            ui.table(flows, "fallback-flows")
+        if by_attempt:
+            fallbacks_from(ctx, f)
+        else:
+            fallback_flows(ctx, f)
 
     st.subheader("Money spent on failed attempts, per model")
     if not ui.no_rows(failed, "failed attempts"):
         ui.table(failed, "failed-spend")
+
+
+def fallback_flows(ctx: ui.Ctx, f: queries.Filters) -> None:
+    st.subheader("Fallbacks: first model → final model")
+    flows = ui.query(ctx, queries.fallback_flows, f)
+    if f.selects_models:
+        st.caption("Whole requests that touched the selected " + ui.selected(f) + ".")
+    if not ui.no_rows(flows, "requests that fell back"):
+        fig = sankey(
+            flows,
+            "first_model",
+            "final_model",
+            "requests",
+            "succeeded",
+            sides=("first", "final"),
+            unit="requests",
+            ok_text="succeeded",
+        )
+        ui.chart(fig)
+        ui.table(flows, "fallback-flows")
+
+
+def fallbacks_from(ctx: ui.Ctx, f: queries.Filters) -> None:
+    st.subheader("Fallbacks: selected model → next model")
+    flows = ui.query(ctx, queries.fallbacks_from, f)
+    st.caption(
+        f"The selected {ui.selected(f)}' attempts after which the request moved to another "
+        "model, and that next attempt."
+    )
+    if not ui.no_rows(flows, "attempts followed by another model"):
+        fig = sankey(
+            flows,
+            "from_model",
+            "to_model",
+            "attempts",
+            "next_succeeded",
+            sides=("attempt", "next"),
+            unit="attempts",
+            ok_text="next attempts succeeded",
+        )
+        ui.chart(fig)
+        ui.table(flows, "fallbacks-from")
 
 
 ui.page("Reliability", body)

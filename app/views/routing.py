@@ -3,8 +3,10 @@
 Per task the current and proposed chains side by side with their estimates and reasons, the
 cost-versus-success frontier of the candidate chains (the chosen one marked), the savings with
 their bootstrap interval, and the unified diff of the manifest. Approve (with a comment) writes
-the manifest atomically and records the decision; Reject records it; History lists every stored
-version with a rollback.
+the manifest atomically and records the decision; Reject records it; Decisions lists every
+approval, rejection and rollback (who, when, what, the comment), newest first, and a proposal
+already rejected (the same text over the same manifest) is said to be so, by whom and why;
+History lists every stored version with a rollback.
 
 When the dashboard listens beyond localhost (``server.address`` is not a loopback address; an
 unset address means every interface), or a request reaches it through a proxy or under another
@@ -211,7 +213,13 @@ def identity(cfg: Config) -> tuple[str, str] | None:
 # -- the page -------------------------------------------------------------------------------------
 
 
-def _decide(cfg: Config, data: dict[str, Any], path: Path, who: tuple[str, str]) -> None:
+def _decide(
+    cfg: Config,
+    data: dict[str, Any],
+    path: Path,
+    who: tuple[str, str],
+    was_rejected: bool = False,
+) -> None:
     comment = st.text_area("Comment (kept in the audit trail)", key="rl_routing_comment")
     d = approvals.Decision(who[0], who[1], comment)
     win = (data["since"], data["until"])
@@ -234,14 +242,94 @@ def _decide(cfg: Config, data: dict[str, Any], path: Path, who: tuple[str, str])
         )
         st.session_state[FLASH_KEY] = f"Approved: written {path} as version {out['version']}."
         st.rerun()
-    if r.button("Reject", key="rl_routing_reject", width="stretch"):
+    if r.button(
+        "Reject",
+        key="rl_routing_reject",
+        disabled=was_rejected,
+        help="Already rejected." if was_rejected else None,
+        width="stretch",
+    ):
         approvals.reject(cfg, path, data["text"], d, window=win, proposal=data["json"])
         st.session_state[FLASH_KEY] = "Rejected: recorded, the manifest is unchanged."
         st.rerun()
 
 
-def _history(cfg: Config, path: Path, who: tuple[str, str] | None) -> None:
-    h = approvals.history(cfg, path)
+def what(d: dict[str, Any], restored: dict[int, int | None]) -> str:
+    """What a decision did, in words: approved version N, rejected proposal <sha>, rolled back
+    to version N."""
+    if d["decision"] == "approved":
+        return f"approved version {d['version']}"
+    if d["decision"] == "rejected":
+        return f"rejected proposal {str(d['proposed_sha256'])[:12]}"
+    if d["decision"] == "rolled_back":
+        back = restored.get(d["version"])
+        return f"rolled back to version {back}" + (
+            f" (as version {d['version']})" if d["version"] is not None else ""
+        )
+    return str(d["decision"])
+
+
+def seen_before(h: dict[str, Any], j: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest decision on this very proposal (the same proposed text): its rejection over
+    the same manifest, or its approval (no longer in force, since it is proposed again)."""
+    for d in h["decisions"]:  # newest first
+        if d["proposed_sha256"] != j.get("proposal_sha256"):
+            continue
+        if d["decision"] == "rejected" and d["previous_sha256"] == j.get("manifest_sha256"):
+            return d
+        if d["decision"] == "approved":
+            return d
+    return None
+
+
+def _who_when(d: dict[str, Any]) -> str:
+    """``alice on 2026-10-21 14:03 UTC: 'comment'``, the name and comment as literal text (the
+    notes are Markdown)."""
+    text = f"{ui.md_text(d['decided_by'])} on {d['decided_at']:%Y-%m-%d %H:%M} UTC"
+    return text + (f": '{ui.md_text(d['comment'])}'" if d.get("comment") else "")
+
+
+def rejected_note(d: dict[str, Any]) -> str:
+    """The warning over a proposal someone rejected: who, when and their comment."""
+    return (
+        f"This proposal was rejected by {_who_when(d)}. The evidence still leads to the same "
+        "manifest: it is not a new proposal (approving it is still possible)."
+    )
+
+
+def approved_note(d: dict[str, Any], h: dict[str, Any]) -> str:
+    """The note over a proposal approved before and no longer in force: who approved it and,
+    when it was rolled back, who did and why."""
+    text = f"This proposal was approved before, as version {d['version']}, by {_who_when(d)}."
+    later = [
+        r
+        for r in h["decisions"]  # newest first: the last one is the first rollback after it
+        if r["decision"] == "rolled_back" and r["decided_at"] >= d["decided_at"]
+    ]
+    if later:
+        return text + f" It was rolled back by {_who_when(later[-1])}."
+    return text + " It is no longer in force: the manifest was changed since."
+
+
+def _decisions(h: dict[str, Any]) -> None:
+    if not h["decisions"]:
+        st.info("No decision recorded yet: approvals, rejections and rollbacks are listed here.")
+        return
+    restored = {v["version"]: v.get("restored_from") for v in h["versions"]}
+    rows = [
+        {
+            "decided_at": d["decided_at"],
+            "decided_by": d["decided_by"],
+            "auth": d["auth"],
+            "decision": what(d, restored),
+            "comment": d["comment"],
+        }
+        for d in h["decisions"]  # newest first
+    ]
+    ui.table(pd.DataFrame(rows), "manifest-decisions")
+
+
+def _history(cfg: Config, path: Path, h: dict[str, Any], who: tuple[str, str] | None) -> None:
     if not h["versions"]:
         st.info("No version stored yet: the first approval keeps the current file as version 1.")
         return
@@ -249,8 +337,6 @@ def _history(cfg: Config, path: Path, who: tuple[str, str] | None) -> None:
         ["version", "kind", "created_at", "created_by", "comment", "sha256", "current"]
     ]
     ui.table(versions, "manifest-versions")
-    if h["decisions"]:
-        ui.table(pd.DataFrame(h["decisions"]).drop(columns=["manifest_path"]), "manifest-decisions")
     if who is None:
         return
     choices = [v["version"] for v in h["versions"] if not v["current"]]
@@ -290,6 +376,13 @@ def body(ctx: ui.Ctx) -> None:
     data = _proposal(str(cfg.home), stamp, since, until)
     j = data["json"]
     s = j["savings"]
+    h = approvals.history(cfg, path)
+    before = seen_before(h, j) if j["changed"] else None
+    refused = before if before and before["decision"] == "rejected" else None
+    if refused is not None:
+        st.warning(rejected_note(refused), icon=":material/block:")
+    elif before is not None:
+        st.info(approved_note(before, h), icon=":material/history:")
     c1, c2, c3 = st.columns(3)
     c1.metric(
         "Tasks changed",
@@ -321,11 +414,16 @@ def body(ctx: ui.Ctx) -> None:
     else:
         st.info("No change proposed: the manifest is still right for this evidence.")
     st.subheader("Decision")
+    if refused is not None:
+        st.caption("This proposal was rejected before (see above and Decisions below).")
     who = identity(cfg) if ui.not_framed() else None  # framed: no decision, no sign-in
     if who is not None:
-        _decide(cfg, data, path, who)
+        _decide(cfg, data, path, who, was_rejected=refused is not None)
     st.subheader("History")
-    _history(cfg, path, who)
+    _history(cfg, path, h, who)
+    st.subheader("Decisions")
+    st.caption("Approvals, rejections and rollbacks of this manifest, newest first.")
+    _decisions(h)
 
 
 ui.page(

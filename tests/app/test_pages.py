@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import ui
+from app import money, ui
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "app" / "dashboard.py"
 PAGES = re.findall(r'st\.Page\("(views/\w+\.py)"', DASHBOARD.read_text(encoding="utf-8"))
-TZ = "Europe/Berlin"  # the fixture's calendar.timezone
 
 
 def test_the_navigation_lists_the_pages() -> None:
@@ -44,11 +43,10 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def window(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """The sidebar's default days: from the first of the previous month to the last data day."""
-    first, last = con.execute("SELECT min(local_day), max(local_day) FROM attempts").fetchone()
-    until = min(last, datetime.now(ZoneInfo(TZ)).date())
-    return max(first, (until.replace(day=1) - timedelta(days=1)).replace(day=1)), until
+def window(at: AppTest) -> tuple[date, date]:
+    """The local days the sidebar shows (its default on a first run: see ``app.ui.sidebar``)."""
+    since, until = at.date_input(key=ui.DATES_KEY).value
+    return since, until
 
 
 @pytest.fixture
@@ -90,7 +88,7 @@ def test_overview_figures_equal_the_marts(
 ) -> None:
     at = open_app(dashboard_home, monkeypatch)  # the default page
     assert_clean(at)
-    since, until = window(con)
+    since, until = window(at)
     month = until.replace(day=1)
     week = until - timedelta(days=until.weekday())  # the fixture's weeks start on Monday
     (month_usd,) = con.execute(
@@ -117,7 +115,7 @@ def test_cost_per_success_equals_the_task_stats_mart(
 ) -> None:
     at = open_app(dashboard_home, monkeypatch, "views/cost.py")
     assert_clean(at)
-    since, until = window(con)
+    since, until = window(at)
     mart = {
         r[0]: r[1:]
         for r in con.execute(
@@ -129,16 +127,23 @@ def test_cost_per_success_equals_the_task_stats_mart(
     shown = at.dataframe[0].value.set_index("task")
     assert set(shown.index) == set(mart)
     for task, (cps, n, ok) in mart.items():
-        assert shown.loc[task, "cost_per_successful_request_usd"] == pytest.approx(float(cps))
+        got = shown.loc[task, "cost_per_successful_request_usd"]
+        if cps is None:
+            assert pd.isna(got)
+        else:
+            assert got == pytest.approx(float(cps))
         assert (shown.loc[task, "logical_requests"], shown.loc[task, "succeeded"]) == (n, ok)
-    spend, succeeded = con.execute(
-        "SELECT sum(cost_usd), count(*) FILTER (WHERE succeeded) FROM logical_requests "
+    # the headline: priced requests only, numerator and denominator alike, with the coverage
+    spend, succeeded, priced, n = con.execute(
+        "SELECT sum(cost_usd) FILTER (WHERE priced), count(*) FILTER (WHERE succeeded AND priced), "
+        "count(*) FILTER (WHERE priced), count(*) FROM logical_requests "
         "WHERE local_day BETWEEN ? AND ?",
         [since, until],
     ).fetchone()
-    assert metric(at, "Cost per successful request") == ui.usd(
-        float(spend) / succeeded, precise=True
-    )
+    want = money.cost_text(float(spend) / succeeded, priced / n, None)
+    if priced / n < 0.8:
+        want = f"unknown (only {int(priced / n * 100)}% of requests priced)"
+    assert metric(at, "Cost per successful request") == want
 
 
 def test_the_filters_apply_and_survive_a_page_switch(
@@ -148,7 +153,7 @@ def test_the_filters_apply_and_survive_a_page_switch(
     at.multiselect(key="rl_tasks").set_value(["extract"]).run()
     at.multiselect(key="rl_teams").set_value(["support"]).run()
     assert_clean(at)
-    since, until = window(con)
+    since, until = window(at)
     spend, n = con.execute(
         "SELECT sum(cost_usd), count(*) FROM logical_requests "
         "WHERE local_day BETWEEN ? AND ? AND task = 'extract' AND team = 'support'",
@@ -174,7 +179,7 @@ def test_latency_table_equals_the_model_task_stats_mart(
 ) -> None:
     at = open_app(dashboard_home, monkeypatch, "views/latency.py")
     assert_clean(at)
-    since, until = window(con)
+    since, until = window(at)
     mart = con.execute(
         "SELECT coalesce(provider, '(none)'), model, task, latency_n, p50_ms, p95_ms, p99_ms "
         "FROM model_task_stats(?, ?) WHERE latency_n > 0",
@@ -228,3 +233,95 @@ def test_log_strings_reach_charts_escaped(
     specs = " ".join(json.dumps(json.loads(c.proto.spec)) for c in at.get("plotly_chart"))
     assert "&lt;b&gt;growth&lt;/b&gt;" in specs
     assert "<b>growth</b>" not in specs
+
+
+# -- the provider and model filters count attempts, or whole requests when asked ------------------
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_without_a_provider_or_model_filter_there_is_no_count_control(
+    dashboard_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(dashboard_home, monkeypatch, "views/reliability.py")
+    at.multiselect(key="rl_tasks").set_value(["extract"]).run()
+    assert_clean(at)
+    assert ui.GRAIN_WIDGET_KEY not in {r.key for r in at.radio}
+    assert metric(at, "Requests retried")
+
+
+def test_a_provider_filter_shows_its_own_attempts_retry_share(
+    dashboard_home: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(dashboard_home, monkeypatch, "views/reliability.py")
+    at.multiselect(key="rl_providers").set_value(["openai"]).run()
+    assert_clean(at)
+    since, until = window(at)
+    n, followed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE followed_by_another) FROM attempts "
+        "WHERE provider = 'openai' AND local_day BETWEEN ? AND ?",
+        [since, until],
+    ).fetchone()
+    assert 0 < followed < n
+    assert at.radio(key=ui.GRAIN_WIDGET_KEY).value == "attempt"
+    assert metric(at, "Attempts followed by another") == ui.pct(followed / n) != ui.pct(1.0)
+    assert "Requests retried" not in {m.label for m in at.metric}
+    assert "own attempts" in captions(at)
+
+    # the request-level view: the old whole-request figure, labelled
+    at.radio(key=ui.GRAIN_WIDGET_KEY).set_value("request").run()
+    assert_clean(at)
+    requests, retried = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE retried) FROM logical_requests "
+        "WHERE (first_provider = 'openai' OR final_provider = 'openai') "
+        "AND local_day BETWEEN ? AND ?",
+        [since, until],
+    ).fetchone()
+    assert metric(at, "Requests retried") == ui.pct(retried / requests)
+    assert "whole requests that touched the selected providers" in captions(at).lower()
+
+
+def test_a_model_and_task_filter_shows_the_models_own_spend(
+    dashboard_home: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(dashboard_home, monkeypatch, "views/cost.py")
+    at.multiselect(key="rl_models").set_value(["claude-3-haiku"]).run()
+    at.multiselect(key="rl_tasks").set_value(["summarize"]).run()
+    assert_clean(at)
+    since, until = window(at)
+    spend, n = con.execute(
+        "SELECT sum(cost_usd), count(*) FROM attempts WHERE served_model = 'claude-3-haiku' "
+        "AND task = 'summarize' AND local_day BETWEEN ? AND ?",
+        [since, until],
+    ).fetchone()
+    assert metric(at, "Spend") == ui.usd(float(spend))
+    assert metric(at, "Attempts") == f"{n:,}"
+    table = at.dataframe[0].value
+    assert list(table["task"]) == ["summarize"]
+    assert float(table["spend_usd"].iloc[0]) == pytest.approx(float(spend))
+    assert "own attempts" in captions(at)
+
+    at.switch_page("views/overview.py").run()  # Overview's spend agrees: per attempt too
+    assert_clean(at)
+    assert "own attempts" in captions(at)
+
+    at.switch_page("views/cost.py").run()
+    at.radio(key=ui.GRAIN_WIDGET_KEY).set_value("request").run()
+    assert_clean(at)
+    whole, requests = con.execute(
+        "SELECT sum(cost_usd), count(*) FROM logical_requests "
+        "WHERE list_contains(chain, 'claude-3-haiku') AND task = 'summarize' "
+        "AND local_day BETWEEN ? AND ?",
+        [since, until],
+    ).fetchone()
+    assert float(whole) > float(spend)  # the other models' attempts of the same requests
+    assert metric(at, "Spend") == ui.usd(float(whole))
+    assert metric(at, "Logical requests") == f"{requests:,}"
+    assert "whole requests that touched the selected models" in captions(at).lower()
+
+    at.switch_page("views/reliability.py").run()  # the choice is kept across pages
+    assert_clean(at)
+    assert at.radio(key=ui.GRAIN_WIDGET_KEY).value == "request"
+    assert metric(at, "Requests retried")
