@@ -20,8 +20,6 @@ import math
 from decimal import Decimal
 from typing import Any
 
-import jinja2
-
 from collectors.config import Config
 
 _POLICY_WORDS = {
@@ -32,7 +30,12 @@ _POLICY_WORDS = {
 
 
 def _missing(v: Any) -> bool:
-    return v is None or isinstance(v, jinja2.Undefined)  # a template's missing value
+    """None, NaN (a frame's missing value) or a template's missing value (jinja2's Undefined,
+    told by its type so the CLI need not import jinja2)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return True
+    kind = type(v)
+    return kind.__module__.startswith("jinja2") and "Undefined" in kind.__name__
 
 
 def count(v: Any) -> int:

@@ -283,7 +283,9 @@ def period_spend(
     prev_month: date,
 ) -> dict[str, float]:
     """Spend of the calendar week and month holding ``f.until`` (up to it), of the previous
-    week and month (whole), and of the previous ones up to the same day (like for like)."""
+    week and month (whole), and of the previous ones up to the same day (like for like); the
+    known part of each (unpriced attempts add nothing), and the week's and month's unpriced
+    attempts (``week_unpriced``, ``month_unpriced``) to tell it by (:mod:`app.money`)."""
     elapsed_w, elapsed_m = (f.until - week).days, (f.until - month).days
     sql = """
     SELECT
@@ -294,12 +296,14 @@ def period_spend(
         coalesce(sum(spend_usd) FILTER (WHERE local_month = ?), 0) AS month_usd,
         coalesce(sum(spend_usd) FILTER (WHERE local_month = ?), 0) AS prev_month_usd,
         coalesce(sum(spend_usd) FILTER (WHERE local_month = ? AND local_day - local_month <= ?), 0)
-            AS prev_month_to_date_usd
+            AS prev_month_to_date_usd,
+        coalesce(sum(unpriced_attempts) FILTER (WHERE local_week = ?), 0) AS week_unpriced,
+        coalesce(sum(unpriced_attempts) FILTER (WHERE local_month = ?), 0) AS month_unpriced
     FROM rl_f_spend(?, ?, ?, ?, ?, ?)
     """
     window = f._replace(since=min(prev_week, prev_month)).params()
     params = [week, prev_week, prev_week, elapsed_w, month, prev_month, prev_month, elapsed_m]
-    row = _df(con, sql, params + window).iloc[0]
+    row = _df(con, sql, [*params, week, month, *window]).iloc[0]
     return {k: float(v) for k, v in row.items()}
 
 
@@ -664,16 +668,20 @@ def fallbacks_from(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 
 def failed_spend(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per (provider, model): money spent on attempts that failed."""
+    """Per (provider, model): money spent on attempts that failed, under the billing policy in
+    force (the marts cost failed attempts by ``[billing]``; ``not_billed_attempts`` cost 0);
+    NULL, never $0, where no failed attempt is priced (``unpriced_failed_attempts``)."""
     sql = """
     SELECT coalesce(provider, '(none)') AS provider, model,
         sum(attempts)::BIGINT AS attempts, sum(attempts - successes)::BIGINT AS failed_attempts,
         sum(spend_usd) AS spend_usd, sum(spend_on_failures_usd) AS spend_on_failures_usd,
         CASE WHEN sum(spend_usd) > 0 THEN sum(spend_on_failures_usd) / sum(spend_usd) END
-            AS failed_share, sum(unpriced_attempts)::BIGINT AS unpriced_attempts
+            AS failed_share, sum(unpriced_attempts)::BIGINT AS unpriced_attempts,
+        sum(unpriced_failed_attempts)::BIGINT AS unpriced_failed_attempts,
+        sum(not_billed_attempts)::BIGINT AS not_billed_attempts
     FROM rl_f_spend(?, ?, ?, ?, ?, ?)
     GROUP BY ALL HAVING sum(attempts - successes) > 0
-    ORDER BY spend_on_failures_usd DESC, provider, model
+    ORDER BY spend_on_failures_usd DESC NULLS LAST, provider, model
     """
     return _df(con, sql, f.params())
 

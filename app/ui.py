@@ -31,7 +31,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries, text_safety
+from app import money, queries, text_safety
 from app import window as window_mod
 from app.queries import Filters
 from app.tuner import auth
@@ -423,13 +423,36 @@ def clean_cells(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _missing_money(col: str) -> str:
+    """What a money cell without a value means: a cost per success is unknown (too little of it
+    priced), any other amount is unpriced. Never $0."""
+    return "unknown" if col.startswith("cost_per") else "unpriced"
+
+
+def _money_cell(missing: str) -> Callable[[Any], str]:
+    return lambda v: missing if pd.isna(v) else money.usd(v)
+
+
+def money_gaps(df: pd.DataFrame) -> list[str]:
+    """The money columns (``*_usd``) of ``df`` with a missing value."""
+    return [str(c) for c in df.columns if str(c).endswith("_usd") and df[c].isna().any()]
+
+
 def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
-    """A formatted dataframe with a CSV download of exactly what is shown."""
+    """A formatted dataframe with a CSV download of exactly what is shown. A money cell with no
+    value reads "unpriced" (or "unknown" for a cost per success), on screen and in the CSV."""
     df = clean_cells(df)
-    st.dataframe(df, hide_index=True, column_config=column_config(df), height=height)
+    gaps = money_gaps(df)
+    shown: Any = df
+    if gaps:  # display values for those columns only; the numbers underneath still sort
+        shown = df.style.format({c: _money_cell(_missing_money(c)) for c in gaps})
+    st.dataframe(shown, hide_index=True, column_config=column_config(df), height=height)
+    csv = df.astype({c: object for c in gaps})
+    for c in gaps:
+        csv.loc[csv[c].isna(), c] = _missing_money(c)
     st.download_button(
         "Download CSV",
-        data=lambda: csv_bytes(df),
+        data=lambda: csv_bytes(csv),
         file_name=f"routeledger-{name}.csv",
         mime="text/csv",
         key=f"csv-{name}",

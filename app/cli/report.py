@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from app import money
 from app.cli import Ctx, emit_json, main
 from app.reports import weekly
 from app.reports.deliver import email_configured, webhook_configured
-from app.reports.render import signed_pct, usd
+from app.reports.render import signed_pct
 
 
 @main.group("report")
@@ -57,7 +58,8 @@ def weekly_cmd(
         t = res.report["totals"]
         click.echo(
             f"{res.week.label} ({res.week.since} to {res.week.until}): "
-            f"{usd(t['spend_usd'])} ({signed_pct(t['change_pct'])} vs {res.report['previous_week']}), "
+            f"{money.spend_text(t['spend_usd'], t.get('unpriced_attempts'))} "
+            f"({signed_pct(t['change_pct'])} vs {res.report['previous_week']}), "
             f"{t['logical_requests']:,} requests"
         )
         for kind, path in res.files.items():

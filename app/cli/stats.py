@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from app import queries
+from app import money, queries
 from app import window as window_mod
 from app.cli import Ctx, emit_json, main
 from app.cli.text import cell
@@ -73,8 +73,10 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
             cell(r["task"]),
             f"{r['logical_requests']:,}",
             _pct(r["success_rate"]),
-            _usd(r["spend_usd"]),
-            _usd(r["cost_per_successful_request_usd"]),
+            money.spend_text(r["spend_usd"], r["unpriced_attempts"]),
+            money.cost_text(
+                r["cost_per_successful_request_usd"], r["price_coverage"], r["cost_unknown_reason"]
+            ),
             _ms(r["p95_ms"], r["latency_n"]),
             _pct(r["retry_rate"]),
             _pct(r["fallback_rate"]),
@@ -101,8 +103,13 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
             cell(r["task"]),
             f"{r['attempts']:,}",
             f"{_pct(r['success_rate'])} ({_pct(r['success_rate_low'])})",
-            _usd(r["spend_usd"]),
-            _usd(r["cost_per_success_usd"]),
+            money.spend_text(r["spend_usd"], r["unpriced_attempts"]),
+            money.cost_text(
+                r["cost_per_success_usd"],
+                r["price_coverage"],
+                r["cost_unknown_reason"],
+                noun="attempts",
+            ),
             _ms(r["p50_ms"]),
             _ms(r["p95_ms"], r["latency_n"]),
             _ms(r["p99_ms"]),
@@ -112,13 +119,6 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
         console.print(
             f"[yellow]{unpriced:,} attempts have no price[/yellow] (see `routeledger prices unmatched`)"
         )
-
-
-def _usd(v: object) -> str:
-    if v is None:
-        return "-"
-    x = float(v)  # type: ignore[arg-type]
-    return f"${x:,.2f}" if abs(x) >= 1 else f"${x:.6f}"
 
 
 def _pct(v: object) -> str:

@@ -10,7 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries, ui
+from app import money, queries, ui
 
 GROUPS = {"Provider": "provider", "Model": "model", "Task": "task", "Team": "team"}
 
@@ -38,7 +38,7 @@ def body(ctx: ui.Ctx) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "This week so far",
-        ui.usd(p["week_usd"]),
+        money.spend_text(p["week_usd"], int(p["week_unpriced"])),
         change(p["week_usd"], p["prev_week_to_date_usd"]),
         delta_color="inverse",
         border=True,
@@ -48,7 +48,7 @@ def body(ctx: ui.Ctx) -> None:
     )
     c2.metric(
         "This month so far",
-        ui.usd(p["month_usd"]),
+        money.spend_text(p["month_usd"], int(p["month_unpriced"])),
         change(p["month_usd"], p["prev_month_to_date_usd"]),
         delta_color="inverse",
         border=True,
@@ -62,7 +62,7 @@ def body(ctx: ui.Ctx) -> None:
     if budget:
         c3.metric(
             "Monthly budget used",
-            ui.pct(p["month_usd"] / float(budget)),
+            ("at least " if p["month_unpriced"] else "") + ui.pct(p["month_usd"] / float(budget)),
             f"projected {ui.pct(projected / float(budget), 0)} of {ui.usd(float(budget))}",
             delta_color="off",
             delta_arrow="off",
@@ -74,7 +74,7 @@ def body(ctx: ui.Ctx) -> None:
         c3.metric(
             "Monthly budget",
             "not set",
-            f"projected month {ui.usd(projected)}",
+            f"projected month {money.at_least(projected, int(p['month_unpriced']))}",
             delta_color="off",
             delta_arrow="off",
             border=True,

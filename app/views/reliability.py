@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries, ui
+from app import money, queries, ui
 
 RATES = {
     "error_rate": "Attempts failed",
@@ -83,12 +83,19 @@ def body(ctx: ui.Ctx) -> None:
         delta_arrow="off",
         border=True,
     )
+    policy = money.billing_policy(ctx.cfg)["text"] if ctx.cfg else ""
     c2.metric(
         "Spent on failed attempts",
-        ui.usd(failed["spend_on_failures_usd"].sum()),
+        money.spend_text(
+            failed["spend_on_failures_usd"].sum(min_count=1) if len(failed) else 0,
+            int(failed["unpriced_failed_attempts"].sum()) if len(failed) else 0,
+        ),
+        f"{int(failed['not_billed_attempts'].sum()) if len(failed) else 0:,} not billed",
         delta_color="off",
+        delta_arrow="off",
         border=True,
-        help="Cost of attempts that returned an error or failed validation.",
+        help="Cost of attempts that returned an error or failed validation, under the billing "
+        f"policy in force ([billing] in routeledger.toml): {policy}.",
     )
     if by_attempt:
         followed = daily["followed_by_another"].sum()
@@ -159,6 +166,7 @@ def body(ctx: ui.Ctx) -> None:
             fallback_flows(ctx, f)
 
     st.subheader("Money spent on failed attempts, per model")
+    st.caption(f"Billing policy in force: {policy}. Set it per provider under [billing].")
     if not ui.no_rows(failed, "failed attempts"):
         ui.table(failed, "failed-spend")
 

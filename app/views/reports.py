@@ -22,11 +22,11 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app import queries, ui
+from app import money, queries, ui
 from app.reports import past_reports
 from app.reports.build import last_complete_week
 from app.reports.deliver import email_configured, webhook_configured, webhook_target
-from app.reports.render import FILES, signed_pct, usd
+from app.reports.render import FILES, signed_pct
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
 
@@ -115,7 +115,7 @@ def body(ctx: ui.Ctx) -> None:
         m1, m2 = st.columns(2)
         m1.metric(
             "Spend",
-            usd(r["spend_usd"]),
+            money.spend_text(r["spend_usd"], r.get("unpriced_attempts")),
             border=True,
             delta=None if r["change_pct"] is None else signed_pct(r["change_pct"]),
             delta_color="inverse",

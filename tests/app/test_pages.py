@@ -91,20 +91,29 @@ def test_overview_figures_equal_the_marts(
     since, until = window(at)
     month = until.replace(day=1)
     week = until - timedelta(days=until.weekday())  # the fixture's weeks start on Monday
-    (month_usd,) = con.execute(
-        "SELECT sum(spend_usd) FROM spend_per_day WHERE local_month = ? AND local_day <= ?",
+    month_usd, month_unpriced = con.execute(
+        "SELECT sum(spend_usd), sum(unpriced_attempts) FROM spend_per_day "
+        "WHERE local_month = ? AND local_day <= ?",
         [month, until],
     ).fetchone()
-    (week_usd,) = con.execute(
-        "SELECT sum(cost_usd) FROM attempts WHERE local_day BETWEEN ? AND ?", [week, until]
+    week_usd, week_unpriced = con.execute(
+        "SELECT sum(cost_usd), count(*) FILTER (WHERE cost_basis = 'unpriced') FROM attempts "
+        "WHERE local_day BETWEEN ? AND ?",
+        [week, until],
     ).fetchone()
     unpriced, total = con.execute(
         "SELECT count(*) FILTER (WHERE cost_basis = 'unpriced'), count(*) FROM attempts "
         "WHERE local_day BETWEEN ? AND ?",
         [since, until],
     ).fetchone()
-    assert metric(at, "This month so far") == ui.usd(float(month_usd))
-    assert metric(at, "This week so far") == ui.usd(float(week_usd))
+    # the known part, and how many attempts are not in it: never $0 for what has no price
+    assert week_unpriced > 0
+    assert metric(at, "This month so far") == (
+        f"{ui.usd(float(month_usd))} + {int(month_unpriced):,} unpriced attempts"
+    )
+    assert metric(at, "This week so far") == (
+        f"{ui.usd(float(week_usd))} + {week_unpriced:,} unpriced attempts"
+    )
     assert metric(at, "Unpriced attempts") == ui.pct(unpriced / total)
     assert 0 < unpriced < total
     assert metric(at, "Monthly budget") == "not set"  # budget.monthly_usd is not configured
