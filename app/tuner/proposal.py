@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from app import queries as app_queries
 from app import window as window_mod
 from app.tuner import evidence as evidence_mod
 from app.tuner import manifest as manifest_mod
@@ -230,6 +231,7 @@ def propose(
     since, until = window(cfg, since, until)
     with Warehouse.from_config(cfg).connect(read_only=True) as con:
         found = evidence_mod.collect(con, since, until)
+        observed = {r["task"]: r for r in app_queries.task_stats(con, since, until)}
     s = settings(cfg)
     n_boot = int(cfg.get("tuner.bootstrap_resamples")) if resamples is None else resamples
     results: list[TaskResult] = []
@@ -251,7 +253,8 @@ def propose(
                     "the model string the gateway logs to let the tuner use it"
                 )
         results.append(r)
-        per_task.append(replay.savings(ev, r.current_chain, r.proposed_chain, s, n_boot))
+        saved, draws = replay.savings(ev, r.current_chain, r.proposed_chain, s, n_boot)
+        per_task.append((replay.observed(saved, observed.get(name)), draws))
     prices = current_prices(cfg, m.providers) if refresh_prices else []
     supported: dict[str, tuple[str, ...]] = {}
     for r in results:

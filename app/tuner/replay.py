@@ -60,15 +60,21 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from app.queries import json_scalar
 from app.tuner.evidence import Pattern, TaskEvidence, pattern_key
 from app.tuner.recommend import Evaluator, Settings
 
 RESAMPLES = 200
+
+
+# The current routing's figures that are the marts' own (``task_stats``): one definition of
+# cost per successful request (over priced requests, with its coverage) and of P95.
+OBSERVED = ("cost_per_successful_request_usd", "price_coverage", "cost_unknown_reason", "p95_ms")
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Replay:
     requests: int
     spend_usd: float
     successes: float
+    observed: dict[str, Any] | None = None  # the current routing: task_stats' row (OBSERVED)
 
     @property
     def success_rate(self) -> float | None:
@@ -83,15 +90,30 @@ class Replay:
 
     @property
     def cost_per_successful_request_usd(self) -> float | None:
+        if self.observed is not None:
+            v = self.observed["cost_per_successful_request_usd"]
+            return None if v is None else float(v)
         return self.spend_usd / self.successes if self.successes > 0 else None
 
-    def as_json(self) -> dict[str, float | int | None]:
-        return {
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "requests": self.requests,
             "spend_usd": _round(self.spend_usd),
             "success_rate": self.success_rate,
             "cost_per_successful_request_usd": _round(self.cost_per_successful_request_usd),
         }
+        if self.observed is not None:
+            out.update({k: json_scalar(self.observed[k]) for k in OBSERVED[1:]})
+        return out
+
+
+def observed(saved: TaskSavings, row: dict[str, Any] | None) -> TaskSavings:
+    """``saved`` with its current replay carrying the marts' figures of the same requests
+    (``task_stats``' row for the task and window): what the current routing costs per successful
+    request and its P95 are the dashboard's, the CLI's and the report's, not re-derived here."""
+    if saved.current is None or row is None:
+        return saved
+    return replace(saved, current=replace(saved.current, observed={k: row[k] for k in OBSERVED}))
 
 
 @dataclass(frozen=True)
