@@ -80,7 +80,10 @@ def ingest(
     """Ingest ``paths`` (files, globs or folders), or the configured ``[[sources]]`` when none;
     then bring the marts up to date unless ``refresh`` is False (a backfill of many files: the
     next run catches up)."""
-    summary = Ingester(cfg, progress).run(files_to_ingest(cfg, paths, fmt, mapping))
+    unmatched: list[str] = []
+    files = files_to_ingest(cfg, paths, fmt, mapping, unmatched)
+    summary = Ingester(cfg, progress).run(files)
+    summary.unmatched_globs = unmatched
     if refresh:
         catch_up(cfg, bool(summary.load_ids))
     return summary

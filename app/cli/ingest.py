@@ -50,7 +50,11 @@ def ingest_cmd(
     as_json: bool,
 ) -> None:
     """Load log files (paths, globs or folders; the config's sources when none), then bring the
-    marts up to date (any run also catches up marts an earlier run left behind)."""
+    marts up to date (any run also catches up marts an earlier run left behind).
+
+    Exit 0 when everything given loaded (quarantined rows included); 1 when the run completed
+    but a file failed or loaded nothing, or a glob matched nothing (the summary says which and
+    why); 2 when it could not run."""
     cfg = obj.config()
     if not paths and not cfg.sources:
         raise click.UsageError("no paths given and no [[sources]] in routeledger.toml")
@@ -81,6 +85,8 @@ def ingest_cmd(
         emit_json(summary.as_json())
     else:
         _print(summary)
+    if not summary.complete:  # the summary says which file or pattern, and why
+        raise SystemExit(1)
 
 
 def _print(s: IngestSummary) -> None:
@@ -115,3 +121,9 @@ def _print(s: IngestSummary) -> None:
         console.print(
             f"[red]failed[/red] {inline(f['file'])}: {inline(f['error'])}", highlight=False
         )
+    for f in s.loaded_nothing:
+        console.print(
+            f"[red]loaded nothing[/red] {inline(f['file'])}: {inline(f['why'])}", highlight=False
+        )
+    for g in s.unmatched_globs:
+        console.print(f"[red]no file matches[/red] {inline(g)}", highlight=False)

@@ -65,7 +65,16 @@ class IngestSummary:
     last_started_at: datetime | None = None
     waiting_bytes: int = 0  # an incomplete last line left for the next run
     failed_files: list[dict[str, str]] = field(default_factory=list)
+    # files read but nothing of them loaded (every row quarantined or skipped), with why
+    loaded_nothing: list[dict[str, str]] = field(default_factory=list)
+    unmatched_globs: list[str] = field(default_factory=list)  # patterns that matched no file
     load_ids: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Everything given loaded (quarantined rows included): ``routeledger ingest`` exits 0;
+        otherwise 1, and the summary says which file or pattern and why."""
+        return not (self.failed_files or self.loaded_nothing or self.unmatched_globs)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -80,7 +89,39 @@ class IngestSummary:
             "first_started_at": _iso(self.first_started_at),
             "last_started_at": _iso(self.last_started_at),
             "failed_files": self.failed_files,
+            "files_loaded_nothing": self.loaded_nothing,
+            "unmatched_globs": self.unmatched_globs,
         }
+
+
+def _counts(s: IngestSummary) -> tuple[int, int, int, int, int, Counter[str]]:
+    return (s.attempts_loaded, s.duplicates_skipped, s.quarantined, s.skipped, s.waiting_bytes,
+            Counter(s.quarantined_by_reason))  # fmt: skip
+
+
+def _loaded_nothing(
+    s: IngestSummary, path: Path, before: tuple[int, int, int, int, int, Counter[str]]
+) -> None:
+    """Record ``path`` as a file that loaded nothing when its new bytes gave no attempt (and no
+    repeat of one already loaded), saying why: a whole log silently dropped is a mistake (a
+    wrong format or mapping) the run must name."""
+    loaded, dups, bad, skipped, waiting = (
+        a - b for a, b in zip(_counts(s)[:5], before[:5], strict=True)
+    )
+    reasons = s.quarantined_by_reason - before[5]
+    if loaded or dups or (waiting and not bad and not skipped):
+        return
+    why = []
+    if bad:
+        top = ", ".join(f"{k} {v:,}" for k, v in reasons.most_common(3))
+        why.append(f"{_rows(bad)} quarantined ({top})")
+    if skipped:
+        why.append(f"{_rows(skipped)} skipped as not LLM calls (check --format / --mapping)")
+    s.loaded_nothing.append({"file": str(path), "why": "; ".join(why) or "no rows"})
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -127,8 +168,10 @@ class Ingester:
         summary = IngestSummary()
         for path, fmt_name, mapping in files:
             summary.files += 1
+            before = _counts(summary)
             try:
-                self._ingest_file(path, fmt_name, mapping, summary)
+                if self._ingest_file(path, fmt_name, mapping, summary):
+                    _loaded_nothing(summary, path, before)
             except RouteLedgerError as e:
                 if isinstance(e, WarehouseError) and not isinstance(e, WarehouseBusy):
                     raise  # the warehouse itself failed (a full disk, ...): nothing can load
@@ -147,13 +190,15 @@ class Ingester:
 
     def _ingest_file(
         self, path: Path, fmt_name: str, mapping: str | None, summary: IngestSummary
-    ) -> None:
+    ) -> bool:
+        """Load what is new in ``path``; True when new bytes were read (False: an empty file, or
+        nothing new since the last run)."""
         key = str(path.resolve())
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
             size = os.fstat(f.fileno()).st_size
             if not head.strip():
-                return  # an empty file: nothing to do, nothing to complain about
+                return False  # an empty file: nothing to do, nothing to complain about
             fmt = self._resolve_format(path, fmt_name, mapping, head)
             container = sniff_container(fmt, head)
             cur = self._read_cursor(key)
@@ -161,9 +206,9 @@ class Ingester:
                 log.info("%s was truncated or replaced; reading it again from the start", path)
                 cur = Cursor()
             if container == "json" and cur.offset == size:
-                return
+                return False
             if container != "json" and cur.offset >= size:
-                return
+                return False
             load_id = self._start_load(key, source_name(fmt))
             summary.load_ids.append(load_id)
             header = None
@@ -196,6 +241,7 @@ class Ingester:
                     log.info("%s: the load could not be marked failed: %s", path, again)
                 raise
             self._end_load(load_id, "ok")
+            return True
 
     def _parse_and_commit(
         self,

@@ -34,12 +34,15 @@ BATCH_ROWS = 100_000  # most lines in one batch (one commit): bounds lock time a
 SPLIT_MIN_BYTES = 8 << 20  # spans left over are split among the workers down to this size
 
 
-def expand(paths: list[str]) -> list[Path]:
+def expand(paths: list[str], unmatched: list[str] | None = None) -> list[Path]:
+    """The log files of ``paths`` (files, globs or folders), each once; a glob that matches no
+    file is added to ``unmatched`` (a plain path that does not exist is an error)."""
     out: list[Path] = []
     for p in paths:
         matches = sorted(glob.glob(os.path.expanduser(p), recursive=True))
         if not matches and not any(ch in p for ch in "*?["):
             raise InputError(f"{p}: no such file")
+        found = len(out)
         for m in matches:
             mp = Path(m)
             if mp.is_dir():
@@ -50,19 +53,33 @@ def expand(paths: list[str]) -> list[Path]:
                 )
             elif mp.is_file():
                 out.append(mp)
+        if unmatched is not None and len(out) == found:
+            unmatched.append(p)
     seen: set[Path] = set()
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
 
 
 def files_to_ingest(
-    cfg: Config, paths: list[str] | None = None, fmt: str = "auto", mapping: str | None = None
+    cfg: Config,
+    paths: list[str] | None = None,
+    fmt: str = "auto",
+    mapping: str | None = None,
+    unmatched: list[str] | None = None,
 ) -> list[tuple[Path, str, str | None]]:
     """(file, format, mapping) for ``paths`` (files, globs or folders), or for every configured
-    ``[[sources]]`` when none; a bad format or mapping stops here, before anything is read."""
+    ``[[sources]]`` when none; a bad format or mapping stops here, before anything is read.
+
+    A mapping given with ``paths`` (the command line) is a path from the working directory, or
+    the name of a shipped mapping; a source's mapping in ``routeledger.toml`` is relative to the
+    home. Globs of ``paths`` that match no file are added to ``unmatched``."""
+    if paths and mapping and not os.path.isabs(os.path.expanduser(mapping)):
+        here = Path(os.path.expanduser(mapping))
+        if here.exists():
+            mapping = str(here.resolve())  # not the home's: the engine resolves from there
     if fmt != "auto" or mapping:
         logs.get("mapped" if mapping and fmt == "auto" else fmt, mapping)
     if paths:
-        return [(p, fmt, mapping) for p in expand(paths)]
+        return [(p, fmt, mapping) for p in expand(paths, unmatched)]
     files: list[tuple[Path, str, str | None]] = []
     for s in cfg.sources:
         pattern = str(cfg.resolve(s.path))

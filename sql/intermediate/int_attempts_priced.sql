@@ -5,6 +5,8 @@
 -- source_rank), inside a time-of-day window when one applies, at the highest tier the request's
 -- prompt tokens exceed (the tier prices all of that request's tokens). Gateway cache hits cost 0.
 -- Without a price, the gateway-reported cost is used and marked; otherwise the cost is NULL.
+-- A log that counted no tokens has nothing to price: its reported cost stands in, as for an
+-- unpriced model (never a recomputed $0).
 -- A failed attempt costs what the billing policy of its provider says (config [billing]):
 -- usage (the logged tokens at the price in force), reported (the gateway's reported cost, else
 -- usage) or none; an error class the policy lists as not billed costs 0 ('not_billed').
@@ -54,7 +56,7 @@ costed AS (
         t.*,
         p.version_id AS price_version_id,
         p.source AS price_source,
-        CASE WHEN p.version_id IS NULL THEN NULL ELSE ((
+        CASE WHEN p.version_id IS NULL OR NOT t.has_token_counts THEN NULL ELSE ((
               t.fresh_input_tokens * coalesce(p.input_per_mtok, 0)
             + t.cache_read_tokens * coalesce(p.cached_input_per_mtok, p.input_per_mtok, 0)
             + t.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok, 0)

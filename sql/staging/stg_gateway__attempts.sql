@@ -55,6 +55,9 @@ SELECT
     CASE WHEN output_includes_reasoning THEN n_out ELSE n_out + n_reason END AS output_tokens,
     n_reason AS reasoning_tokens,
     input_includes_cached, output_includes_reasoning,
+    -- whether the log counted any tokens at all: without counts there is nothing to price
+    coalesce(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+             reasoning_tokens) IS NOT NULL AS has_token_counts,
     status, error_class, error_type, http_status,
     gateway_cache_hit, streamed, reported_cost_usd, validation_passed, quality_score,
     ingested_at

@@ -195,7 +195,7 @@ def test_markup_in_the_first_record_keys_is_a_clear_failure(tmp_path: Path, home
     log = tmp_path / "keys.jsonl"
     log.write_bytes(j({"[/]": 1, "[bold red]x[/bold red]": 2, "\x1b[2J": 3, SCRIPT: 4}) + b"\n")
     p = run(home, "ingest", str(log))
-    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.returncode == 1, p.stderr[-2000:]  # the run completed; the file failed
     assert "Traceback" not in p.stderr and "MarkupError" not in p.stderr
     assert "cannot tell the format" in p.stdout
     assert "[bold red]x[/bold red]" in p.stdout  # printed as the text it is
