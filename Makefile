@@ -6,12 +6,18 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: venv test lint audit demo bench lock clean
 
+# Each step says what it does; pip shows each dependency it collects and installs.
 $(STAMP): requirements-dev.lock pyproject.toml
+	@echo "==> $(VENV): a virtual environment for RouteLedger (Python >= 3.11)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	@echo "==> installing the pinned dependencies of requirements-dev.lock (a few minutes on a fresh machine)"
+	$(BIN)/python -m pip install --require-hashes -r requirements-dev.lock
+	@echo "==> installing RouteLedger itself (editable)"
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 venv: $(STAMP)
 
@@ -32,8 +38,10 @@ test: lint
 audit: $(STAMP)
 	$(BIN)/python .ci/audit.py $(AUDIT_ARGS)
 
+# make demo PORT=8600 NO_BROWSER=1 DEMO_ARGS=--rebuild: passed on to `routeledger demo`
+DEMO_FLAGS = $(if $(PORT), --port $(PORT))$(if $(NO_BROWSER), --no-browser)$(if $(DEMO_ARGS), $(DEMO_ARGS))
 demo: $(STAMP)
-	$(BIN)/routeledger demo
+	$(BIN)/routeledger demo$(DEMO_FLAGS)
 
 # The long benchmarks (see benchmarks/README.md): ingest at BENCH_ROWS, marts at 10M attempts.
 BENCH_ROWS ?= 1000000

@@ -171,3 +171,19 @@ def test_init_creates_the_home_the_others_then_use(tmp_path: Path) -> None:
     assert runner.invoke(main, ["--home", str(home), "init"]).exit_code == 0
     res = runner.invoke(main, ["--home", str(home), "stats", "--json"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stat"], "No such command 'stat'. Did you mean 'stats'?"),
+        (["dashbord"], "No such command 'dashbord'. Did you mean 'dashboard'?"),
+        (["prices", "shwo"], "No such command 'shwo'. Did you mean 'show'?"),
+        (["nonsense"], "No such command 'nonsense'."),
+    ],
+)
+def test_a_mistyped_command_gets_the_closest_one(args: list[str], message: str) -> None:
+    """The commands are imported lazily, so click alone would suggest among none of them."""
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1] == f"Error: {message}"

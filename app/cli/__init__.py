@@ -9,6 +9,7 @@ URL at INFO, and a webhook URL is a secret, so its loggers stay at WARNING even 
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import logging
@@ -60,6 +61,21 @@ class Main(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             importlib.import_module(f"app.cli.{COMMANDS[cmd_name]}")  # registers it on main
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Click suggests only among the commands already imported; a mistyped name gets the
+        closest of every command here: `routeledger stat` -> "Did you mean 'stats'?" (exit 2)."""
+        name = click.utils.make_str(args[0])
+        known = self.list_commands(ctx)
+        if name not in known and not name.startswith("-") and not ctx.resilient_parsing:
+            close = difflib.get_close_matches(name, known)
+            hint = f" Did you mean {close[0]!r}?" if len(close) == 1 else ""
+            if len(close) > 1:
+                hint = f" Did you mean one of: {', '.join(repr(c) for c in close)}?"
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -4,6 +4,9 @@
 app/dashboard_server.py`` (``app/dashboard.py`` behind headers that forbid framing by another
 origin, see :mod:`app.dashboard_server`) headless with telemetry off and the home passed as
 ``ROUTELEDGER_HOME``, and returns the process; the caller waits on it (or stops it).
+:func:`server` is how both commands run it: the server never outlives the command. Ctrl+C,
+SIGTERM or SIGHUP to the command stop the server (SIGINT, then SIGTERM, then SIGKILL) before
+the command exits. (SIGKILL leaves no command to do it.)
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import threading
 import time
 import urllib.request
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -86,6 +91,62 @@ def launch(home: Path, host: str, port: int, open_browser: bool) -> subprocess.P
     return proc
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def server(home: Path, host: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """The dashboard server on ``home`` for the length of the block, stopped before this
+    returns however the block ends: the server exited, an error, or a signal to this command.
+    The first SIGINT, SIGTERM or SIGHUP raises KeyboardInterrupt in the block (the command
+    stops as on Ctrl+C); any signal after it, or while the server is being stopped, is ignored.
+    A signal this process was started ignoring stays ignored (``nohup``: closing the terminal
+    must not stop the dashboard)."""
+    stopping = False
+
+    def interrupt(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    previous = {
+        sig: signal.signal(sig, interrupt)
+        for sig in STOP_SIGNALS
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
+    try:
+        proc = launch(home, host, port, open_browser=False)
+        try:
+            yield proc
+        except KeyboardInterrupt:
+            if proc.poll() is None:
+                click.echo("Stopping the dashboard ...", err=True)
+            raise
+        finally:
+            stopping = True
+            if proc.poll() is None:
+                stop(proc)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT first (Streamlit shuts down cleanly on it), then SIGTERM, then SIGKILL."""
+    for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0)):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
+
+
 @main.command("dashboard")
 @click.option(
     "--host",
@@ -125,31 +186,14 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
         click.echo(
             f"Warning: listening on {host} exposes the dashboard beyond this machine.", err=True
         )
-    proc = launch(cfg.home, host, port, open_browser=False)
-    click.echo(f"RouteLedger dashboard on {url(host, port)} (Ctrl+C to stop)", err=True)
-    forwarded = (signal.SIGTERM, signal.SIGHUP)  # stopping this command stops the server too
-    stopped: list[int] = []  # the signals this command passed on: the server was told to stop
-
-    def forward(sig: int, _frame: object) -> None:
-        stopped.append(sig)
-        proc.send_signal(sig)
-
-    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        stopped.append(signal.SIGINT)
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with server(cfg.home, host, port) as proc:
+            click.echo(f"RouteLedger dashboard on {url(host, port)} (Ctrl+C to stop)", err=True)
             code = proc.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    # Told to stop, uvicorn (under st.App) shuts down, then raises the signal again: the server
-    # ends with -15 (app/dashboard_server.py hands SIGINT on as SIGTERM), or 1 ("Aborted!") were
-    # a SIGINT to get through. Any end after a stop this command passed on is a stop.
-    if code not in (0, -signal.SIGINT, -signal.SIGTERM) and not stopped:
+    except KeyboardInterrupt:  # Ctrl+C, SIGTERM or SIGHUP: the server was stopped with us
+        return
+    # Told to stop on its own (a signal to it alone), uvicorn (under st.App) shuts down, then
+    # raises the signal again: the server ends with -15 (app/dashboard_server.py hands SIGINT
+    # on as SIGTERM), or 1 ("Aborted!") were a SIGINT to get through.
+    if code not in (0, -signal.SIGINT, -signal.SIGTERM):
         raise SystemExit(code)

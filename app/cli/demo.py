@@ -1,5 +1,5 @@
 """``routeledger demo``: build a demo home from a month of realistic gateway logs, then serve the
-dashboard on it until Ctrl+C.
+dashboard on it until Ctrl+C (or SIGTERM, SIGHUP), which stop the dashboard's server too.
 
 The home is ``./.routeledger-demo`` unless ``--home`` is given on the command line
 (``ROUTELEDGER_HOME`` is deliberately not used: it points at your real home). A complete demo
@@ -9,16 +9,16 @@ home built today is reused; ``--rebuild`` builds it again.
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 import webbrowser
+from datetime import datetime
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from app.cli import main
-from app.cli.dashboard import launch, wait_healthy
+from app.cli.dashboard import server, stop, wait_healthy
 from app.demo import build
 from app.demo.workload import DEFAULT_REQUESTS, DEFAULT_SEED, fmt_seconds
 from collectors.errors import RouteLedgerError
@@ -55,10 +55,21 @@ def demo_cmd(
     """Build a demo home (30 days of LiteLLM and OpenTelemetry logs, priced) and open the
     dashboard on it. Home: ./.routeledger-demo unless --home is given."""
     home = _home(ctx)
-    click.echo(f"Demo home: {home} (a fresh build takes about a minute)", err=True)
-    t0 = time.monotonic()
-    result = build.ensure(home, n_requests, seed, rebuild=rebuild)
-    if result.built:
+    reused = None if rebuild else build.reusable(home, n_requests, seed)
+    if reused is not None:
+        click.echo(
+            f"Demo home: {home}, reusing the demo built today at {_local_time(reused)} "
+            f"({reused.requests:,} requests); run with --rebuild to build it again",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"Demo home: {home}, building it: 30 days of gateway logs, priced and ingested "
+            "(about a minute) ...",
+            err=True,
+        )
+        t0 = time.monotonic()
+        result = build.build(home, n_requests, seed)
         g, i = result.generated, result.ingested
         click.echo(
             f"Built in {fmt_seconds(time.monotonic() - t0)}: {g['requests']:,} requests, "
@@ -67,12 +78,16 @@ def demo_cmd(
             f"ingest and marts {result.timings['ingest_and_marts_s']}s)",
             err=True,
         )
-    else:
-        click.echo(
-            f"Reusing the demo built on {result.built_on} (--rebuild to start over)", err=True
-        )
     build.point_reports_at(home, port)  # the weekly report links to this dashboard
     serve(home, port, open_browser=not no_browser)
+
+
+def _local_time(result: build.BuildResult) -> str:
+    """When the demo was built (the end of its window), on this machine's clock, as HH:MM."""
+    try:
+        return datetime.fromisoformat(result.window[1]).astimezone().strftime("%H:%M")
+    except (TypeError, ValueError):
+        return "an unknown time"
 
 
 def _home(ctx: click.Context) -> Path:
@@ -84,30 +99,23 @@ def _home(ctx: click.Context) -> Path:
 
 
 def serve(home: Path, port: int, open_browser: bool) -> None:
-    """Run the dashboard on ``home`` until Ctrl+C (or until it exits), then stop it cleanly."""
-    url = f"http://{HOST}:{port}"
-    proc: subprocess.Popen[bytes] | None = None
+    """Run the dashboard on ``home`` until Ctrl+C, SIGTERM or SIGHUP (or until it exits); the
+    server is stopped with the command (:func:`app.cli.dashboard.server`)."""
+    base = f"http://{HOST}:{port}"
     try:
-        proc = launch(home, HOST, port, open_browser=False)
-        if not wait_healthy(url, proc, timeout=HEALTH_TIMEOUT_S):
-            code = proc.poll()
-            _stop(proc)
-            reason = f"exited with code {code}" if code is not None else "did not answer"
-            raise RouteLedgerError(
-                f"the dashboard {reason} on {url}; is port {port} in use? Try --port"
-            )
-        click.echo(f"RouteLedger demo: {url}  (Ctrl+C to stop)")
-        if open_browser:
-            _open(url)
-        code = proc.wait()
-    except KeyboardInterrupt:
-        click.echo("Stopping the dashboard ...", err=True)
-        if proc is not None:
-            _stop(proc)
+        with server(home, HOST, port) as proc:
+            if not wait_healthy(base, proc, timeout=HEALTH_TIMEOUT_S):
+                code = proc.poll()
+                reason = f"exited with code {code}" if code is not None else "did not answer"
+                raise RouteLedgerError(
+                    f"the dashboard {reason} on {base}; is port {port} in use? Try --port"
+                )
+            click.echo(f"RouteLedger demo: {base}  (Ctrl+C to stop)")
+            if open_browser:
+                _open(base)
+            code = proc.wait()
+    except KeyboardInterrupt:  # the server was stopped on the way out of the block
         return
-    finally:  # whatever ends the demo, the server it started does not outlive it
-        if proc is not None and proc.poll() is None:
-            _stop(proc)
     if code not in (0, -signal.SIGINT, -signal.SIGTERM):
         raise RouteLedgerError(f"the dashboard exited with code {code}")
 
@@ -120,16 +128,4 @@ def _open(url: str) -> None:
         pass
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGINT first (Streamlit shuts down cleanly on it), then SIGTERM, then SIGKILL."""
-    for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0)):
-        if proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    proc.kill()
-    proc.wait()
+_stop = stop  # tests/security stop their servers with it

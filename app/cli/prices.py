@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from app.cli import Ctx, emit_json, main
-from app.cli.text import cell, clean, inline
+from app.cli.text import cell, clean, console, inline, print_table
 from collectors import pipeline
 from collectors.prices import api
 
@@ -60,7 +60,10 @@ def refresh_cmd(
     if as_json:
         emit_json(summary.as_json())
         return
-    table = Table("source", "status", "models", "changed", "pending review", "error")
+    table = Table("source", "status")
+    for column in ("models", "changed", "pending review"):
+        table.add_column(column, justify="right")
+    table.add_column("error")
     for s in summary.sources:
         colour = {"ok": "green", "unchanged": "cyan", "failed": "red"}[s.status]
         table.add_row(
@@ -71,10 +74,10 @@ def refresh_cmd(
             f"{s.pending_review:,}",
             cell(s.error),
         )
-    console = Console()
-    console.print(table)
+    out = console()
+    print_table(out, table)
     if summary.unmatched:
-        console.print(
+        out.print(
             f"{summary.unmatched} logged model(s) have no price: `routeledger prices unmatched`"
         )
 
@@ -83,41 +86,71 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.6g}"
 
 
-def _version_table(title: str, entries: list[dict[str, Any]], history: bool) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "source",
-        "variant",
-        "tier",
-        "window",
-        "input",
-        "cached",
-        "cache write",
-        "output",
-    ):
-        table.add_column(column)
-    table.add_column("valid from")
-    if history:
-        table.add_column("valid to")
-    for e in entries:
-        window = f"{e['window_start_utc']}-{e['window_end_utc']}" if e["window_start_utc"] else ""
-        row = [
-            cell(e["source"]),
-            cell(e["variant"]),
-            f">{e['tier_min_prompt_tokens']:,}" if e["tier_min_prompt_tokens"] else "",
-            window + (" Mon-Fri" if e["weekdays_only"] else ""),
-            _money(e["input_per_mtok"]),
-            _money(e["cached_input_per_mtok"]),
-            _money(e["cache_write_per_mtok"]),
-            _money(e["output_per_mtok"]),
-            (e["valid_from"] or "")[:10]
-            if not e["valid_from"].startswith("1970")
-            else "first seen",
-        ]
+PER_MTOK = "USD per 1M tokens"
+PRICE_COLUMNS = ("input", "cached input", "cache write", "output")  # each in USD per 1M tokens
+PRICE_KEYS = ("input_per_mtok", "cached_input_per_mtok", "cache_write_per_mtok", "output_per_mtok")
+
+
+def in_use(current: list[dict[str, Any]]) -> list[bool]:
+    """Which prices in force price the logged requests, as ``int_attempts_priced`` chooses: the
+    standard variant (batch and priority are shown for reference), of the sources of highest
+    precedence (``source_rank``: override, provider page, openrouter, litellm, catalog). A
+    source with a price for every request (no tier, no time window) shadows every source
+    after it; a tier or time window of a source before it applies within its range."""
+    standard = [e for e in current if e["variant"] == "standard"]
+    everywhere = [
+        e["source_rank"]
+        for e in standard
+        if not e["tier_min_prompt_tokens"] and not e["window_start_utc"] and not e["weekdays_only"]
+    ]
+    shadowed_after = min(everywhere, default=None)
+    return [
+        e["variant"] == "standard"
+        and (shadowed_after is None or e["source_rank"] <= shadowed_after)
+        for e in current
+    ]
+
+
+def _version_table(
+    title: str, entries: list[dict[str, Any]], history: bool, used: list[bool] | None = None
+) -> Table:
+    """One row per price version; the tier and window columns only when a version has one."""
+    rows = []
+    for n, e in enumerate(entries):
+        window = (
+            f"{e['window_start_utc'][:5]}-{e['window_end_utc'][:5]}"
+            if e["window_start_utc"]
+            else ""
+        )
+        row: dict[str, str | Text] = {} if used is None else {"in use": "✓" if used[n] else ""}
+        row |= {
+            "source": cell(e["source"]),
+            "variant": cell(e["variant"]),
+            "window (UTC)": window + (" Mon-Fri" if e["weekdays_only"] else ""),
+            "tier": f">{e['tier_min_prompt_tokens']:,}" if e["tier_min_prompt_tokens"] else "",
+        }
+        for column, key in zip(PRICE_COLUMNS, PRICE_KEYS, strict=True):
+            row[f"{column} $/1M"] = _money(e[key])
+        row["valid from"] = (
+            "first seen" if e["valid_from"].startswith("1970") else e["valid_from"][:10]
+        )
         if history:
-            row.append((e["valid_to"] or "now")[:19])
-        table.add_row(*row)
+            row["valid to"] = _when(e["valid_to"])
+        rows.append(row)
+    table = Table(title=f"{title} ({PER_MTOK})", title_justify="left")
+    names = list(rows[0]) if rows else []
+    for name in names:
+        if name in ("tier", "window (UTC)") and not any(r[name] for r in rows):
+            continue
+        table.add_column(name, justify="right" if name == "tier" or "$" in name else "left")
+    for r in rows:
+        table.add_row(*(r[c.header] for c in table.columns))  # type: ignore[index]
     return table
+
+
+def _when(value: str | None) -> str:
+    """A UTC timestamp of the history to the minute (``None``: still in force)."""
+    return "now" if value is None else value[:16].replace("T", " ")
 
 
 @prices.command("show")
@@ -125,21 +158,31 @@ def _version_table(title: str, entries: list[dict[str, Any]], history: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def show_cmd(obj: Ctx, model: str, as_json: bool) -> None:
-    """Prices of MODEL (USD per 1M tokens): the one in force first, then the history."""
+    """Prices of MODEL (USD per 1M tokens): the ones in force first, those that price the
+    logged requests marked ✓ (in the JSON, "in_use"), then the history."""
     result = api.show(obj.config(), model)
+    used = in_use(result["current"])
+    for entry, flag in zip(result["current"], used, strict=True):
+        entry["in_use"] = flag
     if as_json:
         emit_json(result)
         return
-    console = Console()
-    console.print(
+    out = console()
+    out.print(
         f"{inline(result['provider'])}/{inline(result['model_id'])}  "
         f"(matched by {inline(result['match_rule'])})",
         highlight=False,
     )
-    console.print(_version_table("in force", result["current"], history=False))
-    console.print(_version_table("history", result["history"], history=True))
+    print_table(out, _version_table("in force", result["current"], history=False, used=used))
+    if result["current"]:
+        out.print(
+            "✓ prices the logged requests: the standard variant of the source of highest "
+            "precedence (override, provider page, openrouter, litellm, catalog)",
+            highlight=False,
+        )
+    print_table(out, _version_table("history", result["history"], history=True))
     for r in result["pending_review"]:
-        console.print(
+        out.print(
             f"[yellow]pending review[/yellow] {inline(r['source'])}: {inline(r['detail'])}",
             highlight=False,
         )
@@ -154,9 +197,10 @@ def unmatched_cmd(obj: Ctx, as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
-    table = Table(
-        "provider", "model", "attempts", "requests", "input tokens", "output tokens", "reason"
-    )
+    table = Table("provider", "model")
+    for column in ("attempts", "requests", "input tokens", "output tokens"):
+        table.add_column(column, justify="right")
+    table.add_column("reason")
     for r in result["unmatched"]:
         table.add_row(
             cell(r["provider"]),
@@ -167,9 +211,9 @@ def unmatched_cmd(obj: Ctx, as_json: bool) -> None:
             f"{r['output_tokens']:,}",
             cell(r["reason"]),
         )
-    console = Console()
-    console.print(table)
-    console.print(f"{result['models_matched']} matched, {result['models_unmatched']} unmatched")
+    out = console()
+    print_table(out, table)
+    out.print(f"{result['models_matched']} matched, {result['models_unmatched']} unmatched")
 
 
 @prices.command("confirm")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from app import money, queries
 from app import window as window_mod
 from app.cli import Ctx, emit_json, main
-from app.cli.text import cell
+from app.cli.text import cell, console, print_table
 from collectors import pipeline
 from collectors.warehouse import Warehouse
 
@@ -54,8 +53,8 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
             }
         )
         return
-    console = Console()
-    console.print(f"[bold]{since_d} .. {until_d}[/bold] ({cfg.timezone})", highlight=False)
+    out = console()
+    out.print(f"[bold]{since_d} .. {until_d}[/bold] ({cfg.timezone})", highlight=False)
     t = Table(title="Tasks", title_justify="left")
     for col in (
         "task",
@@ -81,7 +80,7 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
             _pct(r["retry_rate"]),
             _pct(r["fallback_rate"]),
         )
-    console.print(t)
+    print_table(out, t)
     m = Table(title="Models", title_justify="left")
     for col in (
         "provider",
@@ -114,9 +113,9 @@ def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json:
             _ms(r["p95_ms"], r["latency_n"]),
             _ms(r["p99_ms"]),
         )
-    console.print(m)
+    print_table(out, m)
     if unpriced:
-        console.print(
+        out.print(
             f"[yellow]{unpriced:,} attempts have no price[/yellow] (see `routeledger prices unmatched`)"
         )
 

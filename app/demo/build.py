@@ -1,8 +1,10 @@
 """Building a demo home: a month of real gateway log files, ingested and priced, ready to browse.
 
-:func:`ensure` is what ``routeledger demo`` calls. A home it built carries ``demo.json`` (the
+:func:`ensure` gives a demo home, reused or built. A home it built carries ``demo.json`` (the
 parameters, the day it was built, the timings); when that matches the request and the
-warehouse is there (same size, seed and generator, built today), nothing is rebuilt. Otherwise :func:`build` starts from scratch, in order:
+warehouse is there (same size, seed and generator, built today), :func:`reusable` returns it and
+nothing is rebuilt (``routeledger demo`` asks it first, to say which it does). Otherwise
+:func:`build` starts from scratch, in order:
 
 1. ``routeledger.toml`` (``[[sources]]`` for the two log folders, the calendar) and the routing
    manifest ``manifest.yaml``, a copy of :data:`app.demo.spec.MANIFEST`;
@@ -139,24 +141,37 @@ def ensure(
     now: datetime | None = None,
 ) -> BuildResult:
     """The demo home at ``home``, reused when complete and current, else built."""
+    reused = None if rebuild else reusable(home, requests, seed, now)
+    return reused if reused is not None else build(home, requests, seed, now)
+
+
+def reusable(
+    home: Path,
+    requests: int = workload.DEFAULT_REQUESTS,
+    seed: int = workload.DEFAULT_SEED,
+    now: datetime | None = None,
+) -> BuildResult | None:
+    """The demo home at ``home`` as it was built (``built=False``) when it can be reused: built
+    today (UTC) with these parameters by this generator, its warehouse there; else None."""
     marker = home / MARKER
-    if not rebuild and marker.exists():
-        try:
-            done = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            done = {}
-        today = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
-        if (
-            done.get("generator_version") == GENERATOR_VERSION
-            and done.get("requests") == requests
-            and done.get("seed") == seed
-            and done.get("built_on") == today
-            and (home / "warehouse.duckdb").exists()
-        ):
-            kept = {k: done[k] for k in BuildResult.__dataclass_fields__ if k in done}
-            kept["window"] = tuple(kept.get("window", ("", "")))
-            return BuildResult(**{**kept, "home": str(home), "built": False})
-    return build(home, requests, seed, now)
+    if not marker.exists():
+        return None
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    today = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+    if not (
+        done.get("generator_version") == GENERATOR_VERSION
+        and done.get("requests") == requests
+        and done.get("seed") == seed
+        and done.get("built_on") == today
+        and (home / "warehouse.duckdb").exists()
+    ):
+        return None
+    kept = {k: done[k] for k in BuildResult.__dataclass_fields__ if k in done}
+    kept["window"] = tuple(kept.get("window", ("", "")))
+    return BuildResult(**{**kept, "home": str(home), "built": False})
 
 
 def build(

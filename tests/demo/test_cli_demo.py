@@ -3,6 +3,7 @@ answers on /_stcore/health, and stops cleanly on SIGINT."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,14 +11,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from app.cli import demo as demo_cmd
+from app.cli import main
+from app.demo import build
+from tests.app.test_cli_dashboard import start_and_kill
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -33,7 +41,7 @@ def _health(port: int) -> int | None:
 
 @pytest.mark.slow
 def test_demo_serves_the_dashboard_and_stops_on_sigint(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ, ROUTELEDGER_DEMO_REQUESTS="2000", ROUTELEDGER_HOME=str(tmp_path / "real")
     )
@@ -85,3 +93,44 @@ def test_demo_serves_the_dashboard_and_stops_on_sigint(tmp_path: Path) -> None:
     while _health(port) is not None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _health(port) is None  # the server is gone, not orphaned
+
+
+def test_it_says_whether_it_builds_or_reuses_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[int] = []
+    monkeypatch.setattr(demo_cmd, "serve", lambda home, port, open_browser: served.append(port))
+    args = ["--home", str(tmp_path / "demo"), "demo", "--requests", "300", "--seed", "1"]
+    first = CliRunner().invoke(main, [*args, "--no-browser"])
+    assert first.exit_code == 0, first.output
+    assert "building it" in first.stderr and "(about a minute)" in first.stderr
+    assert "Built in" in first.stderr and "300 requests" in first.stderr
+    built_at = json.loads((tmp_path / "demo" / "demo.json").read_text())["window"][1]
+    hhmm = datetime.fromisoformat(built_at).astimezone().strftime("%H:%M")
+
+    again = CliRunner().invoke(main, [*args, "--no-browser", "--port", "8600"])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"reusing the demo built today at {hhmm} (300 requests); run with --rebuild to build it "
+        "again" in again.stderr
+    )
+    assert "about a minute" not in again.stderr and "Built in" not in again.stderr
+    assert served == [8501, 8600]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_killing_the_demo_stops_its_server(tmp_path: Path, sig: int) -> None:
+    """`kill <pid>` of `routeledger demo` (or its terminal closing) leaves no server behind."""
+    home = tmp_path / "demo"
+    build.build(home, requests=2000)  # built today: the demo reuses it and starts at once
+    port = free_port()
+    err = start_and_kill(
+        ["--home", str(home), "demo", "--requests", "2000", "--no-browser", "--port", str(port)],
+        port,
+        sig,
+        tmp_path / "err.txt",
+        120,
+    )
+    assert "reusing the demo built today" in err and "Stopping the dashboard" in err
