@@ -37,9 +37,13 @@ def body(ctx: ui.Ctx) -> None:
         border=True,
     )
     c2.metric("Last successful load", age(fresh["last_load_at"]), border=True)
-    c3.metric("Quarantined rows", f"{int(quarantine['rows'].sum()):,}", border=True)
+    c3.metric("Quarantined rows", ui.count(quarantine["rows"].sum()), border=True)
     failing = int((prices["status"] == "failed").sum()) if not prices.empty else 0
-    c4.metric("Price sources failing", f"{failing} of {len(prices)}", border=True)
+    c4.metric(
+        "Price sources failing",
+        f"{failing} of {len(prices)}" if len(prices) else "n/a (none refreshed yet)",
+        border=True,
+    )
 
     st.subheader("Loads per source")
     if loads.empty:

@@ -3,6 +3,7 @@ and task, always with n; the distribution for chosen models."""
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -17,6 +18,7 @@ MEASURES = {
     "TTFT P50": "ttft_p50",
     "TTFT P95": "ttft_p95",
 }
+BINS = 40  # latency histogram bins up to the chosen models' highest P99
 
 
 def body(ctx: ui.Ctx) -> None:
@@ -34,17 +36,7 @@ def body(ctx: ui.Ctx) -> None:
     measure = c2.radio("Measure", list(MEASURES), index=1, horizontal=True, key="latency_measure")
     measure = measure or "P95"
     daily = ui.query(ctx, queries.latency_over_time, f, GROUPS[by], MEASURES[measure])
-    fig = px.line(
-        ui.safe_cols(daily, "grp"),
-        x="local_day",
-        y="value_ms",
-        color="grp",
-        markers=True,
-        custom_data=["n"],
-        labels={"local_day": "", "value_ms": f"{measure} (ms)", "grp": by},
-    )
-    fig.update_traces(hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} ms (n=%{customdata[0]:,})")
-    ui.chart(fig)
+    ui.chart(over_time(ctx, daily, GROUPS[by], by, measure))
     st.caption(
         "Exact percentiles (quantile_cont) over successful attempts; the 8 busiest groups. "
         "A day with small n moves a lot: read the n in the hover."
@@ -63,42 +55,98 @@ def body(ctx: ui.Ctx) -> None:
         return
     box = ui.query(ctx, queries.latency_box, f, tuple(models))
     upto = float(summary.loc[summary["model"].isin(models), "p99_ms"].max())
-    hist = ui.query(ctx, queries.latency_distribution, f, tuple(models), upto)
+    hist = ui.query(ctx, queries.latency_distribution, f, tuple(models), upto, BINS)
     if ui.no_rows(box, "successful attempts of these models"):
         return
-    colours = dict(zip(ui.safe(box["model"]), px.colors.qualitative.Plotly * 4, strict=False))
+    colours = ui.colors(ctx, "model")
     left, right = st.columns(2)
     with left:
-        fig = go.Figure()
-        for r in ui.safe_cols(box, "model").itertuples():
-            fig.add_trace(
-                go.Box(
-                    x=[r.model],
-                    name=r.model,
-                    q1=[r.q1_ms],
-                    median=[r.median_ms],
-                    q3=[r.q3_ms],
-                    lowerfence=[r.p05_ms],
-                    upperfence=[r.p95_ms],
-                    marker_color=colours[r.model],
-                )
-            )
-        fig.update_layout(showlegend=False, yaxis_title="ms (box: quartiles, whiskers: P5-P95)")
-        ui.chart(fig)
+        ui.chart(boxes(box, colours))
     with right:
-        fig = px.bar(
-            ui.safe_cols(hist, "model"),
-            x="from_ms",
-            y="n",
-            color="model",
-            barmode="overlay",
-            opacity=0.6,
-            color_discrete_map=colours,
-            labels={"from_ms": "latency from (ms); last bar: above P99", "n": "attempts"},
-        )
-        fig.update_traces(hovertemplate="from %{x:,.0f} ms: %{y:,} attempts")
-        ui.chart(fig)
+        ui.chart(histogram(hist, colours, width=max(upto, 1.0) / BINS))
+    st.caption(
+        "Left: quartiles in the box, P5 to P95 in the whiskers. Right: each model's latency "
+        "histogram as an outline (so overlapping models stay readable), the last bin holding "
+        "everything above the highest P99."
+    )
     ui.table(box, "latency-distribution")
+
+
+def model_of(group: str, models: dict[str, str]) -> str | None:
+    """The model of a "model · task" group: the longest known model name it starts with."""
+    found = [m for m in models if group.startswith(m + " · ")]
+    return max(found, key=len) if found else None
+
+
+def over_time(ctx: ui.Ctx, daily: pd.DataFrame, group: str, by: str, measure: str) -> go.Figure:
+    """One line per group; a model keeps its colour on every chart (by model and task: the
+    model's colour, one dash per task)."""
+    data = ui.safe_cols(daily, "grp")
+    dash: str | None = None
+    if group == "model_task":
+        colours = ui.colors(ctx, "model")
+        data["model"] = data["grp"].map(lambda g: model_of(g, colours) or g)
+        pairs = zip(data["grp"], data["model"], strict=True)
+        data["task"] = [g.removeprefix(m + " · ") for g, m in pairs]
+        colour, dash = "model", "task"
+    else:
+        colours, colour = ui.colors(ctx, group), "grp"
+    fig = px.line(
+        data,
+        x="local_day",
+        y="value_ms",
+        color=colour,
+        line_dash=dash,
+        color_discrete_map=colours,
+        markers=True,
+        custom_data=["n"],
+        labels={"local_day": "", "value_ms": measure, "grp": by, "model": "Model", "task": "Task"},
+    )
+    tip = f"%{{x|%Y-%m-%d}}: {ui.hover('y', 'ms')} (n={ui.hover('customdata[0]', 'count')})"
+    fig.update_traces(hovertemplate=tip)
+    return ui.axis(fig, "y", "ms", title=measure)
+
+
+def boxes(box: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for r in ui.safe_cols(box, "model").itertuples():
+        fig.add_trace(
+            go.Box(
+                x=[r.model],
+                name=r.model,
+                q1=[r.q1_ms],
+                median=[r.median_ms],
+                q3=[r.q3_ms],
+                lowerfence=[r.p05_ms],
+                upperfence=[r.p95_ms],
+                marker_color=colours.get(r.model),
+            )
+        )
+    fig.update_layout(showlegend=False)
+    return ui.axis(fig, "y", "ms", title="latency (box: quartiles, whiskers: P5-P95)")
+
+
+def histogram(hist: pd.DataFrame, colours: dict[str, str], width: float) -> go.Figure:
+    """Each model's histogram as a step outline over every bin (empty ones at 0), so models
+    overlap without blending into one another."""
+    fig = go.Figure()
+    bins = range(int(hist["bin"].max()) + 1 if len(hist) else 0)
+    for model, part in ui.safe_cols(hist, "model").groupby("model", sort=False):
+        n = part.set_index("bin")["n"].reindex(bins, fill_value=0)
+        edges = [b * width for b in bins]
+        fig.add_trace(
+            go.Scatter(
+                x=[*edges, edges[-1] + width],
+                y=[*n.tolist(), n.iloc[-1]],
+                name=model,
+                mode="lines",
+                line={"shape": "hv", "width": 2, "color": colours.get(model)},
+                hovertemplate=f"from {ui.hover('x', 'ms')}: {ui.hover('y', 'count')} attempts"
+                f"<extra>{model}</extra>",
+            )
+        )
+    ui.axis(fig, "x", "ms", title="latency (last bin: above the highest P99)")
+    return ui.axis(fig, "y", "count", title="successful attempts")
 
 
 ui.page("Latency", body)

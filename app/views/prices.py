@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import queries, ui
@@ -26,6 +27,25 @@ def steps(history: pd.DataFrame) -> pd.DataFrame:
         for dim in ("input", "output"):
             rows.append((source, dim, end, last[f"{dim}_per_mtok"]))
     return pd.DataFrame(rows, columns=["source", "price", "at", "usd_per_mtok"])
+
+
+def history_chart(ctx: ui.Ctx, points: pd.DataFrame) -> go.Figure:
+    """Input and output price per source over time, each source in its colour on every chart,
+    dollars at one precision."""
+    fig = px.line(
+        ui.safe_cols(points, "source"),
+        x="at",
+        y="usd_per_mtok",
+        color="source",
+        color_discrete_map=ui.colors(ctx, "source"),
+        line_dash="price",
+        line_shape="hv",
+        markers=True,
+        labels={"at": "", "usd_per_mtok": "per 1M tokens", "source": "Source", "price": "Price"},
+    )
+    money = ui.hover("y", "usd", ui.usd_decimals(points["usd_per_mtok"]))
+    fig.update_traces(hovertemplate=f"%{{x|%Y-%m-%d %H:%M}} UTC: {money} per 1M tokens")
+    return ui.axis(fig, "y", "usd", title="per 1M tokens")
 
 
 def body(ctx: ui.Ctx) -> None:
@@ -56,18 +76,7 @@ def body(ctx: ui.Ctx) -> None:
             provider, model_id = models.iloc[names.index(picked)]
             history = ui.query(ctx, queries.price_history, provider, model_id)
             if not ui.no_rows(history, "standard prices of this model"):
-                fig = px.line(
-                    ui.safe_cols(steps(history), "source"),
-                    x="at",
-                    y="usd_per_mtok",
-                    color="source",
-                    line_dash="price",
-                    line_shape="hv",
-                    markers=True,
-                    labels={"at": "", "usd_per_mtok": "$ per 1M tokens"},
-                )
-                fig.update_layout(yaxis_tickprefix="$")
-                ui.chart(fig, height=320)
+                ui.chart(history_chart(ctx, steps(history)), height=320)
 
     st.subheader("Recent changes")
     changes = ui.query(ctx, queries.price_changes, f, search or "", used)

@@ -24,6 +24,19 @@ ATTEMPT_RATES = {
     "error_rate": "Attempts failed",
     "retry_share": "Attempts followed by another",
 }
+RATE_COLOURS = {  # rates are not models: colours of their own, the same on every view
+    "Attempts failed": "#D62728",
+    "Requests retried": "#FF7F0E",
+    "Attempts followed by another": "#FF7F0E",
+    "Requests fell back": "#9467BD",
+    "Requests failed in the end": "#7F7F7F",
+}
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """``#RRGGBB`` as a translucent ``rgba(...)`` (a flow's band in its model's colour)."""
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def sankey(
@@ -36,8 +49,10 @@ def sankey(
     sides: tuple[str, str],
     unit: str,
     ok_text: str,
+    colours: dict[str, str],
 ) -> go.Figure:
-    """Flows from ``src`` to ``dst`` (log strings, escaped), ``n`` of them, ``ok`` succeeded."""
+    """Flows from ``src`` to ``dst`` (log strings, escaped), ``n`` of them, ``ok`` succeeded;
+    each model's nodes in its colour, each flow in its first model's."""
     firsts = ui.safe(flows[src]).tolist()
     finals = ui.safe(flows[dst]).tolist()
     left, right = sorted(set(firsts)), sorted(set(finals))
@@ -45,6 +60,7 @@ def sankey(
         go.Sankey(
             node={
                 "label": [f"{m} ({sides[0]})" for m in left] + [f"{m} ({sides[1]})" for m in right],
+                "color": [colours.get(m, ui.GREY) for m in (*left, *right)],
                 "pad": 18,
             },
             link={
@@ -52,9 +68,10 @@ def sankey(
                 "target": [len(left) + right.index(m) for m in finals],
                 "value": flows[n].tolist(),
                 "customdata": flows[ok].tolist(),
-                "color": "rgba(120, 120, 120, 0.25)",
-                "hovertemplate": f"%{{source.label}} → %{{target.label}}<br>%{{value:,}} {unit}, "
-                f"%{{customdata:,}} {ok_text}<extra></extra>",
+                "color": [rgba(colours.get(m, ui.GREY), 0.35) for m in firsts],
+                "hovertemplate": "%{source.label} → %{target.label}<br>"
+                f"{ui.hover('value', 'count')} {unit}, {ui.hover('customdata', 'count')} "
+                f"{ok_text}<extra></extra>",
             },
         )
     )
@@ -77,8 +94,8 @@ def body(ctx: ui.Ctx) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(
         "Attempts failed",
-        ui.pct(bad / att if att else None),
-        f"{bad:,} of {att:,}",
+        ui.share(bad, att),
+        ui.counts_of(bad, att),
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -90,7 +107,7 @@ def body(ctx: ui.Ctx) -> None:
             failed["spend_on_failures_usd"].sum(min_count=1) if len(failed) else 0,
             int(failed["unpriced_failed_attempts"].sum()) if len(failed) else 0,
         ),
-        f"{int(failed['not_billed_attempts'].sum()) if len(failed) else 0:,} not billed",
+        f"{ui.count(failed['not_billed_attempts'].sum() if len(failed) else 0)} not billed",
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -101,8 +118,8 @@ def body(ctx: ui.Ctx) -> None:
         followed = daily["followed_by_another"].sum()
         c3.metric(
             "Attempts followed by another",
-            ui.pct(followed / att if att else None),
-            f"{followed:,} of {att:,}",
+            ui.share(followed, att),
+            ui.counts_of(followed, att),
             delta_color="off",
             delta_arrow="off",
             border=True,
@@ -114,7 +131,7 @@ def body(ctx: ui.Ctx) -> None:
         retried = (daily["retry_rate"] * daily["requests"]).sum()
         c3.metric(
             "Requests retried",
-            ui.pct(retried / reqs if reqs else None),
+            ui.share(retried, reqs, of="requests"),
             border=True,
             help="The share of logical requests with more than one attempt.",
         )
@@ -135,14 +152,16 @@ def body(ctx: ui.Ctx) -> None:
         x="local_day",
         y="value",
         color="variable",
+        color_discrete_map=RATE_COLOURS,
         markers=True,
         custom_data=["n"],
         labels={"local_day": "", "value": "share", "variable": ""},
     )
-    fig.update_traces(hovertemplate="%{x|%Y-%m-%d}: %{y:.1%} (n=%{customdata[0]:,})")
-    fig.update_layout(yaxis_tickformat=".0%")
-    ui.chart(fig)
+    tip = f"%{{x|%Y-%m-%d}}: {ui.hover('y', 'pct')} (n={ui.hover('customdata[0]', 'count')})"
+    fig.update_traces(hovertemplate=tip)
+    ui.chart(ui.axis(fig, "y", "pct", title="share"))
 
+    colours = ui.colors(ctx, "model")
     left, right = st.columns(2)
     with left:
         st.subheader("Error classes")
@@ -153,17 +172,25 @@ def body(ctx: ui.Ctx) -> None:
                 x="failed_attempts",
                 y="error_class",
                 color="model",
+                color_discrete_map=colours,
                 orientation="h",
-                labels={"failed_attempts": "failed attempts", "error_class": ""},
+                labels={"failed_attempts": "failed attempts", "error_class": "", "model": "Model"},
             )
+            fig.update_traces(hovertemplate=f"%{{y}}: {ui.hover('x', 'count')} failed attempts")
             fig.update_layout(yaxis={"categoryorder": "total ascending"})
-            ui.chart(fig)
-            ui.table(errors, "error-classes")
+            ui.chart(ui.axis(fig, "x", "count"))
     with right:
         if by_attempt:
-            fallbacks_from(ctx, f)
+            flows, name = fallbacks_from(ctx, f, colours), "fallbacks-from"
         else:
-            fallback_flows(ctx, f)
+            flows, name = fallback_flows(ctx, f, colours), "fallback-flows"
+    # the tables under both charts, at the page's full width
+    if not errors.empty:
+        st.markdown("**Failed attempts by error class and model**")
+        ui.table(errors, "error-classes")
+    if not flows.empty:
+        st.markdown("**Fallback flows**")
+        ui.table(flows, name)
 
     st.subheader("Money spent on failed attempts, per model")
     st.caption(f"Billing policy in force: {policy}. Set it per provider under [billing].")
@@ -171,7 +198,7 @@ def body(ctx: ui.Ctx) -> None:
         ui.table(failed, "failed-spend")
 
 
-def fallback_flows(ctx: ui.Ctx, f: queries.Filters) -> None:
+def fallback_flows(ctx: ui.Ctx, f: queries.Filters, colours: dict[str, str]) -> pd.DataFrame:
     st.subheader("Fallbacks: first model → final model")
     flows = ui.query(ctx, queries.fallback_flows, f)
     if f.selects_models:
@@ -186,12 +213,13 @@ def fallback_flows(ctx: ui.Ctx, f: queries.Filters) -> None:
             sides=("first", "final"),
             unit="requests",
             ok_text="succeeded",
+            colours=colours,
         )
         ui.chart(fig)
-        ui.table(flows, "fallback-flows")
+    return flows
 
 
-def fallbacks_from(ctx: ui.Ctx, f: queries.Filters) -> None:
+def fallbacks_from(ctx: ui.Ctx, f: queries.Filters, colours: dict[str, str]) -> pd.DataFrame:
     st.subheader("Fallbacks: selected model → next model")
     flows = ui.query(ctx, queries.fallbacks_from, f)
     st.caption(
@@ -208,9 +236,10 @@ def fallbacks_from(ctx: ui.Ctx, f: queries.Filters) -> None:
             sides=("attempt", "next"),
             unit="attempts",
             ok_text="next attempts succeeded",
+            colours=colours,
         )
         ui.chart(fig)
-        ui.table(flows, "fallbacks-from")
+    return flows
 
 
 ui.page("Reliability", body)

@@ -149,10 +149,12 @@ def test_cost_per_success_equals_the_task_stats_mart(
         "WHERE local_day BETWEEN ? AND ?",
         [since, until],
     ).fetchone()
-    want = money.cost_text(float(spend) / succeeded, priced / n, None)
+    # the figure, and under it the share priced (or why it is unknown): money.cost_text's parts
+    want = (money.usd(float(spend) / succeeded), money.coverage_text(priced / n))
     if priced / n < 0.8:
-        want = f"unknown (only {int(priced / n * 100)}% of requests priced)"
-    assert metric(at, "Cost per successful request") == want
+        want = ("unknown", f"only {int(priced / n * 100)}% of requests priced")
+    card = next(m for m in at.metric if m.label == "Cost per successful request")
+    assert (card.value, card.delta) == want
 
 
 def test_the_filters_apply_and_survive_a_page_switch(
