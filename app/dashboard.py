@@ -12,16 +12,24 @@ placeholder pages).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import ui
 
-st.set_page_config(page_title="RouteLedger", page_icon=":material/payments:", layout="wide")
+# the favicon is a file of ours, sent inline (a data: URI): a ":material/...:" icon would have the
+# browser fetch it from fonts.gstatic.com
+st.set_page_config(
+    page_title="RouteLedger", page_icon=str(Path(__file__).with_name("favicon.svg")), layout="wide"
+)
 
 PAGES = {
     "Spend": [
         st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("views/cost.py", title="Cost per success", icon=":material/paid:"),
+        st.Page("views/explorer.py", title="Request explorer", icon=":material/manage_search:"),
+        st.Page("views/tokens.py", title="Tokens and cache", icon=":material/token:"),
         st.Page("views/reports.py", title="Reports", icon=":material/summarize:"),
         st.Page("views/routing.py", title="Routing", icon=":material/alt_route:"),
     ],

@@ -1,12 +1,15 @@
 """The app's scheduled jobs, and the whole job table ``routeledger serve`` runs.
 
-==========  ==========================================================================
-``budget``  :func:`app.reports.alerts.check`: budget thresholds, each alerted once a month
-``tuner``   the tuner's proposal (``routeledger tune --out``) kept for review; skipped (and
-            logged) when the routing manifest is absent
-``report``  :func:`app.reports.weekly` for the last complete week, delivered on the channels it
-            has not reached yet (``routeledger report weekly --send`` re-sends on purpose)
-==========  ==========================================================================
+=============  =======================================================================
+``budget``     :func:`app.reports.alerts.check`: budget thresholds, each alerted once a month
+``incidents``  :func:`app.reports.alerts.check_incidents`: each new incident (error spike,
+               rate-limit storm, P95 regression, price change, new unpriced model) alerted
+               once; skipped while no webhook or e-mail is configured
+``tuner``      the tuner's proposal (``routeledger tune --out``) kept for review; skipped (and
+               logged) when the routing manifest is absent
+``report``     :func:`app.reports.weekly` for the last complete week, delivered on the channels
+               it has not reached yet (``routeledger report weekly --send`` re-sends on purpose)
+=============  =======================================================================
 
 Each is run by :func:`collectors.jobs.run` (its lock, its ``job_runs`` row) like the collectors'
 own ``ingest`` and ``prices``; :data:`JOBS` is the table :mod:`collectors.scheduler` is given.
@@ -32,6 +35,14 @@ def budget_job(cfg: Config, stop: threading.Event) -> Outcome:
         return Outcome("skipped", "no budget configured")
     detail = f"{res['budgets']} budgets, {res['new']} new alerts, {res['sent']} sent"
     return Outcome("failed" if res["failed"] else "ok", detail + f", {res['failed']} failed")
+
+
+def incidents_job(cfg: Config, stop: threading.Event) -> Outcome:
+    res = alerts.check_incidents(cfg)
+    if not res["channels"]:
+        return Outcome("skipped", "no webhook or e-mail configured ([delivery])")
+    detail = f"{res['new']} new incidents, {res['sent']} alerts sent, {res['failed']} failed"
+    return Outcome("failed" if res["failed"] else "ok", detail)
 
 
 def tuner_job(cfg: Config, stop: threading.Event) -> Outcome:
@@ -67,6 +78,7 @@ def report_job(cfg: Config, stop: threading.Event) -> Outcome:
 JOBS: dict[str, JobFn] = {
     **jobs.JOBS,
     "budget": budget_job,
+    "incidents": incidents_job,
     "tuner": tuner_job,
     "report": report_job,
 }

@@ -30,7 +30,7 @@ The Prices, Data health and Reports pages read ops marts over the warehouse's bo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -284,8 +284,10 @@ def period_spend(
 ) -> dict[str, float]:
     """Spend of the calendar week and month holding ``f.until`` (up to it), of the previous
     week and month (whole), and of the previous ones up to the same day (like for like); the
-    known part of each (unpriced attempts add nothing), and the week's and month's unpriced
-    attempts (``week_unpriced``, ``month_unpriced``) to tell it by (:mod:`app.money`)."""
+    known part of each (unpriced attempts add nothing), the week's and month's unpriced
+    attempts (``week_unpriced``, ``month_unpriced``) to tell it by (:mod:`app.money`), and the
+    attempts of the previous ones up to the same day (``prev_week_to_date_attempts``,
+    ``prev_month_to_date_attempts``: none means there is nothing to compare with)."""
     elapsed_w, elapsed_m = (f.until - week).days, (f.until - month).days
     sql = """
     SELECT
@@ -298,12 +300,17 @@ def period_spend(
         coalesce(sum(spend_usd) FILTER (WHERE local_month = ? AND local_day - local_month <= ?), 0)
             AS prev_month_to_date_usd,
         coalesce(sum(unpriced_attempts) FILTER (WHERE local_week = ?), 0) AS week_unpriced,
-        coalesce(sum(unpriced_attempts) FILTER (WHERE local_month = ?), 0) AS month_unpriced
+        coalesce(sum(unpriced_attempts) FILTER (WHERE local_month = ?), 0) AS month_unpriced,
+        coalesce(sum(attempts) FILTER (WHERE local_week = ? AND local_day - local_week <= ?), 0)
+            AS prev_week_to_date_attempts,
+        coalesce(sum(attempts) FILTER (WHERE local_month = ? AND local_day - local_month <= ?), 0)
+            AS prev_month_to_date_attempts
     FROM rl_f_spend(?, ?, ?, ?, ?, ?)
     """
     window = f._replace(since=min(prev_week, prev_month)).params()
     params = [week, prev_week, prev_week, elapsed_w, month, prev_month, prev_month, elapsed_m]
-    row = _df(con, sql, [*params, week, month, *window]).iloc[0]
+    to_date = [prev_week, elapsed_w, prev_month, elapsed_m]
+    row = _df(con, sql, [*params, week, month, *to_date, *window]).iloc[0]
     return {k: float(v) for k, v in row.items()}
 
 
@@ -353,6 +360,28 @@ def spend_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     sql = """SELECT local_day, sum(spend_usd) AS spend_usd FROM rl_f_spend(?, ?, ?, ?, ?, ?)
         GROUP BY local_day ORDER BY local_day"""
     return _df(con, sql, f.params())
+
+
+def previous_range(current: Filters) -> Filters:
+    """``current`` over the previous period of equal length: the same number of local days
+    ending the day before ``current.since`` (the headline's comparison; no query)."""
+    days = (current.until - current.since).days + 1
+    since, until = current.since - timedelta(days=days), current.since - timedelta(days=1)
+    return current._replace(since=since, until=until)
+
+
+def attempt_fallbacks(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
+    """Of the filtered attempts (the selected models' own), how many were followed by an attempt
+    on another model: a fallback away from them (the pairs :func:`fallbacks_from` lists)."""
+    sql = """
+    SELECT count(*) AS attempts, count(n.attempt_id) AS fell_back
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?) a
+    LEFT JOIN rl_attempts() n
+      ON n.logical_request_id = a.logical_request_id AND n.attempt_index = a.attempt_index + 1
+     AND n.model <> a.model AND n.local_day >= ?
+    """
+    row = _df(con, sql, [*f.params(), f.since]).iloc[0]
+    return {"attempts": int(row["attempts"]), "fell_back": int(row["fell_back"])}
 
 
 def unpriced_share(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
@@ -686,6 +715,78 @@ def failed_spend(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return _df(con, sql, f.params())
 
 
+# -- incidents ------------------------------------------------------------------------------------
+
+INCIDENT_COLUMNS = (
+    *("incident_id", "kind", "grain", "provider", "model", "start_at", "end_at", "first_day"),
+    *("last_day", "value", "baseline", "ratio", "affected", "n", "summary", "page"),
+)
+
+
+def incidents(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The ``incidents`` mart's incidents touching the local days of ``f`` whose subject the
+    provider and model filters select (an incident is a provider's or a model's: the task and
+    team filters do not apply), newest first; none on a warehouse not migrated to the mart yet
+    (the next ingest or ``serve`` run migrates it)."""
+    if not _has_view(con, "incidents"):
+        import pandas as pd  # noqa: PLC0415  (the CLI imports this module without pandas)
+
+        return pd.DataFrame(columns=list(INCIDENT_COLUMNS))
+    sql = """
+    SELECT incident_id, kind, grain, provider, model, start_at, end_at, first_day, last_day,
+        value, baseline, ratio, affected, n, summary, page
+    FROM incidents
+    WHERE first_day <= ? AND last_day >= ?
+      AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], coalesce(provider, '(none)')))
+      AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model))
+    ORDER BY start_at DESC, kind, provider, model
+    """
+    p, m = list(f.providers) or None, list(f.models) or None
+    return _df(con, sql, [f.until, f.since, p, p, m, m])
+
+
+def claim_incidents(con: duckdb.DuckDBPyConnection, since: datetime, detected_at: datetime) -> int:
+    """Claim for an alert every incident still going on at or after ``since`` (UTC) that was
+    never claimed: a ``pending`` row of the state table ``incident_alerts`` each; how many were
+    claimed. With :func:`finish_incident_alerts`, the only writes here (the incident alert
+    job's, :func:`app.reports.alerts.check_incidents`); reads go through the marts."""
+    sql = """
+    INSERT INTO incident_alerts (incident_id, kind, provider, model, start_at, end_at, summary,
+        page, detected_at, status, attempts)
+    SELECT incident_id, kind, provider, model, start_at, end_at, summary, page, ?, 'pending', 0
+    FROM incidents
+    WHERE end_at >= ? AND incident_id NOT IN (SELECT incident_id FROM incident_alert_log)
+    ORDER BY start_at
+    ON CONFLICT DO NOTHING
+    """
+    return int(con.execute(sql, [detected_at, since]).fetchall()[0][0])
+
+
+def incident_alerts_due(con: duckdb.DuckDBPyConnection, max_attempts: int) -> list[dict[str, Any]]:
+    """Claimed incident alerts not delivered yet (pending, or failed fewer than
+    ``max_attempts`` times), oldest first."""
+    sql = """SELECT incident_id, kind, provider, model, start_at, end_at, summary, page,
+        detected_at, status, attempts
+        FROM incident_alert_log WHERE status IN ('pending', 'failed') AND attempts < ?
+        ORDER BY start_at, incident_id"""
+    return rows(con.execute(sql, [max_attempts]))
+
+
+def finish_incident_alerts(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    status: str,
+    channels: str,
+    detail: str | None,
+) -> None:
+    """Record how the delivery of the incident alerts ``ids`` went (one more attempt each)."""
+    con.execute(
+        "UPDATE incident_alerts SET status = ?, channels = ?, detail = ?, attempts = attempts + 1 "
+        "WHERE list_contains(?, incident_id)",
+        [status, channels, detail, list(ids)],
+    )
+
+
 # -- prices ---------------------------------------------------------------------------------------
 
 _PRICE_SCOPE = """
@@ -858,3 +959,535 @@ def budget_alerts(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict
         projected_usd, detected_at, status, channels, detail
         FROM budget_alert_log ORDER BY detected_at DESC LIMIT ?"""
     return rows(con.execute(sql, [limit]))
+
+
+# -- request explorer -----------------------------------------------------------------------------
+
+EXPLORER_PAGE = "views/explorer.py"  # st.page_link / st.switch_page target
+EXPLORER_URL_PATH = "explorer"  # the page's URL path (Streamlit names it after the file)
+EXPLORER_PAGE_SIZE = 50
+HOURLY_MAX_DAYS = 3  # a range of at most this many local days is charted per local hour
+OUTCOMES = ("succeeded", "failed")
+YES_NO = ("yes", "no")
+# The sidebar's filters as app.ui writes them to the URL (ui.URL_PARAMS; a test keeps the two
+# in step): a link carries them, so the explorer opens on the same requests in a new tab too.
+SIDEBAR_PARAMS = {"providers": "provider", "models": "model", "tasks": "task", "teams": "team"}
+
+
+class Narrowing(NamedTuple):
+    """The request explorer's own narrowing, on top of the sidebar's filters (days, provider,
+    model, task, team); None means any. Each field is also the explorer's query parameter of
+    the same name (:func:`explorer_params`).
+
+    ``status`` is the request's outcome (``succeeded``: its last attempt succeeded, or
+    ``failed``); ``retried`` and ``fell_back`` are ``yes`` or ``no``; ``hour`` is the local hour
+    (0-23) the request started in. ``error_class``, ``key_alias`` and ``user`` match a request
+    when one of its attempts has them all, on a selected provider and model when the sidebar
+    selects some (an error class is that of a failed attempt, ``other`` when the log gave none)."""
+
+    status: str | None = None
+    retried: str | None = None
+    fell_back: str | None = None
+    error_class: str | None = None
+    hour: int | None = None
+    key_alias: str | None = None
+    user: str | None = None
+
+    @property
+    def by_attempt(self) -> bool:
+        """Whether an attempt of the request must match (a join on the matching attempts)."""
+        return any(v is not None for v in (self.error_class, self.key_alias, self.user))
+
+
+def explorer_params(f: Filters | None = None, **narrowing: Any) -> dict[str, list[str]]:
+    """The explorer's query parameters: the sidebar's filters ``f`` carried over (``since``,
+    ``until``, ``provider``, ``model``, ``task``, ``team``), then the given narrowing, which
+    wins: ``day`` (that local day: ``since`` = ``until``), ``since``, ``until``, ``provider``,
+    ``model``, ``task``, ``team`` (a value or a list), any :class:`Narrowing` field
+    (``status="failed"``, ``hour=14``, ``error_class="rate_limit"``, ``retried=True``, ...) and
+    ``request`` (a logical request id to open). Dates become ISO days, booleans ``yes``/``no``;
+    None leaves a parameter out (and drops a filter carried from ``f``). Pass it to
+    ``st.page_link(queries.EXPLORER_PAGE, query_params=...)`` or ``st.switch_page``;
+    :func:`explorer_url` gives a URL. A link names every filter it wants: the sidebar takes
+    the filters of a URL it did not write as the whole view."""
+    out: dict[str, list[str]] = {}
+    if f is not None:
+        out["since"], out["until"] = [f.since.isoformat()], [f.until.isoformat()]
+        for name, param in SIDEBAR_PARAMS.items():
+            if getattr(f, name):
+                out[param] = list(getattr(f, name))
+    day = narrowing.pop("day", None)
+    if day is not None:
+        narrowing["since"] = narrowing["until"] = day
+    known = {"since", "until", *SIDEBAR_PARAMS.values(), *Narrowing._fields, "request"}
+    for name, value in narrowing.items():
+        if name not in known:
+            raise ValueError(
+                f"the explorer has no parameter {name!r} (one of day, {', '.join(sorted(known))})"
+            )
+        if value is None:
+            out.pop(name, None)
+            continue
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        out[name] = [_param_text(v) for v in values]
+    for name, allowed in (("status", OUTCOMES), ("retried", YES_NO), ("fell_back", YES_NO)):
+        if name in out and out[name][0] not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {out[name][0]!r}")
+    return out
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def explorer_url(f: Filters | None = None, **narrowing: Any) -> str:
+    """A relative URL of the explorer (:func:`explorer_params`), e.g.
+    ``explorer?since=2026-10-01&until=2026-10-01&task=extract&status=failed``: for
+    ``st.column_config.LinkColumn`` or a Markdown link."""
+    from urllib.parse import urlencode
+
+    params = explorer_params(f, **narrowing)
+    return EXPLORER_URL_PATH + ("?" + urlencode(params, doseq=True) if params else "")
+
+
+def hourly(f: Filters) -> bool:
+    """Whether charts of ``f``'s range are per local hour (a short range) or per local day."""
+    return (f.until - f.since).days + 1 <= HOURLY_MAX_DAYS
+
+
+# The requests the sidebar's filters and the narrowing match. The attempt-level part is added
+# as text only when asked (a bound flag would leave its join in the plan), as a join on the
+# distinct matching ids: DuckDB builds an IN or SEMI JOIN's hash table on the requests instead.
+_EXPLORER_FROM = """
+    SELECT r.* FROM rl_f_requests($since, $until, $providers, $models, $tasks, $teams) r
+"""
+_EXPLORER_BY_ATTEMPT = """
+    JOIN (
+        SELECT DISTINCT logical_request_id FROM rl_attempts()
+        WHERE local_day >= $since  -- a request's attempts start on or after its first day
+          AND ($providers IS NULL OR list_contains($providers, coalesce(provider, '(none)')))
+          AND ($models IS NULL OR list_contains($models, model))
+          AND ($error_class IS NULL
+               OR (status <> 'success' AND coalesce(error_class, 'other') = $error_class))
+          AND ($key_alias IS NULL OR key_alias = $key_alias)
+          AND ($user IS NULL OR user_id = $user)
+    ) hits USING (logical_request_id)
+"""
+_EXPLORER_WHERE = """
+    WHERE ($status IS NULL OR r.succeeded = ($status = 'succeeded'))
+      AND ($retried IS NULL OR r.retried = ($retried = 'yes'))
+      AND ($fell_back IS NULL OR r.fell_back = ($fell_back = 'yes'))
+      AND ($hour IS NULL OR hour(timezone($tz, r.started_at::TIMESTAMPTZ)) = $hour)
+"""
+_MATCHED = "/* matched */"
+
+
+def _explorer_sql(template: str, n: Narrowing) -> str:
+    """``template`` with the matched requests' SELECT in place of its placeholder (constants
+    only: every value stays a bound parameter)."""
+    by_attempt = _EXPLORER_BY_ATTEMPT if n.by_attempt else ""
+    return template.replace(_MATCHED, _EXPLORER_FROM + by_attempt + _EXPLORER_WHERE)
+
+
+def _named(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    """``sql`` with the named parameters (``$name``) it uses, from ``params``."""
+    import re
+
+    used = set(re.findall(r"\$([a-z_]\w*)", sql))
+    _prepare(con)
+    return con.execute(sql, {k: v for k, v in params.items() if k in used}).df()
+
+
+def _explorer_params(f: Filters, n: Narrowing, tz: str) -> dict[str, Any]:
+    since, until, providers, models, tasks, teams = f.params()
+    return {
+        **n._asdict(),
+        "since": since,
+        "until": until,
+        "providers": providers,
+        "models": models,
+        "tasks": tasks,
+        "teams": teams,
+        "tz": tz,
+    }
+
+
+def _scalars(df: pd.DataFrame) -> dict[str, Any]:
+    """The one row of ``df`` as plain Python values (each column's own type; NULL as None); every
+    value None when nothing matched (no row)."""
+    if df.empty:
+        return {str(k): None for k in df.columns}
+    row = df.astype(object).where(df.notna(), None).iloc[0]
+    return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+
+def explorer_summary(
+    con: duckdb.DuckDBPyConnection, f: Filters, n: Narrowing, tz: str
+) -> dict[str, Any]:
+    """Counts over every request the filters and narrowing match: requests, succeeded,
+    retried, fell back, attempts, spend (NULL when nothing is priced) and unpriced attempts."""
+    sql = _explorer_sql(
+        """
+        WITH matched AS (/* matched */)
+        SELECT count(*) AS requests,
+            count(*) FILTER (WHERE succeeded) AS succeeded,
+            count(*) FILTER (WHERE retried) AS retried,
+            count(*) FILTER (WHERE fell_back) AS fell_back,
+            coalesce(sum(attempts), 0)::BIGINT AS attempts,
+            sum(cost_usd) AS spend_usd,
+            coalesce(sum(unpriced_attempts), 0)::BIGINT AS unpriced_attempts
+        FROM matched
+        """,
+        n,
+    )
+    return _scalars(_named(con, sql, _explorer_params(f, n, tz)))
+
+
+def explorer_requests(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    n: Narrowing,
+    tz: str,
+    page: int = 1,
+    page_size: int = EXPLORER_PAGE_SIZE,
+) -> pd.DataFrame:
+    """One page of the matched requests, newest first (LIMIT/OFFSET: never all of them), with
+    each request's model chain and the error classes of its failed attempts, in order."""
+    sql = _explorer_sql(
+        """
+        WITH matched AS (/* matched */),
+        page AS (
+            SELECT logical_request_id, started_at, local_day, task, team, succeeded, attempts,
+                chain, latency_ms, cost_usd, unpriced_attempts, prompt_tokens, output_tokens
+            FROM matched
+            ORDER BY started_at DESC, logical_request_id DESC LIMIT $limit OFFSET $offset
+        )
+        SELECT timezone($tz, started_at::TIMESTAMPTZ)::TIMESTAMP AS started_local,
+            logical_request_id, task, coalesce(team, '(none)') AS team,
+            CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END AS outcome,
+            attempts, array_to_string(chain, ' → ') AS models, NULL::VARCHAR AS errors,
+            latency_ms, cost_usd, unpriced_attempts, prompt_tokens, output_tokens, local_day
+        FROM page ORDER BY started_at DESC, logical_request_id DESC
+        """,
+        n,
+    )
+    params = _explorer_params(f, n, tz)
+    params.update(limit=int(page_size), offset=max(int(page) - 1, 0) * int(page_size))
+    df = _named(con, sql, params)
+    retried = df.loc[(df["attempts"] > 1) | (df["outcome"] == "failed")]
+    if len(retried):  # the failed attempts of this page's requests: a bound day prunes the scan
+        errors = _named(
+            con,
+            """
+            SELECT logical_request_id,
+                string_agg(coalesce(error_class, 'other'), ' → ' ORDER BY attempt_index) AS errors
+            FROM rl_attempts()
+            WHERE local_day >= $since AND status <> 'success'
+              AND list_contains($ids, logical_request_id)
+            GROUP BY logical_request_id
+            """,
+            {
+                "since": retried["local_day"].min().date(),
+                "ids": list(retried["logical_request_id"]),
+            },
+        )
+        df["errors"] = df["logical_request_id"].map(
+            dict(zip(errors["logical_request_id"], errors["errors"], strict=True))
+        )
+    return df
+
+
+def explorer_over_time(
+    con: duckdb.DuckDBPyConnection, f: Filters, n: Narrowing, tz: str
+) -> pd.DataFrame:
+    """The matched requests per local hour (a range of :data:`HOURLY_MAX_DAYS` days or less)
+    or local day, by outcome."""
+    sql = _explorer_sql(
+        """
+        WITH matched AS (/* matched */)
+        SELECT CASE WHEN $hourly
+                    THEN date_trunc('hour', timezone($tz, started_at::TIMESTAMPTZ)::TIMESTAMP)
+                    ELSE local_day::TIMESTAMP END AS bucket,
+            CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END AS outcome,
+            count(*) AS requests
+        FROM matched GROUP BY ALL ORDER BY bucket, outcome
+        """,
+        n,
+    )
+    return _named(con, sql, {**_explorer_params(f, n, tz), "hourly": hourly(f)})
+
+
+def request_attempts(
+    con: duckdb.DuckDBPyConnection, logical_request_id: str, since: date | None = None
+) -> pd.DataFrame:
+    """Every attempt of one logical request in order: when it started (ms after the request's
+    first start) and how long it ran, where, its outcome, tokens and cost with its basis. The
+    strings are as the marts hold them (redacted at ingest). ``since`` (the request's local
+    day, when known) lets the scan skip older data."""
+    sql = """
+    SELECT attempt_index,
+        date_diff('microsecond', min(started_at) OVER (), started_at) / 1000.0 AS start_offset_ms,
+        date_diff('microsecond', started_at, ended_at) / 1000.0 AS duration_ms,
+        ttft_ms, started_at,
+        coalesce(provider, '(none)') AS provider, model, served_model, model_snapshot,
+        status, error_class, error_type, http_status, gateway_cache_hit, validation_passed,
+        prompt_tokens, cache_read_tokens AS cached_tokens,
+        cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens,
+        output_tokens, reasoning_tokens,
+        cost_usd, cost_basis, reported_cost_usd, price_source, billing_policy,
+        task, coalesce(team, '(none)') AS team, key_alias, user_id, attempt_id
+    FROM rl_attempts()
+    WHERE logical_request_id = $id AND ($since IS NULL OR local_day >= $since)
+    ORDER BY attempt_index
+    """
+    return _named(con, sql, {"id": logical_request_id, "since": since})
+
+
+# -- tokens and cache -----------------------------------------------------------------------------
+#
+# Token figures count what went to a provider: attempts answered from the gateway's own response
+# cache (``gateway_cache_hit``: cost 0, tokens replayed) are counted apart. Output tokens include
+# reasoning tokens (the marts normalise both ways of counting), so the classes below add up:
+# input (fresh) + cache read + cache write = prompt; output (visible) + reasoning = output.
+
+TOKEN_CLASSES = {  # column: label, in stacking order
+    "input_tokens": "input (fresh)",
+    "cache_read_tokens": "cache read",
+    "cache_write_tokens": "cache write",
+    "visible_output_tokens": "output (visible)",
+    "reasoning_tokens": "reasoning",
+}
+TOKEN_GROUPINGS = ("model", "task")
+
+_TOKEN_SUMS = """
+    coalesce(sum(fresh_input_tokens) FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT
+        AS input_tokens,
+    coalesce(sum(cache_read_tokens) FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT
+        AS cache_read_tokens,
+    coalesce(sum(cache_write_5m_tokens + cache_write_1h_tokens)
+        FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT AS cache_write_tokens,
+    coalesce(sum(greatest(output_tokens - reasoning_tokens, 0))
+        FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT AS visible_output_tokens,
+    coalesce(sum(reasoning_tokens) FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT
+        AS reasoning_tokens,
+    coalesce(sum(prompt_tokens) FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT
+        AS prompt_tokens,
+    coalesce(sum(output_tokens) FILTER (WHERE NOT gateway_cache_hit), 0)::BIGINT
+        AS output_tokens,
+    sum(cache_read_tokens) FILTER (WHERE NOT gateway_cache_hit)
+        / nullif(sum(prompt_tokens) FILTER (WHERE NOT gateway_cache_hit), 0) AS cache_hit_rate,
+    count(*) AS attempts,
+    count(*) FILTER (WHERE gateway_cache_hit) AS gateway_cache_hits,
+    count(*) FILTER (WHERE gateway_cache_hit) / count(*) AS gateway_hit_rate
+"""
+# Per group (:func:`token_totals`: one): the token sums, then what the caches saved. The prompt
+# cache: cache-read tokens per group and price version (the price in force of each attempt),
+# valued through cache_savings; not-billed failures saved nothing, gateway cache hits are apart.
+# The gateway's cache: what its hits would have cost at the price in force. Each is NULL, never
+# $0, when none of what it covers has a price, and $0 when there is nothing to cover.
+_TOKENS_AND_SAVINGS = f"""
+WITH a AS (
+    SELECT CASE ? WHEN 'task' THEN task WHEN 'model' THEN model ELSE '(all)' END AS grp,
+        fresh_input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+        output_tokens, reasoning_tokens, prompt_tokens, gateway_cache_hit, computed_cost_usd,
+        cost_basis, price_version_id
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+),
+t AS (
+    SELECT grp, {_TOKEN_SUMS},
+        coalesce(sum(computed_cost_usd) FILTER (WHERE gateway_cache_hit),
+            CASE WHEN count(*) FILTER (WHERE gateway_cache_hit) = 0 THEN 0 END)
+            AS gateway_cache_saved_usd,
+        count(*) FILTER (WHERE gateway_cache_hit AND computed_cost_usd IS NULL)
+            AS gateway_unpriced_hits
+    FROM a GROUP BY grp
+),
+reads AS (
+    SELECT grp, price_version_id, sum(cache_read_tokens) AS tokens, count(*) AS attempts
+    FROM a
+    WHERE NOT gateway_cache_hit AND cache_read_tokens > 0 AND cost_basis <> 'not_billed'
+    GROUP BY grp, price_version_id
+),
+saved AS (
+    SELECT r.grp, sum(r.tokens * s.saved_per_mtok * 0.000001) AS saved_usd,
+        coalesce(sum(r.attempts) FILTER (WHERE s.price_version_id IS NULL), 0) AS unpriced
+    FROM reads r LEFT JOIN cache_savings s ON s.price_version_id = r.price_version_id
+    GROUP BY r.grp
+)
+SELECT t.*,
+    CASE WHEN v.grp IS NULL THEN 0 ELSE v.saved_usd END AS prompt_cache_saved_usd,
+    coalesce(v.unpriced, 0)::BIGINT AS cached_unpriced_attempts
+FROM t LEFT JOIN saved v USING (grp)
+ORDER BY t.prompt_tokens + t.output_tokens DESC, t.grp
+"""  # noqa: S608  (_TOKEN_SUMS is a constant; every value is bound)
+
+
+def token_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+    """Token classes, the prompt-cache hit rate (cache-read / prompt tokens), the gateway's
+    cache hits and what each cache saved, over the filtered attempts."""
+    return _scalars(_df(con, _TOKENS_AND_SAVINGS, ["all", *f.params()]).drop(columns="grp"))
+
+
+def tokens_over_time(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The token classes and the prompt-cache hit rate per local hour (a range of
+    :data:`HOURLY_MAX_DAYS` days or less) or local day."""
+    sql = f"""
+    SELECT CASE WHEN ? THEN date_trunc('hour', started_local) ELSE local_day::TIMESTAMP END
+            AS bucket,
+        {_TOKEN_SUMS}
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+    GROUP BY bucket ORDER BY bucket
+    """  # noqa: S608  (_TOKEN_SUMS is a constant; every value is bound)
+    return _df(con, sql, [hourly(f), *f.params()])
+
+
+def cache_rate_over_time(con: duckdb.DuckDBPyConnection, f: Filters, top: int = 8) -> pd.DataFrame:
+    """The prompt-cache hit rate per local hour or day of the ``top`` models by prompt tokens
+    (only models that read from a cache at all), with the prompt tokens it is over."""
+    sql = """
+    WITH ranked AS (
+        SELECT model FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+        WHERE NOT gateway_cache_hit
+        GROUP BY model HAVING sum(cache_read_tokens) > 0
+        ORDER BY sum(prompt_tokens) DESC, model LIMIT ?
+    )
+    SELECT CASE WHEN ? THEN date_trunc('hour', started_local) ELSE local_day::TIMESTAMP END
+            AS bucket,
+        model, sum(prompt_tokens)::BIGINT AS prompt_tokens,
+        sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+        sum(cache_read_tokens) / nullif(sum(prompt_tokens), 0) AS cache_hit_rate
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+    WHERE NOT gateway_cache_hit AND model IN (SELECT model FROM ranked)
+    GROUP BY ALL ORDER BY bucket, model
+    """
+    return _df(con, sql, [*f.params(), top, hourly(f), *f.params()])
+
+
+def tokens_by(con: duckdb.DuckDBPyConnection, f: Filters, by: str) -> pd.DataFrame:
+    """Per model or task: the token classes, the prompt-cache hit rate, the gateway's cache
+    hits and what each cache saved, the biggest token users first."""
+    if by not in TOKEN_GROUPINGS:
+        raise ValueError(f"grouping must be one of {', '.join(TOKEN_GROUPINGS)}, got {by!r}")
+    return _df(con, _TOKENS_AND_SAVINGS, [by, *f.params()])
+
+
+def output_caps(
+    con: duckdb.DuckDBPyConnection, f: Filters, caps: tuple[tuple[str, int], ...]
+) -> pd.DataFrame:
+    """Output tokens of the answers (attempts that returned output, gateway cache hits left
+    out) per task and model against the task's ``max_output_tokens`` (``caps``: (task, cap)
+    pairs from the routing manifest), and how many reached it (output tokens >= cap); a row
+    per task over all its models too (``model`` = ``(all models)``, ``is_task_total``).
+    ``at_cap`` and ``cap_hit_rate`` are NULL for a task without a cap."""
+    sql = """
+    WITH caps AS (
+        SELECT unnest(?::VARCHAR[]) AS task, unnest(?::BIGINT[]) AS cap
+    ),
+    answers AS (
+        SELECT a.task, a.model, a.output_tokens, c.cap
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?) a LEFT JOIN caps c USING (task)
+        WHERE NOT a.gateway_cache_hit AND a.output_tokens > 0
+    ),
+    g AS (
+        SELECT task, model, grouping(model) = 1 AS is_task_total, any_value(cap) AS cap,
+            count(*) AS answers,
+            quantile_cont(output_tokens, [0.50, 0.95]) AS q,
+            max(output_tokens) AS max_output,
+            count(*) FILTER (WHERE output_tokens >= cap) AS at_cap
+        FROM answers GROUP BY GROUPING SETS ((task, model), (task))
+    )
+    SELECT task, coalesce(model, '(all models)') AS model, is_task_total,
+        cap AS max_output_tokens, answers, round(q[1]) AS p50_output_tokens,
+        round(q[2]) AS p95_output_tokens,
+        max_output AS most_output_tokens,
+        CASE WHEN cap IS NOT NULL THEN at_cap END AS at_cap,
+        CASE WHEN cap IS NOT NULL THEN at_cap / answers END AS cap_hit_rate
+    FROM g ORDER BY task, is_task_total DESC, answers DESC, model
+    """
+    tasks = [t for t, _ in caps]
+    limits = [int(c) for _, c in caps]
+    return _df(con, sql, [tasks, limits, *f.params()])
+
+
+# -- spend by key and user ------------------------------------------------------------------------
+
+SPEND_BY = ("key", "user", "team", "task")
+
+
+def spend_by(con: duckdb.DuckDBPyConnection, f: Filters, by: str, limit: int = 200) -> pd.DataFrame:
+    """Spend, requests and cost per success per API key (its alias, else ``key <hash
+    prefix>``), user, team or task, the ``limit`` biggest spenders first, with ``groups`` (how
+    many there are in all). Cost per success follows DESIGN: per successful request over
+    priced requests (``rl_cost_per_success``), or, with a provider or model filter counting the
+    selected models' own attempts (``f.per_attempt``), per successful attempt of theirs. Spend
+    is NULL when nothing of a group is priced (``unpriced_attempts`` says how much is not)."""
+    if by not in SPEND_BY:
+        raise ValueError(f"grouping must be one of {', '.join(SPEND_BY)}, got {by!r}")
+    sql = """
+    WITH a AS (
+        SELECT CASE $by
+                WHEN 'key' THEN coalesce(key_alias, 'key ' || left(key_hash, 12), '(none)')
+                WHEN 'user' THEN coalesce(user_id, '(none)')
+                WHEN 'team' THEN coalesce(team, '(none)')
+                ELSE task END AS grp,
+            logical_request_id, attempt_count, status, followed_by_another, cost_usd, cost_basis
+        FROM rl_f_attempts($since, $until, $providers, $models, $tasks, $teams)
+    ),
+    units AS (
+        -- a unit each: an attempt when counting attempts, else a request of one attempt (most
+        -- of them: grouping every request by its id would cost ten times as much)
+        SELECT grp, CASE WHEN attempt_count > 1 THEN logical_request_id END AS multi_id,
+            1 AS attempts, cost_usd, (cost_basis = 'unpriced')::INTEGER AS unpriced_attempts,
+            status = 'success' AS succeeded
+        FROM a WHERE $per_attempt OR attempt_count = 1
+        UNION ALL
+        -- a request of several attempts, together: it succeeded when its last attempt did
+        SELECT grp, logical_request_id, count(*), sum(cost_usd),
+            count(*) FILTER (WHERE cost_basis = 'unpriced'),
+            bool_or(status = 'success' AND NOT followed_by_another)
+        FROM a WHERE NOT $per_attempt AND attempt_count > 1
+        GROUP BY grp, logical_request_id
+    ),
+    g AS (
+        SELECT grp,
+            (count(*) FILTER (WHERE multi_id IS NULL) + count(DISTINCT multi_id))::BIGINT
+                AS logical_requests,
+            sum(attempts)::BIGINT AS attempts,
+            count(*) FILTER (WHERE succeeded) AS successes,
+            sum(cost_usd) AS spend_usd,  -- NULL when nothing of the group is priced
+            sum(unpriced_attempts)::BIGINT AS unpriced_attempts,
+            count(*) FILTER (WHERE unpriced_attempts = 0) / count(*) AS price_coverage,
+            sum(cost_usd) FILTER (WHERE unpriced_attempts = 0) AS priced_spend_usd,
+            count(*) FILTER (WHERE unpriced_attempts = 0 AND succeeded) AS priced_successes
+        FROM units GROUP BY grp
+    )
+    SELECT grp, logical_requests, attempts, successes,
+        successes / CASE WHEN $per_attempt THEN attempts ELSE logical_requests END
+            AS success_rate,
+        spend_usd, unpriced_attempts,
+        rl_cost_per_success(priced_spend_usd, priced_successes, price_coverage)
+            AS cost_per_success_usd,
+        price_coverage,
+        rl_cost_unknown_reason(price_coverage, priced_successes,
+                               CASE WHEN $per_attempt THEN 'attempt' ELSE 'request' END)
+            AS cost_unknown_reason,
+        count(*) OVER () AS groups
+    FROM g ORDER BY spend_usd DESC NULLS LAST, attempts DESC, grp LIMIT $limit
+    """
+    since, until, providers, models, tasks, teams = f.params()
+    params = {
+        "by": by,
+        "per_attempt": f.per_attempt,
+        "since": since,
+        "until": until,
+        "providers": providers,
+        "models": models,
+        "tasks": tasks,
+        "teams": teams,
+        "limit": int(limit),
+    }
+    return _named(con, sql, params)

@@ -5,9 +5,9 @@ serve``); their recording in ``job_runs`` and their locks are :func:`collectors.
 call the same functions the CLI commands call. Times follow
 ``calendar.timezone``:
 
-* ``ingest`` and ``budget`` every ``schedule.ingest_minutes`` (ingest at start, the budget check a
-  minute later, then on the interval), each only when it has something to do (``[[sources]]``,
-  a budget);
+* ``ingest``, ``budget`` and ``incidents`` every ``schedule.ingest_minutes`` (ingest at start,
+  the budget check a minute later, the incident alerts two, then on the interval), each only when
+  it has something to do (``[[sources]]``, a budget, a delivery channel);
 * ``prices`` daily at ``schedule.prices_daily_at``;
 * ``tuner`` weekly, half an hour before the report; ``report`` on ``schedule.report_weekday`` at
   ``schedule.report_at`` (default Monday 08:00), for the calendar week before.
@@ -82,10 +82,15 @@ def default_specs(cfg: Config, table: Mapping[str, jobs.JobFn]) -> list[JobSpec]
         ("ingest", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(0)),
         ("prices", CronTrigger(hour=p_hour, minute=p_min, timezone=tz), None),
         ("budget", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(minutes=1)),
+        ("incidents", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(minutes=2)),
         ("tuner", weekly(t_day, rest // 60, rest % 60), None),
         ("report", weekly(day, r_hour, r_min), None),
     ]
-    unused = {"ingest": not cfg.sources, "budget": not budgets_configured(cfg)}
+    unused = {
+        "ingest": not cfg.sources,
+        "budget": not budgets_configured(cfg),
+        "incidents": not delivery_configured(cfg),
+    }
     for name in (n for n, off in unused.items() if off and n in table):
         log.info("job %s is not scheduled: %s", name, UNUSED[name])
     return [
@@ -98,7 +103,15 @@ def default_specs(cfg: Config, table: Mapping[str, jobs.JobFn]) -> list[JobSpec]
 UNUSED = {
     "ingest": "no [[sources]] in routeledger.toml",
     "budget": "no budget.monthly_usd, [budget.teams] or [budget.tasks]",
+    "incidents": "no delivery.webhook_url, nor delivery.smtp.host with delivery.recipients",
 }
+
+
+def delivery_configured(cfg: Config) -> bool:
+    """Whether incident alerts have a channel: a chat webhook, or SMTP with recipients."""
+    return bool(cfg.get("delivery.webhook_url")) or bool(
+        cfg.get("delivery.smtp.host") and cfg.get("delivery.recipients")
+    )
 
 
 def budgets_configured(cfg: Config) -> bool:

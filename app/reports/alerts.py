@@ -1,4 +1,5 @@
-"""Budget alerts: monthly budgets (total, per team, per task), each threshold alerted once a month.
+"""Alerts: monthly budgets (total, per team, per task), each threshold alerted once a month; and
+incidents (the ``incidents`` mart), each alerted once.
 
 For each budget of the configuration (``budget.monthly_usd``, ``[budget.teams]``,
 ``[budget.tasks]``) and each share in ``budget.alert_thresholds``, :func:`check` compares the
@@ -12,6 +13,13 @@ retried by the next runs, at most :data:`MAX_ATTEMPTS` times.
 Unpriced attempts are never counted as $0: with some, the month's known spend is a lower bound
 (a threshold it reaches is really reached) and the alert says so ("spent at least $X so far (N
 attempts unpriced, not counted)"); with nothing priced there is no figure and no alert.
+
+:func:`check_incidents` claims every incident of the ``incidents`` mart (error spikes, rate-limit
+storms, P95 regressions, price changes, new unpriced models) that was still going on within
+:data:`INCIDENT_HORIZON` and was never claimed, in ``incident_alerts`` (its ``incident_id`` is
+stable while the incident grows), then sends the claimed ones on the same channels, one message
+per run, retried like a budget alert. Nothing is claimed while no channel is configured, so the
+recent ones go out once one is.
 """
 
 from __future__ import annotations
@@ -19,14 +27,14 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from app import money
+from app import incidents, money, queries, text_safety
 from app.reports import deliver
 from app.reports import queries as q
 from collectors import pipeline
@@ -39,6 +47,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CENT = Decimal("0.000001")
+INCIDENT_HORIZON = timedelta(days=3)
+"""An incident that ended longer ago than this is history (found by a backfill, or when serve
+first runs on an old warehouse), not news: it is listed on the Overview but never alerted."""
 
 
 @dataclass(frozen=True)
@@ -247,32 +258,107 @@ def _send(
     transport: httpx.BaseTransport | None,
     policy: RetryPolicy | None,
 ) -> tuple[str, str, str | None]:
+    """The budget alerts ``rows`` as one message on every channel (:func:`_deliver`)."""
+    lines = [describe(r) for r in rows]
+    first = rows[0]
+    who = "all spend" if first["scope"] == "total" else first["scope_value"]
+    more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
+    subject = f"RouteLedger budget alert: {who} at {first['threshold'] * 100:.0f}%{more}"
+    text = "RouteLedger budget alert\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    message = deliver.Message(subject, text)
+    payload = _payload(cfg, lines, rows)
+    return _deliver(cfg, "budget alert", payload, message, transport, policy)
+
+
+def _deliver(
+    cfg: Config,
+    what: str,
+    payload: dict[str, Any],
+    message: deliver.Message,
+    transport: httpx.BaseTransport | None,
+    policy: RetryPolicy | None,
+) -> tuple[str, str, str | None]:
     """(status, channels that took it, one-line detail). Sent when any channel took it: the
     others are named in the detail rather than sent the alert twice."""
-    lines = [describe(r) for r in rows]
     worked, errors = [], []
     if deliver.webhook_configured(cfg):
         try:
-            deliver.post_webhook(
-                cfg, _payload(cfg, lines, rows), transport=transport, policy=policy
-            )
+            deliver.post_webhook(cfg, payload, transport=transport, policy=policy)
             worked.append("webhook")
         except RouteLedgerError as e:
             errors.append(f"webhook: {e}")
     if deliver.email_configured(cfg):
-        first = rows[0]
-        who = "all spend" if first["scope"] == "total" else first["scope_value"]
-        more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
-        subject = f"RouteLedger budget alert: {who} at {first['threshold'] * 100:.0f}%{more}"
-        text = "RouteLedger budget alert\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
         try:
-            deliver.send_email(cfg, deliver.Message(subject, text), policy=policy)
+            deliver.send_email(cfg, message, policy=policy)
             worked.append("email")
         except RouteLedgerError as e:
             errors.append(f"email: {e}")
     for e in errors:
-        log.warning("budget alert delivery failed: %s", e)
+        log.warning("%s delivery failed: %s", what, e)
     detail = "; ".join(errors)[:500] or None
     if not worked and not errors:
         return "recorded", "", "no webhook or e-mail configured"
     return ("sent" if worked else "failed"), ", ".join(worked), detail
+
+
+# -- incidents ------------------------------------------------------------------------------------
+
+
+def _incident_payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    title = f"RouteLedger: {len(rows)} new incident{'s' if len(rows) != 1 else ''}"
+    if cfg.get("delivery.webhook_kind") == "json":
+        items = [{**deliver.jsonable(r), "text": line} for r, line in zip(rows, lines, strict=True)]
+        return {"event": "incident", "timezone": cfg.timezone, "incidents": items}
+    text = f"{title} (times in {cfg.timezone})\n" + "\n".join(f"- {line}" for line in lines)
+    items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": items[:2900], "verbatim": True}},
+        ],
+    }
+
+
+def check_incidents(
+    cfg: Config,
+    now: datetime | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+) -> dict[str, Any]:
+    """Claim and send the incidents due now (see the module);
+    ``{"channels", "new", "sent", "failed", "alerts"}``, ``alerts`` the lines sent."""
+    configured = deliver.webhook_configured(cfg) or deliver.email_configured(cfg)
+    result: dict[str, Any] = {"channels": configured, "new": 0, "sent": 0, "failed": 0}
+    result["alerts"] = []
+    if not configured:
+        return result
+    at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    pipeline.update_marts(cfg)
+    wh = Warehouse.from_config(cfg)
+    with wh.connect() as con:
+        result["new"] = queries.claim_incidents(con, at - INCIDENT_HORIZON, at)
+        due = queries.incident_alerts_due(con, MAX_ATTEMPTS)
+    if not due:
+        return result
+    zone = ZoneInfo(cfg.timezone)
+    lines = [incidents.line(r, zone) for r in due]
+    result["alerts"] = lines
+    first = f"{incidents.kind_text(due[0]['kind'])}, {incidents.subject(due[0])}"
+    more = f" and {len(due) - 1} more" if len(due) > 1 else ""
+    subject = text_safety.one_line(f"RouteLedger incident: {first}{more}")[:200]
+    text = (
+        f"RouteLedger: {len(due)} new incident{'s' if len(due) != 1 else ''} "
+        f"(times in {cfg.timezone})\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    )
+    payload = _incident_payload(cfg, lines, due)
+    status, channels, detail = _deliver(
+        cfg, "incident alert", payload, deliver.Message(subject, text), transport, policy
+    )
+    with wh.connect() as con:
+        queries.finish_incident_alerts(
+            con, [r["incident_id"] for r in due], status, channels, detail
+        )
+    result["sent" if status in ("sent", "recorded") else "failed"] = len(due)
+    return result

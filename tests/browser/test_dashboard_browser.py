@@ -35,6 +35,8 @@ PAGES = [("" if "default=True" in rest else path, title) for path, title, rest i
 LAST_HEADING = {
     "Overview": "Top movers, week over week",
     "Cost per success": "Per model and task: cost per successful attempt",
+    "Request explorer": "Attempt chain",
+    "Tokens and cache": "Output tokens against each task's cap",
     "Latency": "Distribution",
     "Reliability": "Money spent on failed attempts, per model",
     "Prices": "Logged models without a price",

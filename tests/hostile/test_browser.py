@@ -40,6 +40,8 @@ PRICES = {
 LAST_HEADING = {  # the heading each page renders last, so the wait covers its whole body
     "Overview": "Top movers, week over week",
     "Cost per success": "Per model and task: cost per successful attempt",
+    "Request explorer": "Attempt chain",
+    "Tokens and cache": "Output tokens against each task's cap",
     "Reports": "Budget alerts",
     "Routing": "History",
     "Latency": "Distribution",

@@ -137,7 +137,13 @@ def _call(fn: Callable[..., Any], con: Any, f: Filters) -> Any:
         elif name in ("week", "prev_week", "month", "prev_month"):
             args[name] = SINCE
         elif name == "by":
-            args[name] = "model" if fn is queries.latency_over_time else "team"
+            args[name] = "model" if fn in (queries.latency_over_time, queries.tokens_by) else "team"
+        elif name == "n" and fn.__name__.startswith("explorer_"):  # its narrowing, hostile
+            args[name] = queries.Narrowing(error_class=DROP, key_alias=OR_TRUE, user=UNION)
+        elif name == "tz":
+            args[name] = "UTC"
+        elif name == "caps":
+            args[name] = ((DROP, 10), (OR_TRUE, 5))
         elif name == "models":
             args[name] = list(HOSTILE)
         elif name == "search":
@@ -155,6 +161,7 @@ FILTERED = [
     if fn.__module__ == queries.__name__
     and not fn.__name__.startswith("_")
     and "f" in inspect.signature(fn).parameters
+    and next(iter(inspect.signature(fn).parameters)) == "con"  # a query, not a link builder
 ]
 
 
@@ -278,7 +285,7 @@ NOT_GATED: set[str] = set()  # every module is gated
 # file -> expressions its SQL text may interpolate, each checked: a module constant, an
 # identifier from a fixed list or from sql/ file names, an escaped literal, or an int()
 REVIEWED: dict[str, set[str]] = {
-    "app/queries.py": {"_GROUP_SPEND", "_GROUP_ATTEMPT", "_PRICE_SCOPE"},
+    "app/queries.py": {"_GROUP_SPEND", "_GROUP_ATTEMPT", "_PRICE_SCOPE", "_TOKEN_SUMS"},
     "app/reports/queries.py": {"keys", "', '.join(cols)", "_ERROR_RATES_SQL.format"},
     "app/tuner/queries.py": {"_GRID_SQL", "_PATTERN_COLUMNS"},  # constants
     # the ingest engine: the attach alias, "?" placeholder lists, int(), format SQL from the
