@@ -229,7 +229,7 @@ def approve_cmd(
 
 @manifest_group.command("reject")
 @_window_options
-@click.option("--comment", default="", help="Why; kept in the audit trail.")
+@click.option("--comment", required=True, help="Why (required); kept in the audit trail.")
 @click.option("--by", help="Who rejects (default: the OS user).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
@@ -243,6 +243,8 @@ def reject_cmd(
     as_json: bool,
 ) -> None:
     """Record that the current proposal was rejected (nothing is written)."""
+    if not comment.strip():
+        raise click.BadParameter("say why the proposal is rejected", param_hint="--comment")
     cfg, p = _run(obj, manifest, since, until)
     out = approvals.reject(
         cfg,

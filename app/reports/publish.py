@@ -35,6 +35,7 @@ class WeeklyResult:
             "since": self.week.since.isoformat(),
             "until": self.week.until.isoformat(),
             "timezone": self.report["timezone"],
+            "summary": deliver.jsonable(self.report.get("summary")),
             "folder": str(self.folder),
             "files": {k: str(v) for k, v in self.files.items()},
             "totals": deliver.jsonable(

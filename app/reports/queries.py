@@ -194,6 +194,109 @@ def unpriced(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[d
     return _rows(con.execute(_UNPRICED_SQL, [since, until]))
 
 
+# -- why spend moved ------------------------------------------------------------------------------
+
+_DRIVERS_SQL = """
+WITH week_attempts AS (
+    SELECT a.*, a.local_day BETWEEN ? AND ? AS this_week
+    FROM attempts a WHERE a.local_day BETWEEN ? AND ?
+),
+week_before AS (
+    -- this week's attempts: the version of the same price series (source, model, variant,
+    -- tier, time window) in force exactly seven days before each started
+    SELECT a.attempt_id, v0.version_id
+    FROM week_attempts a
+    JOIN model_prices v1 ON v1.version_id = a.price_version_id
+    JOIN model_prices v0
+        ON v0.source = v1.source AND v0.provider = v1.provider AND v0.model_id = v1.model_id
+        AND v0.variant = v1.variant
+        AND v0.tier_min_prompt_tokens = v1.tier_min_prompt_tokens
+        AND v0.window_start_utc IS NOT DISTINCT FROM v1.window_start_utc
+        AND v0.window_end_utc IS NOT DISTINCT FROM v1.window_end_utc
+        AND v0.weekdays_only IS NOT DISTINCT FROM v1.weekdays_only
+        AND v0.valid_from <= a.started_at - INTERVAL 7 DAY
+        AND (v0.valid_to IS NULL OR a.started_at - INTERVAL 7 DAY < v0.valid_to)
+    WHERE a.this_week
+),
+pairs AS (
+    SELECT attempt_id, 'now' AS priced_at, price_version_id AS version_id
+    FROM week_attempts WHERE price_version_id IS NOT NULL
+    UNION ALL
+    SELECT attempt_id, 'week_before', version_id FROM week_before
+),
+costed AS (
+    -- an attempt's cost before any cache (prompt-cache reads at the full input price) at the
+    -- prices of a version: the pricing of int_attempts_priced with cache reads as fresh input
+    SELECT p.attempt_id, p.priced_at,
+        ((((a.fresh_input_tokens + a.cache_read_tokens) * coalesce(v.input_per_mtok, 0)
+          + a.cache_write_5m_tokens * coalesce(v.cache_write_5m_per_mtok, v.input_per_mtok, 0)
+          + a.cache_write_1h_tokens * coalesce(v.cache_write_1h_per_mtok,
+                                               v.cache_write_5m_per_mtok, v.input_per_mtok, 0)
+          + CASE WHEN v.reasoning_per_mtok IS NULL
+                 THEN a.output_tokens * coalesce(v.output_per_mtok, 0)
+                 ELSE (a.output_tokens - a.reasoning_tokens) * coalesce(v.output_per_mtok, 0)
+                      + a.reasoning_tokens * v.reasoning_per_mtok END) * 0.000001
+          + coalesce(v.per_request, 0)) * (1 - coalesce(v.discount_pct, 0) / 100))::DOUBLE
+            AS gross
+    FROM pairs p
+    JOIN week_attempts a USING (attempt_id)
+    JOIN model_prices v ON v.version_id = p.version_id
+),
+gross AS (
+    SELECT attempt_id,
+        max(gross) FILTER (WHERE priced_at = 'now') AS gross_now,
+        max(gross) FILTER (WHERE priced_at = 'week_before') AS gross_week_before,
+        bool_or(priced_at = 'week_before') AS had_price_week_before
+    FROM costed GROUP BY attempt_id
+),
+valued AS (
+    SELECT a.this_week, a.provider, a.model, a.cost_basis, a.cost_usd,
+        g.gross_now, g.gross_week_before,
+        coalesce(g.had_price_week_before, false) AS had_price_week_before,
+        -- a version's prices apply where the attempt was priced from it (not a reported cost)
+        a.cost_basis IN ('computed', 'cache_hit') AND g.gross_now IS NOT NULL
+            AND a.has_token_counts AS repriceable
+    FROM week_attempts a LEFT JOIN gross g USING (attempt_id)
+),
+saved AS (
+    SELECT *,
+        -- what caching saved: a gateway cache hit its whole cost, a prompt-cache read the
+        -- difference to the full input price
+        CASE WHEN NOT repriceable THEN 0.0
+             WHEN cost_basis = 'cache_hit' THEN gross_now
+             ELSE greatest(gross_now - cost_usd::DOUBLE, 0.0) END AS cache_saved
+    FROM valued
+)
+SELECT
+    this_week,
+    provider,
+    model,
+    count(*) AS attempts,
+    count(*) FILTER (WHERE cost_basis <> 'unpriced') AS priced_attempts,
+    coalesce(sum(cost_usd), 0) AS spend_usd,
+    coalesce(sum(cache_saved) FILTER (WHERE cost_basis <> 'unpriced'), 0.0) AS cache_saved_usd,
+    -- the same attempts before any cache, at the prices of a week before (this week only;
+    -- without a price then, or priced otherwise, at today's)
+    coalesce(sum(CASE WHEN repriceable AND had_price_week_before THEN gross_week_before
+                      ELSE cost_usd::DOUBLE + cache_saved END)
+             FILTER (WHERE cost_basis <> 'unpriced'), 0.0) AS gross_week_before_usd,
+    count(*) FILTER (WHERE repriceable AND had_price_week_before
+                     AND abs(gross_week_before - gross_now) > 1e-12) AS repriced_attempts
+FROM saved
+GROUP BY ALL
+ORDER BY this_week, provider, model
+"""
+
+
+def spend_drivers(
+    con: duckdb.DuckDBPyConnection, week: tuple[date, date], prev: tuple[date, date]
+) -> list[dict[str, Any]]:
+    """Per (provider, canonical model) and week (``this_week`` false: the week before): attempts,
+    priced attempts, known spend, what caching saved, and (this week) the cost before any cache
+    at the prices in force a week earlier. The parts of :func:`app.reports.build.drivers`."""
+    return _rows(con.execute(_DRIVERS_SQL, [*week, prev[0], week[1]]))
+
+
 # -- budgets --------------------------------------------------------------------------------------
 
 _MONTH_SPEND_SQL = """

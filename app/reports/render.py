@@ -1,6 +1,11 @@
 """The weekly report as files and messages: HTML, plain text, the model x task CSV, JSON, the
 chat payloads and the e-mail.
 
+Every one of them opens with the report's three-line summary (``report["summary"]``, built by
+:func:`app.reports.build.summary`: spend and its change, why it moved, the action to take
+first); the routing proposal's why is one line per changed task (three at most), its full
+reasons in ``report.json``, which the e-mail attaches beside ``models_by_task.csv``.
+
 Money is told as :mod:`app.money` says, in every one of them: a spend with no priced
 attempt is "unpriced (N attempts)", never $0.00 (an empty ``spend_usd`` cell beside
 ``unpriced_attempts`` in the CSV, ``null`` beside the count in the JSON); a partly priced one
@@ -110,6 +115,86 @@ def price(v: Any) -> str:
     return "-" if _missing(v) else f"${float(v):,.4g}"
 
 
+def signed_usd(v: Any) -> str:
+    """``+$1.23`` / ``-$0.0450`` / ``$0.00``."""
+    if _missing(v):
+        return "-"
+    x = Decimal(str(v)) if isinstance(v, float) else Decimal(v)
+    return "$0.00" if not x else ("-" if x < 0 else "+") + usd(abs(x))
+
+
+def part_detail(p: dict[str, Any]) -> str:
+    """What stands behind one part of why spend moved, in words (the two weeks' figures)."""
+    kind = p.get("part")
+    if kind == "volume":
+        return f"{num(p['requests'])} requests, {num(p['prev_requests'])} last week"
+    if kind == "retries_failures":
+        now, before = p.get("attempts_per_request"), p.get("prev_attempts_per_request")
+        if now is None or before is None:
+            return f"{num(p['attempts'])} attempts, {num(p['prev_attempts'])} last week"
+        return f"{now:.2f} attempts per request, {before:.2f} last week"
+    if kind == "model_mix":
+        shifts = p.get("shifts") or []
+        return (
+            "; ".join(
+                f"{x['model']}: {pct(x['share'])} of attempts, {pct(x['prev_share'])} last week"
+                for x in shifts
+            )
+            or "the same share of attempts per model"
+        )
+    if kind == "prices":
+        n = int(p.get("repriced_attempts") or 0)
+        if not n:
+            return "no price in force changed from a week before"
+        return (
+            f"{num(n)} attempts at prices other than a week before: "
+            f"{', '.join(p.get('models') or [])}"
+        )
+    if kind == "cache":
+        return (
+            f"caching saved {usd(p['saved_usd'])}, {usd(p['prev_saved_usd'])} last week "
+            "(gateway cache hits and prompt-cache reads)"
+        )
+    if kind == "request_size":
+        return (
+            f"{usd(p['cost_per_priced_attempt_usd'])} per priced attempt before any cache at "
+            f"last week's prices, {usd(p['prev_cost_per_priced_attempt_usd'])} last week "
+            "(tokens per attempt, and attempts that cost nothing)"
+        )
+    if kind == "unpriced":
+        return (
+            f"{pct(p['priced_share'])} of attempts priced, {pct(p['prev_priced_share'])} last week"
+        )
+    return ""
+
+
+def short_why(task: dict[str, Any]) -> str:
+    """A changed task's why in one line, from its ``tune --json`` figures (its full reasons are
+    in report.json)."""
+    parts = []
+    if task.get("estimated_success") is not None:
+        low = task.get("estimated_success_low")
+        parts.append(
+            f"succeeds on {pct(task['estimated_success'])}"
+            + (f" (at least {pct(low)} with 95% confidence)" if low is not None else "")
+        )
+    cps = task.get("cost_per_successful_request_usd")
+    now = (task.get("current_estimate") or {}).get("cost_per_successful_request_usd")
+    if cps is not None:
+        text = f"{usd(cps)} per successful request"
+        if now:
+            change = float(cps) / float(now) - 1
+            text += f", {abs(change):.0%} {'less' if change < 0 else 'more'} than now"
+        parts.append(text)
+    sv = task.get("savings") or {}
+    saved, spend = sv.get("savings_usd"), (sv.get("current") or {}).get("spend_usd")
+    if saved is not None:
+        parts.append(
+            f"saves {usd(saved)}" + (f" ({pct(saved / spend)} of its spend)" if spend else "")
+        )
+    return "; ".join(parts) or "see report.json"
+
+
 def utc(v: Any) -> str:
     return v.strftime("%Y-%m-%d %H:%M UTC") if isinstance(v, datetime) else str(v or "-")
 
@@ -152,6 +237,9 @@ def _env(autoescape: bool) -> jinja2.Environment:
         ratio=ratio,
         price=price,
         utc=utc,
+        signed_usd=signed_usd,
+        part_detail=part_detail,
+        short_why=short_why,
         col=_col,
         rcol=_rcol,
     )
@@ -249,12 +337,16 @@ def failures_line(report: dict[str, Any]) -> str:
 
 
 def email(report: dict[str, Any]) -> Message:
-    """The e-mail: text/plain and text/html alternatives, the CSV attached."""
+    """The e-mail: text/plain and text/html alternatives; the CSV and report.json (every figure,
+    the proposal's full reasons) attached."""
     return Message(
         subject=subject(report),
         text=text(report),
         html=html(report),
-        attachments=(Attachment(FILES["csv"], models_csv(report), "text/csv"),),
+        attachments=(
+            Attachment(FILES["csv"], models_csv(report), "text/csv"),
+            Attachment(FILES["json"], as_json(report).encode("utf-8"), "application/json"),
+        ),
     )
 
 
@@ -320,6 +412,10 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
     else:
         notes.append(slack_escape(report["proposal_note"] or "no proposal"))
     title = f"RouteLedger weekly cost report {report['week']}"
+    lines = [slack_escape(line) for line in report["summary"]["lines"]]
+    actions = report["summary"]["actions"]
+    if actions:
+        lines[2] += f" <{actions[0]['link']}|Open>"
     return {
         "text": subject(report),
         "blocks": [
@@ -333,6 +429,7 @@ def slack_payload(report: dict[str, Any]) -> dict[str, Any]:
                     )
                 ],
             },
+            {"type": "section", "text": _mrkdwn("\n".join(lines))},
             {"type": "section", "fields": [_mrkdwn(h) for h in heads[:10]]},
             {"type": "section", "text": _mrkdwn("*Top models*\n" + _top_lines(report, "model"))},
             {"type": "section", "text": _mrkdwn("*Top tasks*\n" + _top_lines(report, "task"))},

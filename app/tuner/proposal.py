@@ -50,6 +50,7 @@ class Proposal:
     text: str
     unmanaged_tasks: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    quality: dict[str, dict[str, Any]] = field(default_factory=dict)  # task -> evidence
 
     @property
     def changed(self) -> bool:
@@ -70,6 +71,7 @@ class Proposal:
         return {
             "tasks": [
                 _task_json(t, by_task.get(t.task), self.manifest.tasks.get(t.task))
+                | {"quality_evidence": self.quality.get(t.task) or quality_evidence(None, t)}
                 for t in self.tasks
             ],
             "savings": self.savings_total,
@@ -127,6 +129,85 @@ def _task_json(
         },
         "savings": s.as_json() if s else None,
     }
+
+
+NOT_MEASURED = (
+    "Quality not measured: only the gateway's success; import eval scores "
+    "(routeledger evals import) or log a validation gate (validation_passed, quality_score)"
+)
+
+
+def quality_evidence(ev: TaskEvidence | None, t: TaskResult) -> dict[str, Any]:
+    """Whether the quality of the task's answers was measured, beside the gateway's success:
+    per model of the current and proposed chains, the imported eval scores (``evals import``)
+    and the validation gate in the logs (attempts' ``validation_passed``, ``quality_score``).
+    ``measured``: every model of the proposed chain has some; ``n``: scores and checked
+    attempts behind it; ``source``: ``evals``, ``validation`` or both (``evals+validation``)."""
+    models: list[dict[str, Any]] = []
+    for m in dict.fromkeys((*t.proposed_chain, *t.current_chain)):
+        ev_score = ev.evals.get(m) if ev else None
+        obs = ev.models.get(m) if ev else None
+        validated = obs.validated if obs else 0
+        scored = obs.scored if obs else 0
+        sources = (["evals"] if ev_score else []) + (["validation"] if validated or scored else [])
+        models.append(
+            {
+                "model": m,
+                "measured": bool(sources),
+                "source": "+".join(sources) or None,
+                "eval_score": _num(ev_score[0], 4) if ev_score else None,
+                "eval_n": ev_score[1] if ev_score else 0,
+                "validated_attempts": validated,
+                "validation_pass_rate": _num(obs.passed / validated, 4)
+                if obs and validated
+                else None,
+                "scored_attempts": scored,
+                "mean_quality_score": _num(obs.quality_sum / scored, 4) if obs and scored else None,
+            }
+        )
+    proposed = [x for x in models if x["model"] in t.proposed_chain]
+    used = sorted({part for x in models for part in (x["source"] or "").split("+") if part})
+    measured = bool(proposed) and all(x["measured"] for x in proposed)
+    n = sum(x["eval_n"] + max(x["validated_attempts"], x["scored_attempts"]) for x in models)
+    if measured:
+        note = "Quality measured: " + "; ".join(_quality_words(x) for x in proposed)
+    elif any(x["measured"] for x in models):
+        missing = ", ".join(x["model"] for x in proposed if not x["measured"])
+        note = (
+            f"Quality measured only in part: {missing} not measured (only the gateway's "
+            "success); " + "; ".join(_quality_words(x) for x in models if x["measured"])
+        )
+    else:
+        note = NOT_MEASURED
+    return {
+        "measured": measured,
+        "source": "+".join(used) or None,
+        "n": n,
+        "models": models,
+        "note": note,
+    }
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _quality_words(x: dict[str, Any]) -> str:
+    parts = []
+    if x["eval_score"] is not None:
+        n = x["eval_n"]
+        parts.append(f"eval score {x['eval_score']:.3f} from {n:,} imported score{_s(n)}")
+    if x["validation_pass_rate"] is not None:
+        parts.append(
+            f"validation passed on {x['validation_pass_rate']:.1%} of "
+            f"{x['validated_attempts']:,} checked attempt{_s(x['validated_attempts'])}"
+        )
+    if x["mean_quality_score"] is not None:
+        parts.append(
+            f"mean quality score {x['mean_quality_score']:.3f} over {x['scored_attempts']:,} "
+            f"attempt{_s(x['scored_attempts'])}"
+        )
+    return f"{x['model']}: " + ", ".join(parts)
 
 
 def settings(cfg: Config) -> Settings:
@@ -235,6 +316,7 @@ def propose(
     s = settings(cfg)
     n_boot = int(cfg.get("tuner.bootstrap_resamples")) if resamples is None else resamples
     results: list[TaskResult] = []
+    quality: dict[str, dict[str, Any]] = {}
     per_task: list[tuple[replay.TaskSavings, Any]] = []
     for name, task in m.tasks.items():
         raw = found.get(name) or TaskEvidence(name, [], {})
@@ -245,12 +327,14 @@ def propose(
             by_model.get(k, k) if k not in m.providers else k: v for k, v in ev.evals.items()
         }
         r = recommend(ev, task, m.providers, s)
+        quality[name] = quality_evidence(ev, r)
         for logged, obs in sorted(raw.models.items()):
             if logged not in names and obs.attempts >= s.min_samples:
                 r.reasons.append(
-                    f"logged model {logged} ({', '.join(sorted(obs.providers)) or 'no provider'}, "
-                    f"{obs.attempts:,} attempts) matches no provider of the manifest: give one "
-                    "the model string the gateway logs to let the tuner use it"
+                    f"{logged} ({', '.join(sorted(obs.providers)) or 'no provider'}, "
+                    f"{obs.attempts:,} attempts in the window) is in the logs but matches no "
+                    "provider of the manifest: give a provider the model string the gateway "
+                    "logs to let the tuner consider it"
                 )
         results.append(r)
         saved, draws = replay.savings(ev, r.current_chain, r.proposed_chain, s, n_boot)
@@ -265,7 +349,7 @@ def propose(
             listed = entry.extra.get("supported_tasks")
             if isinstance(listed, list) and r.task not in listed:
                 supported[name] = (*supported.get(name, ()), r.task)
-                r.reasons.append(f"{name}: {r.task} added to its supported_tasks")
+                r.reasons.append(f"{name}: {r.task} added to the tasks it serves (supported_tasks)")
     changes = Changes(
         chains={r.task: r.proposed_chain for r in results if r.status == "changed"},
         costs={p.provider: p.current for p in prices},
@@ -283,4 +367,5 @@ def propose(
         changes=changes,
         text=manifest_mod.render(m, changes),
         unmanaged_tasks=unmanaged,
+        quality=quality,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -107,18 +108,37 @@ def _ms(x: float | None) -> str:
     return "unknown" if x is None else f"{x:,.0f} ms"
 
 
+def _at_least(low: float) -> str:
+    """A Wilson lower bound in words."""
+    return f"at least {_pct(low)} with 95% confidence"
+
+
+# what a hard constraint means, for a reader of the reasons (the manifest key in brackets)
+CONSTRAINTS = {
+    "allowed_providers": "the providers the task allows (allowed_providers)",
+    "min_samples": "too few attempts (tuner.min_samples)",
+    "price": "a missing price",
+    "latency_target_ms": "the latency target (latency_target_ms)",
+    "min_quality": "the minimum quality (min_quality)",
+    "success_target": "the success target (success_target)",
+}
+
+
 def quality(ev: TaskEvidence, m: str) -> tuple[float, str] | None:
-    """(quality, how it was measured): the imported eval score, else the Wilson lower bound of
-    the validation pass rate; None when neither exists."""
+    """(quality, how it was measured, in words): the imported eval score, else the 95% lower
+    bound (Wilson) of the validation pass rate; None when neither exists."""
     if m in ev.evals:
         score, n = ev.evals[m]
-        return score, f"eval score {score:.3f} (n={n:,})"
+        return score, f"eval score {score:.3f} (from {n:,} imported scores)"
     obs = ev.models.get(m)
     if obs is None or not obs.validated:
         return None
     low = float(wilson_low(np.array([obs.passed]), np.array([obs.validated]))[0])
     rate = obs.passed / obs.validated
-    return low, f"validation pass rate {_pct(rate)} (Wilson low {_pct(low)}, n={obs.validated:,})"
+    return low, (
+        f"validation passed {obs.passed:,} of {obs.validated:,} answers ({_pct(rate)}, "
+        f"{_at_least(low)})"
+    )
 
 
 def _allowed(p: Provider | None, obs_providers: set[str], allowed: tuple[str, ...]) -> bool:
@@ -141,8 +161,8 @@ def eligible(
                 Exclusion(
                     m,
                     "allowed_providers",
-                    f"{m} excluded: not among "
-                    f"allowed_providers ({', '.join(task.allowed_providers)})",
+                    f"{m} excluded: its provider is not one the task allows "
+                    f"(allowed_providers: {', '.join(task.allowed_providers)})",
                 )
             )
             continue
@@ -151,8 +171,9 @@ def eligible(
                 Exclusion(
                     m,
                     "min_samples",
-                    f"{m} not considered: {obs.attempts:,} "
-                    f"attempts, fewer than tuner.min_samples = {s.min_samples}",
+                    f"{m} not considered: only {obs.attempts:,} attempts on this task, fewer "
+                    f"than the {s.min_samples:,} the tuner needs to judge a model "
+                    "(tuner.min_samples)",
                 )
             )
             continue
@@ -161,8 +182,8 @@ def eligible(
                 Exclusion(
                     m,
                     "price",
-                    f"{m} excluded: no price, so its cost per "
-                    "success is unknown (see `routeledger prices unmatched`)",
+                    f"{m} excluded: it has no price, so what a successful request costs on "
+                    "it is unknown (see `routeledger prices unmatched`)",
                 )
             )
             continue
@@ -172,21 +193,22 @@ def eligible(
                 Exclusion(
                     m,
                     "latency_target_ms",
-                    f"{m} excluded: P95 latency "
-                    f"{_ms(obs.p95_ms)} over the {_ms(target)} latency target "
-                    f"(n={obs.successes:,} successful attempts)",
+                    f"{m} excluded: too slow: 95% of its {obs.successes:,} successful "
+                    f"attempts took up to {_ms(obs.p95_ms)} (P95), over the task's "
+                    f"{_ms(target)} latency target",
                 )
             )
             continue
         if task.min_quality is not None:
             q = quality(ev, m)
             if q is None or q[0] < task.min_quality:
-                got = "no validation or eval evidence" if q is None else q[1]
+                got = "no eval scores or validation results" if q is None else q[1]
                 out.append(
                     Exclusion(
                         m,
                         "min_quality",
-                        f"{m} excluded: quality below min_quality {task.min_quality:g}: {got}",
+                        f"{m} excluded: quality below the task's minimum of "
+                        f"{task.min_quality:g} (min_quality): {got}",
                     )
                 )
                 continue
@@ -315,8 +337,8 @@ def recommend(
     if ev.requests < s.min_samples:
         result.status = "insufficient_data"
         result.reasons.append(
-            f"insufficient data: {ev.requests:,} logical requests in the window, "
-            f"fewer than tuner.min_samples = {s.min_samples}; chain kept"
+            f"insufficient data: only {ev.requests:,} requests in the window, fewer than the "
+            f"{s.min_samples:,} the tuner needs (tuner.min_samples); chain kept"
         )
         return result
     keep, result.exclusions = eligible(ev, task, providers, s)
@@ -325,13 +347,15 @@ def recommend(
         if not counts or set(counts) == {"min_samples"}:
             result.status = "insufficient_data"
             result.reasons.append(
-                f"insufficient data: no model has tuner.min_samples = "
-                f"{s.min_samples} attempts on this task; chain kept"
+                f"insufficient data: no model has the {s.min_samples:,} attempts on this task "
+                "the tuner needs (tuner.min_samples); chain kept"
             )
         else:
             result.status, result.binding = "infeasible", counts.most_common(1)[0][0]
+            excluded = sum(counts.values())
             result.reasons.append(
-                f"infeasible: {result.binding} binds: it leaves no eligible model; chain kept"
+                f"infeasible: no model is left to route to: {excluded:,} excluded, most because of "
+                f"{CONSTRAINTS.get(result.binding, result.binding)}; chain kept"
             )
         result.reasons += [x.reason for x in result.exclusions]
         return result
@@ -369,20 +393,20 @@ def recommend(
     ):
         saving = 1 - chosen.cost_per_success / current.cost_per_success
         gain = (
-            f"would save only {saving:.2%} per successful request (less than "
-            f"tuner.min_improvement = {s.min_improvement:.0%})"
+            f"would save only {saving:.2%} per successful request (less than the "
+            f"{s.min_improvement:.0%} a change must save, tuner.min_improvement)"
             if saving > 0
             else "is no cheaper per successful request"
         )
         result.reasons.append(
-            f"kept {current.label}: it meets every target ({_summary(current)}); the cheapest "
-            f"alternative, {chosen.label}, {gain}"
+            f"kept {current.label}: it meets every target (it {_summary(current)}); the "
+            f"cheapest alternative, {chosen.label}, {gain}"
         )
         result.reasons += [x.reason for x in result.exclusions]
         return result
     result.proposed, result.proposed_chain = chosen, chosen.chain
     result.status = "unchanged" if chosen.chain == current_chain else "changed"
-    result.reasons += _explain(result, task, chosen, current)
+    result.reasons += _explain(result, task, chosen, current, s)
     result.reasons += misses
     result.reasons += [x.reason for x in result.exclusions]
     return result
@@ -393,23 +417,26 @@ def _misses(
 ) -> list[str]:
     """What the current chain breaks: a target, or a hard constraint on one of its models."""
     if current is None:
-        return ["the current chain has no evidence in the window"]
+        return ["the current chain has no requests in the window to judge it by"]
     out = []
     if current.success_low < task.success_target:
         out.append(
-            f"the current chain misses the success target: Wilson low "
-            f"{_pct(current.success_low)} < {_target(task.success_target)}"
+            f"the current chain misses the {_target(task.success_target)} success target: it "
+            f"succeeds on {_pct(current.success)} of requests, {_at_least(current.success_low)}"
         )
     target = task.latency_target_ms
     if target is not None and not _meets_latency(ev_.p95(current), target):
         out.append(
-            f"the current chain misses the latency target: P95 {_ms(current.p95_ms)} "
-            f"over {_ms(target)}"
+            f"the current chain misses the {_ms(target)} latency target: 95% of its successful "
+            f"requests take up to {_ms(current.p95_ms)} (P95)"
         )
     hard = {"allowed_providers", "latency_target_ms", "min_quality"}
     for x in exclusions:
         if x.model in current.chain and x.constraint in hard:
-            out.append(f"the current chain uses {x.model}, which breaks {x.constraint}")
+            out.append(
+                f"the current chain uses {x.model}, which breaks "
+                f"{CONSTRAINTS.get(x.constraint, x.constraint)}"
+            )
     return out
 
 
@@ -420,42 +447,108 @@ def _binding(
         best = max(cands, key=lambda c: c.success_low)
         r.binding = "success_target"
         return (
-            f"infeasible: success_target {_target(task.success_target)} binds: the best chain, "
-            f"{best.label}, reaches a Wilson lower bound of {_pct(best.success_low)} "
-            f"(estimate {_pct(best.success)}); chain kept"
+            f"infeasible: no chain can be shown to meet the {_target(task.success_target)} "
+            f"success target (success_target): the best, {best.label}, succeeds on "
+            f"{_pct(best.success)} of requests, {_at_least(best.success_low)}; chain kept"
         )
     r.binding = "latency_target_ms"
     timed = [c for c in ok[:200] if ev_.p95(c) is not None]
     fastest = min(timed, key=lambda c: c.p95_ms or math.inf) if timed else ok[0]
     return (
-        f"infeasible: latency_target_ms {_ms(task.latency_target_ms)} binds: the fastest chain "
-        f"meeting the success target, {fastest.label}, has P95 {_ms(fastest.p95_ms)}; "
-        "chain kept"
+        f"infeasible: no chain meeting the success target also meets the "
+        f"{_ms(task.latency_target_ms)} latency target (latency_target_ms): the fastest, "
+        f"{fastest.label}, takes up to {_ms(fastest.p95_ms)} for 95% of its successful requests "
+        "(P95); chain kept"
     )
 
 
 def _summary(e: ChainEval) -> str:
+    """A chain's estimate in words: success (of how many requests, for one model), its lower
+    bound, cost per successful request, P95."""
+    n = int(e.stages[0].n[0]) if len(e.chain) == 1 and e.stages else 0
+    of = f"{_pct(e.success)} of {n:,} requests" if n else f"an estimated {_pct(e.success)}"
     return (
-        f"{_usd(e.cost_per_success)} per successful request, success {_pct(e.success)} "
-        f"(Wilson low {_pct(e.success_low)}), P95 {_ms(e.p95_ms)}"
+        f"succeeds on {of} ({_at_least(e.success_low)}) at {_usd(e.cost_per_success)} per "
+        f"successful request, P95 latency {_ms(e.p95_ms)}"
     )
 
 
-def _explain(r: TaskResult, task: Task, chosen: ChainEval, current: ChainEval | None) -> list[str]:
-    targets = f"targets: success {_target(task.success_target)}" + (
-        f", P95 {_ms(task.latency_target_ms)}" if task.latency_target_ms else ""
+def _compared(chosen: ChainEval, current: ChainEval | None) -> str:
+    """``38% less than the current chain`` (cost per successful request)."""
+    if current is None or not math.isfinite(current.cost_per_success):
+        return "the current chain's cost is unknown"
+    if current.cost_per_success <= 0 or not math.isfinite(chosen.cost_per_success):
+        return "no cost comparison with the current chain"
+    change = chosen.cost_per_success / current.cost_per_success - 1
+    if abs(change) < 0.0005:
+        return "the same cost per successful request as the current chain"
+    word = "less" if change < 0 else "more"
+    return f"{abs(change):.0%} {word} per successful request than the current chain"
+
+
+_AFTER = re.compile(r" after (.+?) failed")
+_SEEN = re.compile(r"only (\d+) observed")
+
+
+def stage_reason(chain: tuple[str, ...], j: int, est: Estimate, s: Settings) -> str:
+    """How stage ``j`` of ``chain`` was estimated, in words, with its counts and percentages."""
+    m = chain[j]
+    k, n = int(est.k[0]), int(est.n[0])
+    rate, low = float(est.p[0]), float(est.low[0])
+    found = _AFTER.search(est.note)
+    after = found.group(1) if found else " and ".join(chain[max(0, j - 2) : j])
+    if est.source == "first":
+        return (
+            f"{m} as the first model: succeeded on {k:,} of {n:,} requests ({_pct(rate)}, "
+            f"{_at_least(low)})"
+        )
+    if est.source == "marginal":
+        return (
+            f"{m} as the first model: never first in the window, so measured where it ran "
+            f"later: succeeded on {k:,} of {n:,} attempts ({_pct(rate)}, {_at_least(low)})"
+        )
+    if est.source in ("conditional", "partial"):
+        text = (
+            f"{m} after {after} failed on the same request: succeeded on {k:,} of {n:,} "
+            f"of those requests ({_pct(rate)}, {_at_least(low)})"
+        )
+        if est.source == "partial" and j >= 2:
+            text += f"; never seen after both {chain[j - 2]} and {chain[j - 1]} failed"
+        return text
+    if est.source == "assumed":
+        seen = _SEEN.search(est.note)
+        times = f"seen only {seen.group(1)} times" if seen else "never seen"
+        return (
+            f"{m} after {after} failed: {times} in the window (the tuner needs "
+            f"{s.min_pair_samples:,}), so it is assumed to rescue {rate:.0%} of those requests, a "
+            "cautious figure since failures of one request often go together "
+            f"(tuner.assumed_failure_correlation {s.correlation:g}); no saving is counted from it"
+        )
+    return f"{m}: no requests in the window to judge it by"
+
+
+def _explain(
+    r: TaskResult, task: Task, chosen: ChainEval, current: ChainEval | None, s: Settings
+) -> list[str]:
+    targets = f"the {_target(task.success_target)} success target" + (
+        f" and the {_ms(task.latency_target_ms)} latency target" if task.latency_target_ms else ""
     )
     out: list[str] = []
     if r.status == "changed":
-        now = _summary(current) if current else "no estimate"
+        now = (
+            f"the current chain, {current.label}, {_summary(current)}"
+            if current
+            else "the current chain has no estimate"
+        )
         out.append(
-            f"{' → '.join(task.chain)} ⇒ {chosen.label}: {_summary(chosen)}; now {now}; {targets}"
+            f"{chosen.label} instead of {' → '.join(task.chain)}: it "
+            f"{_summary(chosen)}, meeting {targets}, {_compared(chosen, current)}; {now}"
         )
     else:
         out.append(
-            f"kept {chosen.label}: still the cheapest chain meeting every target: "
-            f"{_summary(chosen)}; {targets}"
+            f"kept {chosen.label}: still the cheapest chain meeting {targets}: it "
+            f"{_summary(chosen)}"
         )
-    for est in chosen.stages:
-        out.append(f"{est.note} (Wilson low {_pct(float(est.low[0]))})")
+    for j, est in enumerate(chosen.stages):
+        out.append(stage_reason(chosen.chain, j, est, s))
     return out

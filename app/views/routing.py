@@ -1,12 +1,16 @@
 """Routing: the tuner's proposal for the routing manifest, and its approval.
 
-Per task the current and proposed chains side by side with their estimates and reasons, the
-cost-versus-success frontier of the candidate chains (the chosen one marked), the savings with
-their bootstrap interval, and the unified diff of the manifest. Approve (with a comment) writes
-the manifest atomically and records the decision; Reject records it; Decisions lists every
-approval, rejection and rollback (who, when, what, the comment), newest first, and a proposal
-already rejected (the same text over the same manifest) is said to be so, by whom and why;
-History lists every stored version with a rollback.
+Per task the current and proposed chains side by side with their estimates and reasons (plain
+words, percentages and counts), whether the quality of the answers was measured (eval scores, a
+validation gate) or only the gateway's success, the cost-versus-success frontier of the candidate
+chains (the chosen one marked), the savings in dollars and as a share of the spend with their
+bootstrap interval, and the unified diff of the manifest, with the proposed manifest to download
+in the native, LiteLLM, Portkey and OpenRouter formats. Approve and Roll back take two steps: the
+first shows exactly what will be written (the file, the version it becomes, the changes) and the
+second, "Confirm", writes it atomically and records the decision; Reject records it and needs a
+comment saying why. Decisions lists every approval, rejection and rollback (who, when, what, the
+comment), newest first, and a proposal already rejected (the same text over the same manifest)
+is said to be so, by whom and why; History lists every stored version with a rollback.
 
 When the dashboard listens beyond localhost (``server.address`` is not a loopback address; an
 unset address means every interface), or a request reaches it through a proxy or under another
@@ -31,13 +35,22 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import ui
-from app.tuner import approvals, auth
+from app.tuner import approvals, auth, exports
+from app.tuner import manifest as manifest_mod
 from app.tuner.proposal import manifest_path, propose, window
 from collectors import config as config_mod
 from collectors.config import Config
 
 AUTH_KEY = ui.SIGNED_IN_KEY
 FLASH_KEY = "rl_routing_flash"
+CONFIRM_KEY = "rl_routing_confirm"  # the decision waiting for its second step
+# the proposed manifest as each gateway reads it: (label, file name, MIME type)
+DOWNLOADS = {
+    "native": ("Native (YAML)", "ai-router.config.yaml", "application/yaml"),
+    "litellm": ("LiteLLM (YAML)", "litellm-config.yaml", "application/yaml"),
+    "portkey": ("Portkey (JSON)", "portkey-config.json", "application/json"),
+    "openrouter": ("OpenRouter (JSON)", "openrouter.json", "application/json"),
+}
 
 
 def _mtime(path: Path) -> float:
@@ -71,6 +84,7 @@ def _proposal(
     }
     return {
         "json": p.as_json(),
+        "exports": export_files(p.text, p.manifest.file),
         "text": p.text,
         "diff": p.diff,
         "frontier": frontier,
@@ -78,6 +92,54 @@ def _proposal(
         "since": p.since,
         "until": p.until,
     }
+
+
+def export_files(text: str, file: str) -> dict[str, str]:
+    """The proposed manifest in every format of :data:`DOWNLOADS` (a format that cannot express
+    it is left out; :func:`_downloads` says why)."""
+    proposed = manifest_mod.loads(text, file)
+    out: dict[str, str] = {}
+    for fmt in DOWNLOADS:
+        try:
+            out[fmt] = exports.export(proposed, fmt)
+        except (manifest_mod.ManifestError, ValueError) as e:
+            out[fmt + ":error"] = str(e)
+    return out
+
+
+def share(part: float | None, whole: float | None) -> str | None:
+    """``part`` as a share of ``whole`` (``12.3%``), None when either is unknown or whole is 0."""
+    if part is None or whole is None or not whole:
+        return None
+    return ui.pct(part / whole)
+
+
+def savings_text(sav: dict[str, Any]) -> str | None:
+    """A task's replayed savings in words: dollars, share of the task's spend, 95% interval."""
+    saved, spend = sav.get("savings_usd"), (sav.get("current") or {}).get("spend_usd")
+    if saved is None:
+        return None
+    of = share(saved, spend)
+    what = (f"{ui.usd(saved)} saved" if saved >= 0 else f"{ui.usd(-saved)} more spent") + (
+        f", {of} of this task's {ui.usd(spend)} spend" if of else ""
+    )
+    low, high = sav.get("low_usd"), sav.get("high_usd")
+    interval = (
+        f" (95% interval {ui.usd(low)} .. {ui.usd(high)}"
+        + (f", {share(low, spend)} .. {share(high, spend)}" if share(low, spend) else "")
+        + ")"
+        if low is not None and high is not None
+        else ""
+    )
+    return f"Replayed over the window: {what}{interval}"
+
+
+def quality_markdown(q: dict[str, Any]) -> str:
+    """A task's quality evidence as a badge (green: measured; orange: not, or only in part)
+    and its note as literal text."""
+    head, _, rest = str(q["note"]).partition(": ")
+    colour, icon = ("green", "verified") if q.get("measured") else ("orange", "help")
+    return f":{colour}-badge[:material/{icon}: {ui.md_text(head)}] {ui.md_text(rest)}"
 
 
 def _chain(chain: list[str]) -> str:
@@ -95,7 +157,8 @@ def _frontier(rows: list[dict[str, Any]], target: float | None) -> go.Figure:
         name="candidates",
         marker={"size": 7, "opacity": 0.55},
         text=ui.safe(plain["chain"]),
-        hovertemplate="%{text}<br>$%{x:.6f} per success<br>success low %{y:.2%}<extra></extra>",
+        hovertemplate="%{text}<br>$%{x:.6f} per success<br>"
+        "success at least %{y:.2%}<extra></extra>",
     )
     for flag, name, symbol in (("current", "current", "diamond"), ("chosen", "proposed", "star")):
         sel = df[df[flag]]
@@ -107,13 +170,14 @@ def _frontier(rows: list[dict[str, Any]], target: float | None) -> go.Figure:
                 name=name,
                 marker={"size": 16, "symbol": symbol},
                 text=ui.safe(sel["chain"]),
-                hovertemplate="%{text}<br>$%{x:.6f} per success<br>success low %{y:.2%}<extra></extra>",
+                hovertemplate="%{text}<br>$%{x:.6f} per success<br>"
+                "success at least %{y:.2%}<extra></extra>",
             )
     if target:
         fig.add_hline(y=target, line_dash="dot", annotation_text="success target")
     fig.update_layout(
         xaxis_title="cost per successful request ($)",
-        yaxis_title="success (Wilson lower bound)",
+        yaxis_title="success, at least (95% confidence)",
         yaxis_tickformat=".1%",
     )
     return fig
@@ -131,8 +195,9 @@ def _task(t: dict[str, Any], frontier: list[dict[str, Any]], target: float | Non
             border=True,
         )
         st.text(
-            f"success {ui.pct(cur.get('estimated_success'))} "
-            f"(low {ui.pct(cur.get('estimated_success_low'))}), P95 {ui.ms(cur.get('p95_ms'))}"
+            f"success {ui.pct(cur.get('estimated_success'))} (at least "
+            f"{ui.pct(cur.get('estimated_success_low'))} with 95% confidence), "
+            f"P95 {ui.ms(cur.get('p95_ms'))}"
         )
     with right:
         st.caption(f"Proposed chain · {t['status']}")
@@ -143,14 +208,18 @@ def _task(t: dict[str, Any], frontier: list[dict[str, Any]], target: float | Non
             border=True,
         )
         st.text(
-            f"success {ui.pct(t.get('estimated_success'))} "
-            f"(low {ui.pct(t.get('estimated_success_low'))}), P95 {ui.ms(t.get('p95_ms'))}"
+            f"success {ui.pct(t.get('estimated_success'))} (at least "
+            f"{ui.pct(t.get('estimated_success_low'))} with 95% confidence), "
+            f"P95 {ui.ms(t.get('p95_ms'))}"
         )
-    if sav.get("savings_usd") is not None:
-        st.text(
-            f"Replayed over the window: {ui.usd(sav['savings_usd'])} saved "
-            f"(95% interval {ui.usd(sav['low_usd'])} .. {ui.usd(sav['high_usd'])})"
-        )
+    saved = savings_text(sav)
+    if saved:
+        st.text(saved)
+    elif sav.get("note"):
+        st.text(f"Savings unknown: {sav['note']}")
+    q = t.get("quality_evidence") or {}
+    if q.get("note"):
+        st.markdown(quality_markdown(q))
     st.text("\n".join(f"• {r}" for r in t["reasons"]))
     if frontier:
         ui.chart(_frontier(frontier, target), height=320)
@@ -213,45 +282,133 @@ def identity(cfg: Config) -> tuple[str, str] | None:
 # -- the page -------------------------------------------------------------------------------------
 
 
+def _next_version(h: dict[str, Any]) -> tuple[int, int | None]:
+    """(the version an approval or rollback becomes, the version the file on disk is or becomes
+    when it is kept first; None when there is no file)."""
+    versions = h["versions"]  # newest first
+    latest = versions[0]["version"] if versions else 0
+    if h.get("sha256") is None:
+        return latest + 1, None
+    if versions and versions[0]["sha256"] == h["sha256"]:
+        return latest + 1, latest
+    return latest + 2, latest + 1  # the file on disk is stored first (baseline or edit)
+
+
+def _changes(j: dict[str, Any]) -> list[str]:
+    """What an approval changes, one line each (plain text)."""
+    lines = [
+        f"{t['task']}: {_chain(t['current_chain'])}  becomes  {_chain(t['proposed_chain'])}"
+        for t in j["tasks"]
+        if t["status"] == "changed"
+    ]
+    lines += [p["reason"] for p in j.get("providers") or []]
+    return lines
+
+
+def _confirm_approve(
+    cfg: Config,
+    data: dict[str, Any],
+    path: Path,
+    who: tuple[str, str],
+    h: dict[str, Any],
+    comment: str,
+) -> None:
+    """The second step of Approve: exactly what will be written, then Confirm or Cancel."""
+    j = data["json"]
+    pending = st.session_state[CONFIRM_KEY]
+    if pending.get("proposal_sha256") != j["proposal_sha256"]:
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.error("The proposal changed since Approve was clicked: review it again.")
+        return
+    version, kept = _next_version(h)
+    comment = comment.strip()
+    with st.container(border=True):
+        st.warning(
+            f"Approving writes {ui.md_text(path)} as version {version} (proposal "
+            f"{j['proposal_sha256'][:12]}), recorded as approved by {ui.md_text(who[0])}"
+            + (f" with the comment '{ui.md_text(comment)}'" if comment else " with no comment")
+            + "."
+            + (
+                f" The file it replaces stays stored as version {kept} (roll back to it at any "
+                "time)."
+                if kept
+                else ""
+            ),
+            icon=":material/edit_document:",
+        )
+        st.text("\n".join(f"• {line}" for line in _changes(j)) or "• no change")
+        with st.expander("The file that will be written"):
+            st.code(data["text"], language="yaml")
+        c1, c2 = st.columns(2)
+        if c1.button(
+            "Confirm: write the manifest",
+            type="primary",
+            key="rl_routing_approve_confirm",
+            width="stretch",
+        ):
+            st.session_state.pop(CONFIRM_KEY, None)
+            out = approvals.approve(
+                cfg,
+                path,
+                data["text"],
+                approvals.Decision(who[0], who[1], comment),
+                window=(data["since"], data["until"]),
+                proposal=j,
+                expect_sha256=data["manifest_sha256"],
+            )
+            st.session_state[FLASH_KEY] = f"Approved: written {path} as version {out['version']}."
+            st.rerun()
+        if c2.button("Cancel", key="rl_routing_cancel", width="stretch"):
+            st.session_state.pop(CONFIRM_KEY, None)
+            st.rerun()
+
+
 def _decide(
     cfg: Config,
     data: dict[str, Any],
     path: Path,
     who: tuple[str, str],
+    h: dict[str, Any],
     was_rejected: bool = False,
 ) -> None:
-    comment = st.text_area("Comment (kept in the audit trail)", key="rl_routing_comment")
-    d = approvals.Decision(who[0], who[1], comment)
+    comment = st.text_area(
+        "Comment (kept in the audit trail; required to reject)", key="rl_routing_comment"
+    )
+    j = data["json"]
     win = (data["since"], data["until"])
     a, r = st.columns(2)
     if a.button(
         "Approve",
         type="primary",
         key="rl_routing_approve",
-        disabled=not data["json"]["changed"],
+        disabled=not j["changed"],
+        help="Shows what will be written; a second click on Confirm writes it.",
         width="stretch",
     ):
-        out = approvals.approve(
-            cfg,
-            path,
-            data["text"],
-            d,
-            window=win,
-            proposal=data["json"],
-            expect_sha256=data["manifest_sha256"],
-        )
-        st.session_state[FLASH_KEY] = f"Approved: written {path} as version {out['version']}."
-        st.rerun()
+        st.session_state[CONFIRM_KEY] = {
+            "action": "approve",
+            "proposal_sha256": j["proposal_sha256"],
+        }
     if r.button(
         "Reject",
         key="rl_routing_reject",
         disabled=was_rejected,
-        help="Already rejected." if was_rejected else None,
+        help="Already rejected." if was_rejected else "Records why; the manifest is unchanged.",
         width="stretch",
     ):
-        approvals.reject(cfg, path, data["text"], d, window=win, proposal=data["json"])
-        st.session_state[FLASH_KEY] = "Rejected: recorded, the manifest is unchanged."
-        st.rerun()
+        st.session_state.pop(CONFIRM_KEY, None)
+        if not comment.strip():
+            st.error(
+                "Say why in the comment to reject: the reason is kept in the audit trail and "
+                "shown beside the proposal."
+            )
+        else:
+            d = approvals.Decision(who[0], who[1], comment.strip())
+            approvals.reject(cfg, path, data["text"], d, window=win, proposal=j)
+            st.session_state[FLASH_KEY] = "Rejected: recorded, the manifest is unchanged."
+            st.rerun()
+    if (st.session_state.get(CONFIRM_KEY) or {}).get("action") == "approve":
+        _confirm_approve(cfg, data, path, who, h, comment)
 
 
 def what(d: dict[str, Any], restored: dict[int, int | None]) -> str:
@@ -344,14 +501,85 @@ def _history(cfg: Config, path: Path, h: dict[str, Any], who: tuple[str, str] | 
         return
     c1, c2 = st.columns([1, 3])
     version = c1.selectbox("Version", choices, key="rl_routing_version")
-    if c2.button("Roll back to this version", key="rl_routing_rollback"):
-        out = approvals.rollback(
-            cfg, path, int(version), approvals.Decision(who[0], who[1], "rollback")
+    if c2.button(
+        "Roll back to this version",
+        key="rl_routing_rollback",
+        help="Shows what will be written; a second click on Confirm writes it.",
+    ):
+        st.session_state[CONFIRM_KEY] = {"action": "rollback", "version": int(version)}
+    pending = st.session_state.get(CONFIRM_KEY) or {}
+    if pending.get("action") == "rollback":
+        if pending["version"] == int(version):
+            _confirm_rollback(cfg, path, h, who, int(pending["version"]))
+        else:  # another version picked since: ask again
+            st.session_state.pop(CONFIRM_KEY, None)
+
+
+def _confirm_rollback(
+    cfg: Config, path: Path, h: dict[str, Any], who: tuple[str, str], version: int
+) -> None:
+    """The second step of Roll back: the version, what changes on disk, then Confirm or Cancel."""
+    rows = {v["version"]: v for v in h["versions"]}
+    v = rows.get(version)
+    if v is None or v["current"]:
+        st.session_state.pop(CONFIRM_KEY, None)
+        return
+    new, kept = _next_version(h)
+    try:
+        restored = Path(v["stored_path"]).read_text(encoding="utf-8")
+        now = path.read_text(encoding="utf-8") if path.exists() else ""
+        diff = manifest_mod.unified_diff(now, restored, path.name)
+    except OSError as e:
+        diff = f"(the stored copy cannot be read: {e})"
+    with st.container(border=True):
+        st.warning(
+            f"Rolling back writes version {version} ({v['kind']}, {v['created_at']:%Y-%m-%d %H:%M}"
+            f" UTC by {ui.md_text(v['created_by'])}, sha256 {v['sha256'][:12]}) to "
+            f"{ui.md_text(path)} as version {new}, recorded as rolled back by "
+            f"{ui.md_text(who[0])}."
+            + (f" The file it replaces stays stored as version {kept}." if kept else ""),
+            icon=":material/history:",
         )
-        st.session_state[FLASH_KEY] = (
-            f"Rolled back: version {version} restored as version {out['version']}."
-        )
-        st.rerun()
+        why = st.text_input("Why (kept in the audit trail)", key="rl_routing_rollback_comment")
+        if diff:
+            st.code(diff, language="diff")
+        c1, c2 = st.columns(2)
+        if c1.button(
+            f"Confirm: restore version {version}",
+            type="primary",
+            key="rl_routing_rollback_confirm",
+            width="stretch",
+        ):
+            st.session_state.pop(CONFIRM_KEY, None)
+            out = approvals.rollback(
+                cfg, path, version, approvals.Decision(who[0], who[1], why.strip() or "rollback")
+            )
+            st.session_state[FLASH_KEY] = (
+                f"Rolled back: version {version} restored as version {out['version']}."
+            )
+            st.rerun()
+        if c2.button("Cancel", key="rl_routing_rollback_cancel", width="stretch"):
+            st.session_state.pop(CONFIRM_KEY, None)
+            st.rerun()
+
+
+def _downloads(data: dict[str, Any]) -> None:
+    """The proposed manifest in each gateway's own format."""
+    files = data["exports"]
+    cols = st.columns(len(DOWNLOADS))
+    for col, (fmt, (label, name, mime)) in zip(cols, DOWNLOADS.items(), strict=True):
+        if fmt in files:
+            col.download_button(
+                label,
+                data=files[fmt],
+                file_name=name,
+                mime=mime,
+                key=f"rl_routing_download_{fmt}",
+                icon=":material/download:",
+                width="stretch",
+            )
+        else:
+            col.caption(f"{label}: not available ({files.get(fmt + ':error', 'unknown error')})")
 
 
 def body(ctx: ui.Ctx) -> None:
@@ -383,7 +611,7 @@ def body(ctx: ui.Ctx) -> None:
         st.warning(rejected_note(refused), icon=":material/block:")
     elif before is not None:
         st.info(approved_note(before, h), icon=":material/history:")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Tasks changed",
         sum(t["status"] == "changed" for t in j["tasks"]),
@@ -392,15 +620,42 @@ def body(ctx: ui.Ctx) -> None:
         border=True,
     )
     c2.metric("Spend now (window)", ui.usd(s.get("current_spend_usd")), border=True)
+    spend = s.get("current_spend_usd")
+    of = share(s.get("savings_usd"), spend)
+    interval = (
+        f"95% interval {ui.usd(s.get('low_usd'))} .. {ui.usd(s.get('high_usd'))}"
+        + (f" ({share(s.get('low_usd'), spend)} .. {share(s.get('high_usd'), spend)} of spend)"
+           if of else "")
+        if s.get("low_usd") is not None
+        else None
+    )  # fmt: skip
     c3.metric(
         "Savings (window)",
         ui.usd(s.get("savings_usd")),
-        f"95% interval {ui.usd(s.get('low_usd'))} .. {ui.usd(s.get('high_usd'))}"
-        if s.get("low_usd") is not None
-        else None,
+        f"{of} of spend" if of else None,
         delta_color="off",
         border=True,
+        help=interval,
     )
+    measured = sum(bool((t.get("quality_evidence") or {}).get("measured")) for t in j["tasks"])
+    c4.metric(
+        "Quality measured",
+        f"{measured} of {len(j['tasks'])} tasks",
+        f"{len(j['tasks']) - measured} on success only" if measured < len(j["tasks"]) else None,
+        delta_color="off",
+        border=True,
+        help="Eval scores (routeledger evals import) or a validation gate in the logs "
+        "(validation_passed, quality_score); without them the tuner judges a chain by the "
+        "gateway's success alone.",
+    )
+    if s.get("savings_usd") is not None:
+        st.caption(
+            f"Replaying the window under the proposed chains: {ui.usd(spend)} of spend becomes "
+            f"{ui.usd(s.get('proposed_spend_usd'))}, {ui.usd(s.get('savings_usd'))} saved"
+            + (f" ({of} of spend)" if of else "")
+            + (f"; {interval}" if interval else "")
+            + "."
+        )
     for t in j["tasks"]:
         label = f"{ui.md_text(t['task'])} · {t['status']}"
         with st.expander(label, expanded=t["status"] == "changed"):
@@ -413,12 +668,18 @@ def body(ctx: ui.Ctx) -> None:
         st.code(data["diff"], language="diff")
     else:
         st.info("No change proposed: the manifest is still right for this evidence.")
+    st.subheader("Download the proposed routing")
+    st.caption(
+        "The proposed manifest as each gateway reads it (the current one where nothing changes);"
+        " `routeledger tune --format FORMAT --out FILE` writes the same files."
+    )
+    _downloads(data)
     st.subheader("Decision")
     if refused is not None:
         st.caption("This proposal was rejected before (see above and Decisions below).")
     who = identity(cfg) if ui.not_framed() else None  # framed: no decision, no sign-in
     if who is not None:
-        _decide(cfg, data, path, who, was_rejected=refused is not None)
+        _decide(cfg, data, path, who, h, was_rejected=refused is not None)
     st.subheader("History")
     _history(cfg, path, h, who)
     st.subheader("Decisions")

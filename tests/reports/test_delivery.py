@@ -102,8 +102,23 @@ def test_the_report_arrives_by_email_with_both_parts_and_the_csv(
     assert f"+ {unpriced:,} unpriced attempts" in html_text
     attachments = list(msg.iter_attachments())
     assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
-        ("models_by_task.csv", "text/csv")
+        ("models_by_task.csv", "text/csv"),
+        ("report.json", "application/json"),
     ]
+    # report.json arrives whole: the file saved beside the report, the summary and the
+    # proposal's full reasons in it (what the report's "all in report.json" points to)
+    attached = attachments[1].get_content()
+    doc = json.loads(attached.decode() if isinstance(attached, bytes) else attached)
+    assert doc == json.loads(res.files["json"].read_text(encoding="utf-8"))
+    assert doc["summary"]["lines"] == res.report["summary"]["lines"]
+    assert [t["reasons"] for t in doc["proposal"]["tasks"]] == [
+        t["reasons"] for t in res.report["proposal"]["tasks"]
+    ]
+    assert "report.json (attached to the e-mail" in html.get_content()
+    first = plain.get_content().splitlines()[2:5]
+    assert [
+        line[: len(want)] for line, want in zip(first, res.report["summary"]["lines"], strict=True)
+    ] == (res.report["summary"]["lines"])
     content = attachments[0].get_content()
     text = content.decode() if isinstance(content, bytes) else content
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -179,7 +179,9 @@ def test_a_partly_priced_total_shows_its_known_part_and_the_unpriced_count(
     html = render.html(report)
     assert f">{render.usd(spend)}</div>" in html and f"+ {n:,} unpriced attempts" in html
     chat = render.slack_payload(report)
-    assert chat["blocks"][2]["fields"][0]["text"].startswith(f"*Spend*\n{figure} (")
+    fields = next(b["fields"] for b in chat["blocks"] if "fields" in b)  # after the summary
+    assert fields[0]["text"].startswith(f"*Spend*\n{figure} (")
+    assert chat["blocks"][2]["text"]["text"].startswith(f"Spend {figure} in {WEEK}")
     assert chat["text"].startswith(f"RouteLedger weekly cost report {WEEK}: {figure} (")
     doc = json.loads(render.as_json(report))["totals"]
     assert (doc["spend_usd"], doc["unpriced_attempts"]) == (float(spend), n)

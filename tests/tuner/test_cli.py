@@ -56,6 +56,12 @@ def test_tune_json_is_the_contract(tuner_home: Path) -> None:
         "extract": "changed",
     }
     assert out["window"] == {"since": "2026-10-01", "until": "2026-10-28"}
+    # no eval scores and no validation gate in these logs: every task says quality is unmeasured
+    for t in out["tasks"]:
+        q = t["quality_evidence"]
+        assert q["measured"] is False and q["source"] is None and q["n"] == 0, q
+        assert q["note"].startswith("Quality not measured: only the gateway's success")
+        assert {x["model"] for x in q["models"]} == {*t["proposed_chain"], *t["current_chain"]}
 
 
 def test_tune_prints_a_table_and_the_diff(tuner_home: Path) -> None:
@@ -192,9 +198,13 @@ def test_evals_import_and_min_quality(fresh_home: Path, tmp_path: Path) -> None:
     t = next(t for t in run_json(fresh_home, "tune", *WINDOW)["tasks"] if t["task"] == "summarize")
     assert t["status"] == "unchanged" and t["proposed_chain"] == ["strong-large"]
     assert any(
-        "cheap-mini excluded: quality below min_quality 0.8: eval score 0.550" in r
+        "cheap-mini excluded: quality below the task's minimum of 0.8 (min_quality): "
+        "eval score 0.550" in r
         for r in t["reasons"]
     )
+    q = t["quality_evidence"]  # the eval scores are the quality evidence of the chosen chain
+    assert q["measured"] is True and q["source"] == "evals" and q["n"] == 1
+    assert q["note"] == "Quality measured: strong-large: eval score 0.950 from 1 imported score"
     bad = tmp_path / "bad.csv"
     bad.write_text("task,model,score\nsummarize,cheap-mini,1.5\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["--home", str(fresh_home), "evals", "import", str(bad)])
@@ -227,3 +237,14 @@ def test_hash_password_makes_an_approvers_entry(tmp_path: Path) -> None:
     entry = r.output.strip().splitlines()[-1]
     assert entry.startswith("carol:pbkdf2_sha256$")
     assert auth.verify([entry], "carol", "s3cret") and not auth.verify([entry], "carol", "nope")
+
+
+@pytest.mark.parametrize("comment", [None, "", "   "])
+def test_a_rejection_says_why(fresh_home: Path, comment: str | None) -> None:
+    args = ["--home", str(fresh_home), "manifest", "reject", *WINDOW]
+    res = CliRunner().invoke(main, args + ([] if comment is None else ["--comment", comment]))
+    assert res.exit_code == 2
+    assert "--comment" in res.output
+    assert (
+        approvals.history(config.load(fresh_home), fresh_home / "manifest.yaml")["decisions"] == []
+    )
