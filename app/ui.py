@@ -472,7 +472,8 @@ def sidebar() -> Ctx:
     side.button("Reset filters", on_click=_reset, args=(default,), width="stretch")
     side.caption(
         f"Data from {first} to {last} · {ctx.state['attempts']:,} attempts. "
-        "A request matches a model if any of its attempts used it. The address of this page "
+        "Provider and model filters select those models' own attempts (the Count control "
+        "switches to whole requests that touched them). The address of this page "
         "holds the filters: copy it to share this view."
     )
     picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
