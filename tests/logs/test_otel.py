@@ -28,6 +28,8 @@ BUILT = FIX / "otlp_genai_constructed" / "constructed.traces.jsonl"
 
 FLAGS = {"input_includes_cached": "true", "output_includes_reasoning": "true"}
 NOT_FOUND = {
+    "input_tokens": "0",  # an HTTP error response carries no usage: nothing was used
+    "output_tokens": "0",
     "status": "error",
     "error_type": "NotFoundError",
     "error_hint": "Error code: 404; invalid_request_error; model_not_found",
@@ -49,9 +51,11 @@ def full(**values: str) -> dict[str, str | None]:
 
 
 def chat(trace: str, span: str, start: str, end: str, **values: str) -> dict[str, str | None]:
+    """A call that is a logical request of its own: its first and only attempt."""
     return full(
         attempt_key=f"{trace}:{span}",
-        logical_request_id=trace,
+        logical_request_id=f"{trace}:{span}",
+        attempt_index="1",
         started_at=start,
         ended_at=end,
         provider="openai",
@@ -175,21 +179,23 @@ def test_constructed_traces_golden() -> None:
         "route": "research-agent",
         "team": "growth",
         "status": "success",
-        "logical_request_id": agent_trace,
     }
     openai = {
         "provider": "openai",
         "requested_model": "gpt-4o",
         "route": "support-bot",
         "task": "triage",
-        "logical_request_id": retry_trace,
+        "logical_request_id": f"{retry_trace}:b7ad6b7169203331",  # the first call's span
         **FLAGS,
     }
     assert rows_by_line(BUILT) == [
-        # line 1: invoke_agent wrapper and the HTTP span are skipped; two chat attempts
+        # line 1: the invoke_agent span and the HTTP span are context; two calls, one after
+        # the other succeeded: two logical requests of one attempt each
         [
             full(
                 attempt_key=f"{agent_trace}:53995c3f42cd8ad8",
+                logical_request_id=f"{agent_trace}:53995c3f42cd8ad8",
+                attempt_index="1",
                 started_at="1748779200100000000",
                 ended_at="1748779202350000000",
                 ttft_ms="420.0",  # 0.42 s
@@ -207,6 +213,8 @@ def test_constructed_traces_golden() -> None:
             ),
             full(
                 attempt_key=f"{agent_trace}:a2fb4a1d1a96d312",
+                logical_request_id=f"{agent_trace}:a2fb4a1d1a96d312",
+                attempt_index="1",
                 started_at="1748779202400000000",
                 ended_at="1748779204900000000",
                 task="cite-check",  # span task
@@ -218,10 +226,11 @@ def test_constructed_traces_golden() -> None:
                 **anthropic,
             ),
         ],
-        # line 2: a 429 then a retry in the same trace: one logical request, two attempts
+        # line 2: a 429, then a sibling call after it: its retry, one logical request
         [
             full(
                 attempt_key=f"{retry_trace}:b7ad6b7169203331",
+                attempt_index="1",
                 started_at="1748779260000000000",
                 ended_at="1748779260180000000",
                 served_model="gpt-4o",
@@ -229,10 +238,13 @@ def test_constructed_traces_golden() -> None:
                 error_type="RateLimitError",
                 error_hint="Error code: 429; tokens; rate_limit_exceeded",
                 http_status="429",
+                input_tokens="0",  # the 429 response carried no usage
+                output_tokens="0",
                 **openai,
             ),
             full(
                 attempt_key=f"{retry_trace}:5fb397be34d26b51",
+                attempt_index="2",
                 started_at="1748779261700000000",
                 ended_at="1748779263100000000",
                 served_model="gpt-4o-2024-08-06",
@@ -450,9 +462,12 @@ def test_ids_are_validated_and_lowercased() -> None:
         assert e.value.reason == "bad_id"
 
 
-def test_duplicated_span_gives_identical_candidates() -> None:
-    rows = FORMAT.extract(batch(span(), span()))
-    assert len(rows) == 2 and rows[0] == rows[1]  # deduplication is the engine's job
+def test_duplicated_span_counts_once() -> None:
+    """A span twice in one document is one attempt (a failed copy is no retry of itself);
+    the same span in two documents is the engine's to deduplicate, by its key."""
+    failed = span(status={"code": 2})
+    rows = FORMAT.extract(batch(failed, failed))
+    assert len(rows) == 1 and rows[0]["attempt_index"] == "1"
     line = docs(LATEST)[0]
     assert FORMAT.extract(line) == FORMAT.extract(copy.deepcopy(line))
 
@@ -608,6 +623,18 @@ OTLP_WORDS = [
     "error.type",
     "service.name",
     "task",
+    "parentSpanId",
+    "kind",
+    "events",
+    "exception",
+    "exception.type",
+    "http.method",
+    "http.status_code",
+    "openinference.span.kind",
+    "LLM",
+    "llm.invocation_parameters",
+    "metadata",
+    "tag.tags",
 ]
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 ids = st.sampled_from([TRACE, SPAN, "0" * 32, "zz"])
@@ -651,7 +678,7 @@ def test_e2e_latest_traces() -> None:
     assert result.quarantined == [] and len(result.attempts) == 8
     first, not_found = result.attempts[0], result.attempts[5]
     assert first.attempt_id == "otel:f46a8c33d0eadee94491041519b451ed:b61606548093a020"
-    assert first.logical_request_id == "f46a8c33d0eadee94491041519b451ed"
+    assert first.logical_request_id == "f46a8c33d0eadee94491041519b451ed:b61606548093a020"
     assert first.started_at == datetime(2026, 11, 23, 5, 55, 35, 905020)  # ...335905020112 ns
     assert first.ended_at == datetime(2026, 11, 23, 5, 55, 35, 924814)
     assert first.latency_ms == pytest.approx(19.794)
@@ -695,8 +722,9 @@ def test_e2e_constructed() -> None:
     assert (
         limited.logical_request_id
         == retried.logical_request_id
-        == "0af7651916cd43dd8448eb211c80319c"
+        == "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331"
     )
+    assert chat1.logical_request_id != chat2.logical_request_id  # two calls of one agent run
 
 
 def test_e2e_bad_number_and_bad_line_are_quarantined() -> None:
