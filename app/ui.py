@@ -1036,3 +1036,32 @@ def colors(ctx: Ctx, kind: str = "model") -> dict[str, str]:
     for grey in (queries.OTHER_LABEL, queries.NONE_LABEL):
         out[safe(grey)] = GREY
     return out
+
+
+# -- what the explorer and the tokens page share -------------------------------------------------
+
+
+def time_axis(fig: go.Figure, f: Filters) -> go.Figure:
+    """Each bucket drawn across its local hour or day (hours on a range of
+    :data:`app.queries.HOURLY_MAX_DAYS` days or less), and a daily axis labelled by day."""
+    hour_ms, day_ms = 3_600_000, 86_400_000
+    hourly = queries.hourly(f)
+    fig.update_traces(xperiod=hour_ms if hourly else day_ms, xperiodalignment="middle")
+    if not hourly:
+        days = (f.until - f.since).days + 1
+        fig.update_xaxes(
+            tickformat="%b %d", dtick=day_ms * max(1, math.ceil(days / 14)), ticklabelmode="period"
+        )
+    return fig
+
+
+def money_metric(amount: Any, unpriced: Any) -> tuple[str, str]:
+    """A money figure for a metric card: its known part as the value and the unpriced attempts
+    beside it as a line under it ("$4.28" and "+ 308 unpriced attempts"), so a card never cuts
+    it short; "unpriced (N attempts)" when nothing of it is known (never $0)."""
+    n = 0 if missing(unpriced) else int(unpriced)
+    known = money.known_spend(amount, n)
+    if known is None:
+        return money.spend_text(amount, n), ""
+    more = f"+ {n:,} unpriced attempt{'s' if n != 1 else ''}" if n else ""
+    return money.usd(known), more

@@ -40,33 +40,7 @@ def _label(v: Any) -> str:
     return ANY if v is None else str(v)
 
 
-def _missing(v: Any) -> bool:
-    return v is None or bool(pd.isna(v))
-
-
-def time_axis(fig: go.Figure, f: queries.Filters) -> go.Figure:
-    """Each bucket drawn across its local hour or day, and a daily axis labelled by day."""
-    hour_ms, day_ms = 3_600_000, 86_400_000
-    hourly = queries.hourly(f)
-    fig.update_traces(xperiod=hour_ms if hourly else day_ms, xperiodalignment="middle")
-    if not hourly:
-        days = (f.until - f.since).days + 1
-        fig.update_xaxes(
-            tickformat="%b %d", dtick=day_ms * max(1, math.ceil(days / 14)), ticklabelmode="period"
-        )
-    return fig
-
-
-def money_metric(amount: Any, unpriced: Any) -> tuple[str, str]:
-    """A money figure for a metric card: its known part as the value and the unpriced attempts
-    beside it as a line under it ("$4.28" and "+ 308 unpriced attempts"), so a card never cuts
-    it short; "unpriced (N attempts)" when nothing of it is known (never $0)."""
-    n = 0 if _missing(unpriced) else int(unpriced)
-    known = money.known_spend(amount, n)
-    if known is None:
-        return money.spend_text(amount, n), ""
-    more = f"+ {n:,} unpriced attempt{'s' if n != 1 else ''}" if n else ""
-    return money.usd(known), more
+_missing = ui.missing
 
 
 def narrowing() -> queries.Narrowing:
@@ -156,7 +130,7 @@ def explorer(ctx: ui.Ctx, f: queries.Filters, tz: str) -> None:
         delta_arrow="off",
         border=True,
     )
-    spend, unpriced = money_metric(s["spend_usd"], s["unpriced_attempts"])
+    spend, unpriced = ui.money_metric(s["spend_usd"], s["unpriced_attempts"])
     c2.metric(
         "Spend",
         spend if total else "-",
@@ -201,7 +175,7 @@ def over_time(ctx: ui.Ctx, f: queries.Filters, n: queries.Narrowing, tz: str) ->
                 + f": %{{y:,}} requests {outcome}<extra></extra>",
             )
     fig.update_layout(barmode="stack", bargap=0.15, yaxis_tickformat=",~r")
-    ui.chart(time_axis(fig, f), height=260)
+    ui.chart(ui.time_axis(fig, f), height=260)
     if per == "local day":
         st.caption(
             f"Per local hour when the sidebar's range is {queries.HOURLY_MAX_DAYS} days or less."
@@ -293,7 +267,7 @@ def attempt_chain(ctx: ui.Ctx) -> None:
     span = attempts["start_offset_ms"] + attempts["duration_ms"]
     c3.metric("Latency", f"{span.max():,.0f} ms", border=True, help="First start to last end.")
     unpriced = int((attempts["cost_basis"] == "unpriced").sum())
-    cost, more = money_metric(attempts["cost_usd"].sum(min_count=1), unpriced)
+    cost, more = ui.money_metric(attempts["cost_usd"].sum(min_count=1), unpriced)
     c4.metric(
         "Cost",
         cost,

@@ -9,7 +9,6 @@ from the tokens sent to a provider."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,33 +30,7 @@ CLASS_COLORS = {
 GROUPS = {"Model": "model", "Task": "task"}
 
 
-def _missing(v: Any) -> bool:
-    return v is None or bool(pd.isna(v))
-
-
-def time_axis(fig: go.Figure, f: queries.Filters) -> go.Figure:
-    """Each bucket drawn across its local hour or day, and a daily axis labelled by day."""
-    hour_ms, day_ms = 3_600_000, 86_400_000
-    hourly = queries.hourly(f)
-    fig.update_traces(xperiod=hour_ms if hourly else day_ms, xperiodalignment="middle")
-    if not hourly:
-        days = (f.until - f.since).days + 1
-        fig.update_xaxes(
-            tickformat="%b %d", dtick=day_ms * max(1, math.ceil(days / 14)), ticklabelmode="period"
-        )
-    return fig
-
-
-def money_metric(amount: Any, unpriced: Any) -> tuple[str, str]:
-    """A money figure for a metric card: its known part as the value and the unpriced attempts
-    beside it as a line under it ("$4.28" and "+ 308 unpriced attempts"), so a card never cuts
-    it short; "unpriced (N attempts)" when nothing of it is known (never $0)."""
-    n = 0 if _missing(unpriced) else int(unpriced)
-    known = money.known_spend(amount, n)
-    if known is None:
-        return money.spend_text(amount, n), ""
-    more = f"+ {n:,} unpriced attempt{'s' if n != 1 else ''}" if n else ""
-    return money.usd(known), more
+_missing = ui.missing
 
 
 def _n(v: Any) -> int:
@@ -138,7 +111,7 @@ def headline(t: dict[str, Any]) -> None:
         border=True,
         help="Cache-read input tokens over all prompt tokens sent to providers.",
     )
-    saved, more = money_metric(t["prompt_cache_saved_usd"], t["cached_unpriced_attempts"])
+    saved, more = ui.money_metric(t["prompt_cache_saved_usd"], t["cached_unpriced_attempts"])
     c4.metric(
         "Prompt cache saved",
         saved,
@@ -206,7 +179,7 @@ def over_time(ctx: ui.Ctx, f: queries.Filters) -> None:
             "showgrid": False,
         },
     )
-    ui.chart(time_axis(fig, f))
+    ui.chart(ui.time_axis(fig, f))
     note = "Gateway cache hits are left out (their tokens were replayed, not sent)."
     if per == "local day":
         note += f" Per local hour when the range is {queries.HOURLY_MAX_DAYS} days or less."
@@ -228,7 +201,7 @@ def over_time(ctx: ui.Ctx, f: queries.Filters) -> None:
                 "%{customdata[1]:,} prompt tokens)<extra></extra>",
             )
         fig.update_layout(yaxis_tickformat=".0%")
-        ui.chart(time_axis(fig, f), height=320)
+        ui.chart(ui.time_axis(fig, f), height=320)
 
 
 def by_group(ctx: ui.Ctx, f: queries.Filters) -> None:
