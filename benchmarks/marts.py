@@ -140,8 +140,8 @@ def build(path: Path, n: int) -> None:
     con.execute(
         "INSERT INTO model_matches SELECT DISTINCT provider, served_model, requested_model, base_model, "
         "CASE WHEN provider <> 'acme' THEN provider END, CASE WHEN provider <> 'acme' THEN served_model END, "
-        "CASE WHEN provider <> 'acme' THEN 'exact' ELSE 'unmatched' END, 'bench', now()::TIMESTAMP, "
-        "NULL, NULL, NULL FROM raw_attempts"
+        "CASE WHEN provider <> 'acme' THEN 'exact' ELSE 'unmatched' END, 'bench', "
+        "NULL, NULL, NULL, now()::TIMESTAMP FROM raw_attempts"  # identity columns, then matched_at
     )
     con.close()
 
