@@ -1227,7 +1227,8 @@ def request_attempts(
     """Every attempt of one logical request in order: when it started (ms after the request's
     first start) and how long it ran, where, its outcome, tokens and cost with its basis. The
     strings are as the marts hold them (redacted at ingest). ``since`` (the request's local
-    day, when known) lets the scan skip older data."""
+    day, when known) lets the scan skip older data. ``unlogged_attempts`` (the request's, on
+    every row) counts the attempts its gateway made but did not log (docs/log-formats.md)."""
     sql = """
     SELECT attempt_index,
         date_diff('microsecond', min(started_at) OVER (), started_at) / 1000.0 AS start_offset_ms,
@@ -1239,7 +1240,9 @@ def request_attempts(
         cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens,
         output_tokens, reasoning_tokens,
         cost_usd, cost_basis, reported_cost_usd, price_source, billing_policy,
-        task, coalesce(team, '(none)') AS team, key_alias, user_id, attempt_id
+        task, coalesce(team, '(none)') AS team, key_alias, user_id, attempt_id,
+        (SELECT unlogged_attempts FROM logical_requests WHERE logical_request_id = $id)
+            AS unlogged_attempts
     FROM rl_attempts()
     WHERE logical_request_id = $id AND ($since IS NULL OR local_day >= $since)
     ORDER BY attempt_index

@@ -263,7 +263,18 @@ def attempt_chain(ctx: ui.Ctx) -> None:
     last = attempts.iloc[-1]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Outcome", "succeeded" if last["status"] == "success" else "failed", border=True)
-    c2.metric("Attempts", f"{len(attempts):,}", border=True)
+    unlogged = int(attempts["unlogged_attempts"].fillna(0).iloc[0])
+    c2.metric(
+        "Attempts",
+        f"{len(attempts) + unlogged:,}",
+        f"{unlogged:,} not in the log" if unlogged else None,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Attempts the gateway made. Some gateways log fewer than they make (LiteLLM logs a "
+        "request's first failure, and its success says how many tries it took): those are "
+        "counted but have no row below.",
+    )
     span = attempts["start_offset_ms"] + attempts["duration_ms"]
     c3.metric("Latency", f"{span.max():,.0f} ms", border=True, help="First start to last end.")
     unpriced = int((attempts["cost_basis"] == "unpriced").sum())
@@ -288,7 +299,7 @@ def attempt_chain(ctx: ui.Ctx) -> None:
         gateway_reported=[
             "not reported" if _missing(v) else money.usd(v) for v in attempts["reported_cost_usd"]
         ]
-    ).drop(columns=["reported_cost_usd", "task", "team"])
+    ).drop(columns=["reported_cost_usd", "task", "team", "unlogged_attempts"])
     ui.table(table, "request-attempts")
     st.caption(
         "Cost basis: computed (tokens at the price in force), reported (the gateway's cost), "

@@ -4,12 +4,29 @@
 Semantics (LiteLLM's schema.prisma, its StandardLoggingPayload spec, and the fixtures'
 SOURCES.md):
 
-* Every retry and fallback attempt is its own record; attempts of one logical request share
-  ``trace_id`` (SpendLogs: ``session_id``). The attempt key is ``id`` (SpendLogs ``request_id``,
-  the same value), so a payload and its SpendLogs row never count twice.
+* Attempts of one logical request share ``trace_id`` (SpendLogs: ``session_id``). The attempt
+  key is ``id`` (SpendLogs ``request_id``, the same value), so a payload and its SpendLogs row
+  never count twice.
+* Not every attempt has a record. The proxy of litellm 1.108.7 logs a request's *first* failure
+  and its success, nothing in between (one logging object serves the request's retries and
+  fallbacks, and it logs a failure once); the SDK Router of 1.109.1 logged each failed try (the
+  fixtures' SOURCES.md). A non-streamed success carries the router's counters in its response
+  headers, ``hidden_params.additional_headers`` (``metadata`` in SpendLogs-shaped payloads):
+  ``x-litellm-attempted-retries`` (failed tries in its own model group before it) and
+  ``x-litellm-attempted-fallbacks`` (model groups given up before it, each tried at least
+  once). Such a record is attempt ``retries + fallbacks + 1`` of its request *at least*: that
+  lower bound is its ``attempt_index``, and a request with fewer records than its largest index
+  has attempts the log does not hold (unlogged). Streamed successes and failures carry no
+  counters: their ``attempt_index`` is NULL (unknown).
+* Attempt order is end time: a streamed success's ``startTime`` is when the *request* began,
+  before its failed attempts, but every attempt ends after the one before it. A streamed
+  success's latency and time to first token therefore also span its request's earlier attempts.
+  docs/log-formats.md ("LiteLLM") has the rule and what the log cannot show.
 * ``status`` is ``success`` or ``failure``. Old SpendLogs exports have no status column and held
   successes only, so a missing status reads as success there.
 * For streams ``completionStartTime`` is the first token; latency is ``endTime - startTime``.
+  ``stream`` is null on a non-streamed proxy request; the request's own ``stream`` parameter
+  (``model_parameters.stream``) then says whether it was streamed.
 * ``cache_hit`` true is LiteLLM's own response cache: cost 0, tokens replayed.
 * Usage is OpenAI-shaped for every provider: ``prompt_tokens`` includes the cached tokens
   reported in ``prompt_tokens_details.cached_tokens`` / ``cache_read_input_tokens`` (LiteLLM's
@@ -31,6 +48,27 @@ _USAGE_FIELDS = """
     json_extract_string(usage, '$.prompt_tokens_details.cache_creation_tokens') AS u_cache_write2,
     json_extract_string(usage, '$.cache_creation.ephemeral_1h_input_tokens') AS u_cache_write_1h,
     json_extract_string(usage, '$.completion_tokens_details.reasoning_tokens') AS u_reasoning
+"""
+
+
+# The router's counters (a whole number 0-99 each, anything else is no counter): the record is
+# attempt retries + fallbacks + 1 of its request, at least; NULL when it has neither counter.
+_COUNTERS = """
+    json_extract_string(hidden_params, [
+        '$.additional_headers."x-litellm-attempted-retries"',
+        '$.additional_headers."x-litellm-attempted-fallbacks"']) AS hp_counters
+"""
+
+
+def _counter(expr: str) -> str:
+    return (
+        f"CASE WHEN regexp_full_match(trim({expr}), '[0-9]{{1,2}}') THEN trim({expr})::INTEGER END"
+    )
+
+
+_ATTEMPT_INDEX = """
+    CASE WHEN r_retries IS NOT NULL OR r_fallbacks IS NOT NULL
+         THEN coalesce(r_retries, 0) + coalesce(r_fallbacks, 0) + 1 END
 """
 
 
@@ -69,7 +107,11 @@ class StandardLoggingPayload(SqlFormat):
             "user_api_key_team_id VARCHAR, user_api_key_team_alias VARCHAR, "
             "user_api_key_user_id VARCHAR, user_api_key_request_route VARCHAR, "
             "requester_metadata JSON, spend_logs_metadata JSON, usage_object JSON, "
-            "model_info JSON)",
+            "model_info JSON, attempted_retries VARCHAR, attempted_fallbacks VARCHAR)",
+            # any JSON: only the router's counters are read from it, so an odd shape loses
+            # the counters, never the record
+            "hidden_params": "JSON",
+            "model_parameters": "JSON",
             "error_information": "STRUCT(error_code VARCHAR, error_class VARCHAR)",
             "response": "STRUCT(usage JSON)",
             "model_map_information": "STRUCT(model_map_key VARCHAR, model_map_value "
@@ -83,12 +125,20 @@ class StandardLoggingPayload(SqlFormat):
             SELECT *,
                 coalesce(metadata.usage_object, response.usage) AS usage
             FROM src
-        ), u AS (SELECT *, {_USAGE_FIELDS} FROM s)
+        ), u AS (SELECT *, {_USAGE_FIELDS}, {_COUNTERS} FROM s),
+        c AS (
+            SELECT *,
+                coalesce({_counter("metadata.attempted_retries")}, {_counter("hp_counters[1]")})
+                    AS r_retries,
+                coalesce({_counter("metadata.attempted_fallbacks")}, {_counter("hp_counters[2]")})
+                    AS r_fallbacks
+            FROM u
+        )
         SELECT
             source_line,
             coalesce(nullif(id, ''), litellm_call_id) AS attempt_key,
             nullif(trace_id, '') AS logical_request_id,
-            NULL AS attempt_index,
+            {_ATTEMPT_INDEX} AS attempt_index,
             "startTime" AS started_at,
             "endTime" AS ended_at,
             "completionStartTime" AS first_token_at,
@@ -121,11 +171,11 @@ class StandardLoggingPayload(SqlFormat):
             error_str AS error_hint,
             nullif(error_information.error_code, '') AS http_status,
             cache_hit AS gateway_cache_hit,
-            stream AS streamed,
+            coalesce(stream, json_extract_string(model_parameters, '$.stream')) AS streamed,
             response_cost AS reported_cost_usd,
             NULL AS validation_passed,
             NULL AS quality_score
-        FROM u
+        FROM c
         """
 
 

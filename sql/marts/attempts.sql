@@ -9,7 +9,7 @@ WITH priced AS (
     SELECT * FROM int_attempts_priced
 ),
 keys AS (
-    SELECT logical_request_id, attempt_id, started_at FROM stg_gateway__attempts
+    SELECT logical_request_id, attempt_id, started_at, ended_at, source_attempt_index FROM stg_gateway__attempts
 ),
 ordered AS (
     SELECT
@@ -18,7 +18,7 @@ ordered AS (
         row_number() OVER w AS attempt_index,
         count(*) OVER (PARTITION BY logical_request_id) AS attempt_count
     FROM keys
-    WINDOW w AS (PARTITION BY logical_request_id ORDER BY started_at, attempt_id)
+    WINDOW w AS (PARTITION BY logical_request_id ORDER BY ended_at, started_at, attempt_id)
 )
 SELECT
     p.*,

@@ -14,7 +14,8 @@ WITH attempts AS (
 )
 SELECT
     logical_request_id,
-    count(*) AS attempts,
+    greatest(count(*), max(source_attempt_index)) AS attempts,
+    greatest(count(*), max(source_attempt_index)) - count(*) AS unlogged_attempts,
     min(started_at) AS started_at,
     max(ended_at) AS ended_at,
     arg_min(local_day, attempt_index) AS local_day,
@@ -32,7 +33,7 @@ SELECT
     -- ordered lists only where there is an order to keep: most requests have one attempt
     coalesce(list(model ORDER BY attempt_index) FILTER (WHERE attempt_count > 1),
              [arg_min(model, attempt_index)]) AS chain,
-    count(*) > 1 AS retried,
+    greatest(count(*), max(source_attempt_index)) > 1 AS retried,
     arg_max(model, attempt_index) <> arg_min(model, attempt_index) AS fell_back,
     sum(cost_usd) AS cost_usd,
     count(*) FILTER (WHERE cost_basis = 'unpriced') AS unpriced_attempts,

@@ -43,6 +43,7 @@ counts AS (
 )
 SELECT
     load_id, source, source_file, source_line, attempt_id, logical_request_id,
+    attempt_index AS source_attempt_index,
     started_at, ended_at, ttft_ms, latency_ms,
     provider, requested_model, served_model, deployment_id, base_model,
     task AS task_hint, team, user_id, key_hash, key_alias, route,

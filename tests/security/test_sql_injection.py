@@ -318,6 +318,13 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/ingest/stream.py": {"NONFINITE_COLUMN", "cols", "nonfinite_sql()", "read_json"},
     "collectors/logs/litellm.py": {
         "_USAGE_FIELDS",
+        "_COUNTERS",
+        "_ATTEMPT_INDEX",
+        "expr",
+        "_counter('metadata.attempted_retries')",
+        "_counter('hp_counters[1]')",
+        "_counter('metadata.attempted_fallbacks')",
+        "_counter('hp_counters[2]')",
         "_task_from_tags('request_tags')",
         "_task_from_tags('tags')",
     },  # fmt: skip
