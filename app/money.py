@@ -90,6 +90,31 @@ def spend_text(spend: Any, unpriced: Any = 0, noun: str = "attempts", attempts: 
     return f"{usd(known)} + {_attempts(n, 'unpriced ' + noun)}" if n else usd(known)
 
 
+def spend_card(label: str, spend: Any, unpriced: Any = 0) -> tuple[str, str]:
+    """A spend figure split for a metric card, whose value line is short: the known part as the
+    value and the unpriced attempts in the label ("Spend (+ 308 unpriced attempts)", "$4.28");
+    nothing known: the label as it is and "unpriced (N attempts)". Together they say what
+    :func:`spend_text` says."""
+    n = count(unpriced)
+    if n and known_spend(spend, n) is not None:
+        return f"{label} (+ {_attempts(n, 'unpriced attempts')})", usd(spend)
+    return label, spend_text(spend, n)
+
+
+def cost_card(
+    label: str, value: Any, coverage: Any, reason: Any, noun: str = "requests"
+) -> tuple[str, str, str | None]:
+    """A cost per success split for a metric card: label, value and a note for the card's
+    delta line when the value is unknown ("unknown" and "only 76% of requests priced"); a
+    partial coverage goes in the label ("... (97% of requests priced)", "$0.0231")."""
+    if _missing(value):
+        has_reason = not _missing(reason) and bool(reason)
+        return label, "unknown" if has_reason else "-", str(reason) if has_reason else None
+    if not _missing(coverage) and float(coverage) < 1:
+        return f"{label} ({coverage_text(coverage, noun)})", usd(value), None
+    return label, usd(value), None
+
+
 def at_least(v: Any, unpriced: Any = 0) -> str:
     """A figure derived from a partly priced spend (a projection): ``at least $X``."""
     if _missing(v):

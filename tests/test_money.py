@@ -55,3 +55,35 @@ def test_a_projection_of_a_lower_bound_is_a_lower_bound() -> None:
     assert money.at_least(Decimal("12.5"), 3) == "at least $12.50"
     assert money.at_least(Decimal("12.5"), 0) == "$12.50"
     assert money.at_least(None, 3) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("spend", "unpriced", "label", "value"),
+    [
+        (Decimal("4.28"), 308, "Spend (+ 308 unpriced attempts)", "$4.28"),
+        (Decimal("4.28"), 1, "Spend (+ 1 unpriced attempt)", "$4.28"),
+        (Decimal("4.28"), 0, "Spend", "$4.28"),
+        (None, 40, "Spend", "unpriced (40 attempts)"),
+        (Decimal(0), 40, "Spend", "unpriced (40 attempts)"),  # a $0 known part is no figure
+    ],
+)
+def test_a_spend_card_keeps_its_value_short_and_says_the_same(
+    spend: Decimal | None, unpriced: int, label: str, value: str
+) -> None:
+    assert money.spend_card("Spend", spend, unpriced) == (label, value)
+    # label and value together say what the sentence says
+    whole = money.spend_text(spend, unpriced)
+    assert value == whole or f"{value} + {label.split('(+ ')[1].rstrip(')')}" == whole
+
+
+def test_a_cost_card_puts_coverage_in_the_label_and_why_unknown_under_the_value() -> None:
+    title = "Cost per successful request"
+    assert money.cost_card(title, 0.0231, 1.0, None) == (title, "$0.0231", None)
+    assert money.cost_card(title, 0.0231, 0.976, None) == (
+        f"{title} (97% of requests priced)",
+        "$0.0231",
+        None,
+    )
+    reason = "only 76% of requests priced"
+    assert money.cost_card(title, None, 0.766, reason) == (title, "unknown", reason)
+    assert money.cost_card(title, None, None, None) == (title, "-", None)

@@ -186,24 +186,34 @@ def cards(
     against the previous period (``before``: its all-tasks row, None when it had no data)."""
     had = before is not None
     cps = "cost_per_successful_request_usd" if grain == "request" else "cost_per_success_usd"
+    spend_label, spend = money.spend_card(
+        "Spend", _none(now["spend_usd"]), int(now["unpriced_attempts"])
+    )
+    cost_label, cost, unknown = money.cost_card(
+        f"Cost per successful {grain}",
+        _none(now[cps]),
+        _none(now["price_coverage"]),
+        _none(now["cost_unknown_reason"]),
+        noun=f"{grain}s",
+    )
     out = [
         {
-            "label": "Spend",
-            "value": money.spend_text(_none(now["spend_usd"]), int(now["unpriced_attempts"])),
+            "label": spend_label,
+            "value": spend,
             **delta(_spend(now), _spend(before), had_data=had),
             "help": SPEND_HELP.format(
                 what="requests" if grain == "request" else "models' attempts"
             ),
         },
         {
-            "label": f"Cost per successful {grain}",
-            "value": money.cost_text(
-                _none(now[cps]),
-                _none(now["price_coverage"]),
-                _none(now["cost_unknown_reason"]),
-                noun=f"{grain}s",
+            "label": cost_label,
+            "value": cost,
+            # unknown now: why, in the delta's place (there is nothing to compare)
+            **(
+                {"delta": unknown, **_OFF, "compared": False}
+                if unknown
+                else delta(now[cps], None if before is None else before[cps], had_data=had)
             ),
-            **delta(now[cps], None if before is None else before[cps], had_data=had),
             "help": COST_HELP[grain],
         },
     ]
@@ -275,8 +285,7 @@ def calendar_cards(ctx: ui.Ctx, f: queries.Filters) -> dict[str, float]:
     ):
         had = p[f"prev_{period}_to_date_attempts"] > 0
         col.metric(
-            label,
-            money.spend_text(p[f"{period}_usd"], int(p[f"{period}_unpriced"])),
+            *money.spend_card(label, p[f"{period}_usd"], int(p[f"{period}_unpriced"])),
             **delta(p[f"{period}_usd"], p[f"prev_{period}_to_date_usd"], had_data=had),
             border=True,
             delta_description=f"vs last {period}" if had else None,
