@@ -28,6 +28,7 @@ KINDS = {
     "price_change": "Price change",
     "unpriced_model": "New unpriced model",
 }
+MARKERS = "Incidents"  # the name of the markers' trace on a chart (:func:`mark`)
 PAGES = {  # the incidents mart's page -> (page title, the dashboard's page file)
     "reliability": ("Reliability", "views/reliability.py"),
     "latency": ("Latency", "views/latency.py"),
@@ -77,6 +78,32 @@ def line(row: dict[str, Any], zone: ZoneInfo) -> str:
     when = when_text(row["start_at"], row["end_at"], zone)
     text = f"{kind_text(row['kind'])}, {subject(row)}, {when}: {row['summary']}"
     return text_safety.one_line(f"{text} (see {page_title(row['page'])})")
+
+
+def explore(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """The request explorer's narrowing (:func:`app.queries.explorer_params` keywords) for the
+    requests behind an incident: its provider and model over its local days, and what the
+    incident is about: failed requests (an error spike), rate-limited attempts in the local
+    hour it happened (a storm within one hour; its days otherwise), successful requests (a P95
+    regression: the slow ones are among them), all of the model's requests (a price change, an
+    unpriced model)."""
+    out: dict[str, Any] = {
+        "since": _day(row["first_day"]),
+        "until": _day(row["last_day"]),
+        "provider": row["provider"] or NONE_LABEL,
+        "model": row["model"],
+    }
+    kind = row["kind"]
+    if kind == "error_spike":
+        out["status"] = "failed"
+    elif kind == "rate_limit_storm":
+        out["error_class"] = "rate_limit"
+        start, end = row["start_at"], row["end_at"]
+        if end - start <= timedelta(hours=1):
+            out["hour"] = start.replace(tzinfo=UTC).astimezone(zone).hour
+    elif kind == "p95_regression":
+        out["status"] = "succeeded"
+    return out
 
 
 def _days(row: dict[str, Any], since: date, until: date) -> tuple[datetime, datetime]:
@@ -132,7 +159,7 @@ def mark(
             "size": 11,
             "color": [COLORS.get(r["kind"], "#7F7F7F") for r in rows],
         },
-        name="Incidents",
+        name=MARKERS,
         customdata=[
             [
                 kind_text(r["kind"]),

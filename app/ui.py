@@ -34,6 +34,7 @@ import streamlit as st
 from plotly import colors as _plotly_colors
 from streamlit.errors import StreamlitAPIException
 
+from app import drill as drill_mod
 from app import money, queries, text_safety
 from app import window as window_mod
 from app.queries import Filters
@@ -558,7 +559,7 @@ def no_rows(df: pd.DataFrame | None, what: str = "rows") -> bool:
 # Charts use the same kinds: :func:`axis` for tick labels (no SI suffix such as "400μ"),
 # :func:`hover` for hover and cell text.
 
-MISSING = "—"
+MISSING = drill_mod.MISSING  # "—"
 KINDS = ("usd", "ms", "pct", "count")
 
 
@@ -728,6 +729,9 @@ def column_config(df: pd.DataFrame) -> dict[str, Any]:
     wide = len(df.columns) >= WIDE_TABLE
     for i, col in enumerate(df.columns):
         name, text = str(col), label(str(col))
+        if name == EXPLORE_COLUMN:  # the row's requests in the explorer (:func:`explore_links`)
+            cfg[name] = cc.LinkColumn("Requests", display_text="explore", width="small")
+            continue
         numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
         if is_money(name):
             cfg[name] = cc.NumberColumn(
@@ -842,6 +846,22 @@ def _no_negative_zero(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+EXPLORE_COLUMN = "explore"
+
+
+def explore_links(
+    df: pd.DataFrame, f: Filters, row_params: Callable[[pd.Series], dict[str, Any] | None]
+) -> pd.DataFrame:
+    """``df`` with an :data:`EXPLORE_COLUMN`: each row's link to the request explorer on the
+    sidebar's filters ``f`` narrowed by ``row_params(row)`` (explorer_params' keywords; None:
+    no link). :func:`table` shows it as a link column and leaves it out of the CSV."""
+    links = []
+    for _, row in df.iterrows():
+        params = row_params(row)
+        links.append(None if params is None else queries.explorer_url(f, **params))
+    return df.assign(**{EXPLORE_COLUMN: links})
+
+
 def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
     """A formatted dataframe (:func:`column_config`) with a CSV download of exactly what is
     shown. It is as high as its rows, up to ``height`` px (``"auto"``: :data:`TABLE_ROWS`
@@ -862,7 +882,7 @@ def table(df: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
     )
     if gaps:
         st.caption(gaps_note(gaps))
-    csv = df.astype({c: object for c in gaps})
+    csv = df.drop(columns=[EXPLORE_COLUMN], errors="ignore").astype({c: object for c in gaps})
     for c in gaps:
         csv.loc[csv[c].isna(), c] = _missing_money(c)
     st.download_button(
@@ -919,10 +939,18 @@ def safe_cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 _NOT_CARTESIAN = ("sankey", "pie", "table", "indicator", "parcats", "sunburst", "treemap")
 
 
-def chart(fig: go.Figure, height: int = 380) -> None:
+def chart(
+    fig: go.Figure,
+    height: int = 380,
+    *,
+    drill: drill_mod.Drill | None = None,
+    key: str | None = None,
+) -> None:
     """``fig`` as every page draws it: its height, a legend above it, full names in hover
     labels, and numbers on its axes with separators and never an SI suffix (an axis of one kind
-    of figure is labelled by :func:`axis`)."""
+    of figure is labelled by :func:`axis`). With ``drill`` (and a ``key``), a click on a point
+    opens the request explorer on the requests behind it: ``drill(fig, point)`` gives the
+    explorer's parameters (:func:`app.queries.explorer_params`), None for none."""
     if fig.data and not any(t.type in _NOT_CARTESIAN for t in fig.data):
         fig.update_xaxes(exponentformat="none", separatethousands=True)
         fig.update_yaxes(exponentformat="none", separatethousands=True)
@@ -932,7 +960,26 @@ def chart(fig: go.Figure, height: int = 380) -> None:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
         hoverlabel={"namelength": -1},
     )
-    st.plotly_chart(fig, config={"displaylogo": False})
+    if drill is None:
+        st.plotly_chart(fig, config={"displaylogo": False})
+        return
+    event = st.plotly_chart(
+        fig,
+        config={"displaylogo": False},
+        key=key,
+        on_select="rerun",
+        selection_mode="points",
+    )
+    points = event.selection.points if event is not None else []
+    if points:
+        go_explore(drill(fig, points[0]))
+
+
+def go_explore(params: dict[str, list[str]] | None) -> None:
+    """Open the request explorer on ``params`` (:func:`app.queries.explorer_params`); nothing
+    when there are none (a point that stands for no requests)."""
+    if params:
+        st.switch_page(queries.EXPLORER_PAGE, query_params=params)
 
 
 # -- what the provider and model filters count ----------------------------------------------------

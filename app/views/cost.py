@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import money, queries, ui
+from app import drill, money, queries, ui
 
 HOVER = (
     "attempts",
@@ -56,7 +56,7 @@ def heatmap(df: pd.DataFrame) -> go.Figure:
     """Model x task; colour on a log scale (costs span orders of magnitude) with its dollar
     scale beside it, value in the cell at one precision. A cell whose attempts are all
     unpriced says so instead of showing $0."""
-    df = df.assign(row=df["model"] + " · " + df["provider"])
+    df = df.assign(row=df["model"] + drill.HEATMAP_ROW_SEP + df["provider"])
     rows = df.groupby("row")["spend_usd"].sum().sort_values().index.tolist()
     tasks = sorted(df["task"].unique())
     wide = df.pivot(index="row", columns="task").reindex(index=rows)
@@ -133,7 +133,7 @@ def body(ctx: ui.Ctx) -> None:
         st.subheader("Per task: cost per successful logical request")
         if f.selects_models:
             st.caption(ui.counted(f))
-    ui.table(tasks, "cost-per-task")
+    ui.table(ui.explore_links(tasks, f, lambda r: {"task": r["task"]}), "cost-per-task")
 
     st.subheader("Per model and task: cost per successful attempt")
     cells = ui.query(ctx, queries.model_task_cost, f)
@@ -143,12 +143,24 @@ def body(ctx: ui.Ctx) -> None:
         "Total cost of the model's attempts on the task over its successful attempts (per "
         "attempt whatever the Count). Hover for n and the success rate. Colour is on a log "
         "scale (the dollar scale beside it); * = some attempts unpriced (left out of the "
-        "cost), unpriced = none has a price."
+        "cost), unpriced = none has a price. Click a cell for its requests."
     )
     n_rows = cells[["model", "provider"]].drop_duplicates().shape[0]
-    ui.chart(heatmap(cells), height=max(260, 48 * n_rows + 80))
+    ui.chart(
+        heatmap(cells),
+        height=max(260, 48 * n_rows + 80),
+        drill=lambda _fig, p: drill.heatmap_cell(f, p),
+        key="cost_heatmap",
+    )
     with st.expander("Table: per model and task"):
-        ui.table(cells, "cost-per-model-task")
+        ui.table(
+            ui.explore_links(
+                cells,
+                f,
+                lambda r: {"model": r["model"], "provider": r["provider"], "task": r["task"]},
+            ),
+            "cost-per-model-task",
+        )
 
 
 def _none(v: object) -> object:

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import queries, ui
+from app import drill, queries, ui
 
 GROUPS = {"Model": "model", "Task": "task", "Model · task": "model_task"}
 MEASURES = {
@@ -36,14 +36,31 @@ def body(ctx: ui.Ctx) -> None:
     measure = c2.radio("Measure", list(MEASURES), index=1, horizontal=True, key="latency_measure")
     measure = measure or "P95"
     daily = ui.query(ctx, queries.latency_over_time, f, GROUPS[by], MEASURES[measure])
-    ui.chart(over_time(ctx, daily, GROUPS[by], by, measure))
+    ui.chart(
+        over_time(ctx, daily, GROUPS[by], by, measure),
+        drill=lambda _fig, p: drill.latency_day(f, GROUPS[by], ui.colors(ctx, "model"), p),
+        key="latency_over_time",
+    )
     st.caption(
         "Exact percentiles (quantile_cont) over successful attempts; the 8 busiest groups. "
-        "A day with small n moves a lot: read the n in the hover."
+        "A day with small n moves a lot: read the n in the hover. Click a point for that "
+        "day's successful requests in the request explorer."
     )
 
     st.subheader("By model and task over the selected days")
-    ui.table(summary, "latency-by-model-task")
+    ui.table(
+        ui.explore_links(
+            summary,
+            f,
+            lambda r: {
+                "provider": r["provider"],
+                "model": r["model"],
+                "task": r["task"],
+                "status": "succeeded",
+            },
+        ),
+        "latency-by-model-task",
+    )
 
     st.subheader("Distribution")
     busiest = summary.groupby("model")["latency_n"].sum().sort_values(ascending=False)
@@ -72,12 +89,6 @@ def body(ctx: ui.Ctx) -> None:
     ui.table(box, "latency-distribution")
 
 
-def model_of(group: str, models: dict[str, str]) -> str | None:
-    """The model of a "model · task" group: the longest known model name it starts with."""
-    found = [m for m in models if group.startswith(m + " · ")]
-    return max(found, key=len) if found else None
-
-
 def over_time(ctx: ui.Ctx, daily: pd.DataFrame, group: str, by: str, measure: str) -> go.Figure:
     """One line per group; a model keeps its colour on every chart (by model and task: the
     model's colour, one dash per task)."""
@@ -85,7 +96,7 @@ def over_time(ctx: ui.Ctx, daily: pd.DataFrame, group: str, by: str, measure: st
     dash: str | None = None
     if group == "model_task":
         colours = ui.colors(ctx, "model")
-        data["model"] = data["grp"].map(lambda g: model_of(g, colours) or g)
+        data["model"] = data["grp"].map(lambda g: drill.model_of(g, colours) or g)
         pairs = zip(data["grp"], data["model"], strict=True)
         data["task"] = [g.removeprefix(m + " · ") for g, m in pairs]
         colour, dash = "model", "task"
@@ -99,7 +110,7 @@ def over_time(ctx: ui.Ctx, daily: pd.DataFrame, group: str, by: str, measure: st
         line_dash=dash,
         color_discrete_map=colours,
         markers=True,
-        custom_data=["n"],
+        custom_data=["n", "grp"],
         labels={"local_day": "", "value_ms": measure, "grp": by, "model": "Model", "task": "Task"},
     )
     tip = f"%{{x|%Y-%m-%d}}: {ui.hover('y', 'ms')} (n={ui.hover('customdata[0]', 'count')})"

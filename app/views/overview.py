@@ -14,8 +14,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app import drill, money, queries, ui
 from app import incidents as inc
-from app import money, queries, ui
 
 GROUPS = {"Provider": "provider", "Model": "model", "Task": "task", "Team": "team"}
 NO_DATA = "no data before"
@@ -74,9 +74,22 @@ def body(ctx: ui.Ctx) -> None:
         by = st.radio("Stack by", list(GROUPS), horizontal=True, key="overview_stack") or "Provider"
         df = ui.query(ctx, queries.spend_over_time, f, GROUPS[by])
         if not ui.no_rows(df, "spend"):
-            ui.chart(spend_chart(ctx, df, by, incidents, f))
-            if not incidents.empty:
-                st.caption("Shaded: incidents (listed below); hover a triangle for what happened.")
+            ui.chart(
+                spend_chart(ctx, df, by, incidents, f),
+                drill=drill.spend(
+                    f, GROUPS[by], incidents.to_dict("records"), ZoneInfo(ctx.cfg.timezone)
+                ),
+                key="overview_spend_chart",
+            )
+            st.caption(
+                "Click a bar for its requests in the request explorer."
+                + (
+                    " Shaded: incidents (listed below); hover a triangle for what happened, "
+                    "click it for its requests."
+                    if not incidents.empty
+                    else ""
+                )
+            )
     with right:
         st.subheader("Budget burn")
         budget_card(ctx, f, spent)
@@ -97,7 +110,12 @@ def body(ctx: ui.Ctx) -> None:
         with col:
             movers = ui.query(ctx, queries.top_movers, f, group, moved, moved - timedelta(days=7))
             if not ui.no_rows(movers, f"{group}s whose spend changed"):
-                ui.chart(movers_chart(movers, group), height=60 + 34 * len(movers))
+                ui.chart(
+                    movers_chart(movers, group),
+                    height=60 + 34 * len(movers),
+                    drill=drill.movers(f, group, moved, moved + timedelta(days=6)),
+                    key=f"overview_movers_{group}",
+                )
                 with st.expander(f"Table: movers by {group}"):
                     ui.table(movers.rename(columns={"grp": group}), f"movers-{group}")
 
@@ -364,15 +382,22 @@ def incident_list(ctx: ui.Ctx, incidents: pd.DataFrame) -> None:
         f"{ctx.cfg.timezone}. Provider and model filters apply; task and team filters do not "
         "(an incident is a provider's or a model's). `routeledger serve` alerts each new one once."
     )
+    f = ctx.filters
     for r in incidents.head(SHOWN_INCIDENTS).to_dict("records"):
         with st.container(border=True):
-            text, link = st.columns([6, 1], vertical_alignment="center")
+            text, link = st.columns([5, 2], vertical_alignment="center")
             what = (inc.kind_text(r["kind"]), inc.subject(r))
             when = inc.when_text(r["start_at"], r["end_at"], zone)
             text.markdown(f"**{ui.md_text(what[0])}** · {ui.md_text(what[1])} · {ui.md_text(when)}")
             text.caption(ui.md_text(r["summary"]))
             title, page = inc.PAGES[r["page"]]
             link.page_link(page, label=title, icon=":material/arrow_forward:")
+            link.page_link(
+                queries.EXPLORER_PAGE,
+                label="Its requests",
+                icon=":material/manage_search:",
+                query_params=queries.explorer_params(f, **inc.explore(r, zone)),
+            )
     shown = incidents[["start_at", "end_at", "kind", "provider", "model", "summary", "incident_id"]]
     with st.expander(f"Table: all {len(incidents):,} incidents"):
         ui.table(shown, "incidents")

@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import money, queries, ui
+from app import drill, money, queries, ui
 
 RATES = {
     "error_rate": "Attempts failed",
@@ -159,7 +159,15 @@ def body(ctx: ui.Ctx) -> None:
     )
     tip = f"%{{x|%Y-%m-%d}}: {ui.hover('y', 'pct')} (n={ui.hover('customdata[0]', 'count')})"
     fig.update_traces(hovertemplate=tip)
-    ui.chart(ui.axis(fig, "y", "pct", title="share"))
+    ui.chart(
+        ui.axis(fig, "y", "pct", title="share"),
+        drill=lambda fig, p: drill.rate(f, fig, p),
+        key="reliability_rates",
+    )
+    st.caption(
+        "Click a point of a request rate for those requests of that day in the request "
+        "explorer; click a bar under Error classes for the requests with such a failed attempt."
+    )
 
     colours = ui.colors(ctx, "model")
     left, right = st.columns(2)
@@ -178,7 +186,11 @@ def body(ctx: ui.Ctx) -> None:
             )
             fig.update_traces(hovertemplate=f"%{{y}}: {ui.hover('x', 'count')} failed attempts")
             fig.update_layout(yaxis={"categoryorder": "total ascending"})
-            ui.chart(ui.axis(fig, "x", "count"))
+            ui.chart(
+                ui.axis(fig, "x", "count"),
+                drill=lambda fig, p: drill.error_class(f, fig, p),
+                key="reliability_error_classes",
+            )
     with right:
         if by_attempt:
             flows, name = fallbacks_from(ctx, f, colours), "fallbacks-from"
@@ -187,7 +199,12 @@ def body(ctx: ui.Ctx) -> None:
     # the tables under both charts, at the page's full width
     if not errors.empty:
         st.markdown("**Failed attempts by error class and model**")
-        ui.table(errors, "error-classes")
+        ui.table(
+            ui.explore_links(
+                errors, f, lambda r: {"error_class": r["error_class"], "model": r["model"]}
+            ),
+            "error-classes",
+        )
     if not flows.empty:
         st.markdown("**Fallback flows**")
         ui.table(flows, name)

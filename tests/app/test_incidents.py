@@ -17,6 +17,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -25,6 +26,7 @@ import pytest
 from app import ui
 from collectors import config
 from collectors.pipeline import ingest
+from tests.app.test_explorer import explorer, request_table
 from tests.app.test_pages import assert_clean, open_app
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -209,8 +211,51 @@ def test_the_overview_lists_and_draws_the_incidents(
         r"**Rate\-limit storm** · acme \/ acme\-large · 2026\-01\-08 15\:00\-16\:00",
         r"**P95 regression** · initech \/ ini\-small · 2026\-01\-07 to 2026\-01\-10",
     ]
-    links = [p.proto.page for p in at.get("page_link") if p.proto.label != "Unmatched models"]
-    assert links == ["prices", "reliability", "latency"]
+    links = [p.proto for p in at.get("page_link") if p.proto.label != "Unmatched models"]
+    assert [p.page for p in links] == [
+        *("prices", "explorer"),
+        *("reliability", "explorer"),
+        *("latency", "explorer"),
+    ]
+    # each incident's requests: its model over its local days, narrowed by what it is about
+    opened = [parse_qs(p.query_string) for p in links if p.page == "explorer"]
+    assert opened == [
+        {
+            "since": ["2026-01-09"],
+            "until": ["2026-01-09"],
+            "provider": ["hooli"],
+            "model": ["hooli-x"],
+        },
+        {
+            "since": ["2026-01-08"],
+            "until": ["2026-01-08"],
+            "provider": ["acme"],
+            "model": ["acme-large"],
+            "error_class": ["rate_limit"],
+            "hour": ["15"],  # the storm's local hour
+        },
+        {
+            "since": ["2026-01-07"],
+            "until": ["2026-01-10"],
+            "provider": ["initech"],
+            "model": ["ini-small"],
+            "status": ["succeeded"],
+        },
+    ]
+    storm = explorer(planted_home, monkeypatch, opened[1])
+    assert_clean(storm)
+    with duckdb.connect(str(planted_home / "warehouse.duckdb"), read_only=True) as con:
+        want = sorted(
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT logical_request_id FROM attempts WHERE model = 'acme-large' "
+                "AND error_class = 'rate_limit' AND local_day = DATE '2026-01-08' "
+                "AND hour(timezone(?, started_at::TIMESTAMPTZ)) = 15",
+                ["Europe/Berlin"],
+            ).fetchall()
+        )
+    assert len(want) >= 5  # a storm: at least 5 rate-limited attempts in the hour
+    assert sorted(request_table(storm)["logical_request_id"]) == want
     table = next(d.value for d in at.dataframe if "incident_id" in d.value.columns)
     assert list(table["kind"]) == ["unpriced_model", "rate_limit_storm", "p95_regression"]
 

@@ -148,3 +148,41 @@ def test_every_page_renders_in_chromium(server: str) -> None:
                 assert page.get_by_role("heading", name="Filters").is_visible(), name
         finally:
             browser.close()
+
+
+def _click_a_bar(page, chart) -> None:  # type: ignore[no-untyped-def]
+    """Click the first bar of ``chart`` tall enough to hit."""
+    for bar in chart.locator("g.trace.bars g.point path").all():
+        box = bar.bounding_box()
+        if box and box["height"] >= 8 and box["width"] >= 4:
+            bar.click(force=True)
+            return
+    raise AssertionError("no bar to click")
+
+
+def test_a_click_on_a_chart_opens_its_requests_in_the_explorer(server: str) -> None:
+    """The way from a number to the requests behind it: a bar of the Overview's spend chart
+    (a day, a provider) opens the request explorer narrowed to them."""
+    from urllib.parse import parse_qs, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            open_page(page, server + "/", LAST_HEADING["Overview"])
+            chart = page.locator('[data-testid="stPlotlyChart"]').first
+            chart.scroll_into_view_if_needed()
+            _click_a_bar(page, chart)
+            page.wait_for_url(re.compile(r".*/explorer\?.*"), timeout=60_000)
+            page.get_by_role("heading", name="Attempt chain", exact=True).wait_for(timeout=60_000)
+            query = parse_qs(urlparse(page.url).query)
+            assert query["since"] == query["until"], query  # the bar's day
+            assert len(query["provider"]) == 1, query  # the bar's provider (stacked by provider)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            card = page.locator('[data-testid="stMetric"]').filter(has_text="Requests").first
+            value = card.locator('[data-testid="stMetricValue"]').inner_text()
+            assert int(value.replace(",", "")) > 0  # the bar's requests, listed
+        finally:
+            browser.close()
