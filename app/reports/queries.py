@@ -293,7 +293,7 @@ def spend_drivers(
 ) -> list[dict[str, Any]]:
     """Per (provider, canonical model) and week (``this_week`` false: the week before): attempts,
     priced attempts, known spend, what caching saved, and (this week) the cost before any cache
-    at the prices in force a week earlier. The parts of :func:`app.reports.build.drivers`."""
+    at the prices in force a week earlier. The parts of :func:`app.reports.why.drivers`."""
     return _rows(con.execute(_DRIVERS_SQL, [*week, prev[0], week[1]]))
 
 

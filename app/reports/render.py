@@ -2,7 +2,7 @@
 chat payloads and the e-mail.
 
 Every one of them opens with the report's three-line summary (``report["summary"]``, built by
-:func:`app.reports.build.summary`: spend and its change, why it moved, the action to take
+:func:`app.reports.summary.summary`: spend and its change, why it moved, the action to take
 first); the routing proposal's why is one line per changed task (three at most), its full
 reasons in ``report.json``, which the e-mail attaches beside ``models_by_task.csv``.
 
