@@ -107,10 +107,13 @@ RATE_REQUESTS = {
 
 
 def rate(f: queries.Filters, fig: go.Figure, point: Mapping[str, Any]) -> Params | None:
-    """A point on the Reliability page's request rates: that day's requests it counts."""
+    """A point on the Reliability page's request rates: the requests it counts, of its local
+    day, or of its local hour when the chart is hourly (:func:`app.queries.hourly`)."""
     narrowing, day = RATE_REQUESTS.get(trace_name(fig, point) or ""), point_day(point)
     if narrowing is None or day is None:
         return None
+    if queries.hourly(f):
+        narrowing = {**narrowing, "hour": pd.Timestamp(point["x"]).hour}
     return queries.explorer_params(f, day=day, **narrowing)
 
 

@@ -613,30 +613,35 @@ def latency_box(con: duckdb.DuckDBPyConnection, f: Filters, models: list[str]) -
 # -- reliability ----------------------------------------------------------------------------------
 
 
+# The rates of a period from its attempt (a) and request (r) counts.
+_RATES = """coalesce(attempts, 0) AS attempts,
+        coalesce(failed_attempts, 0) AS failed_attempts,
+        failed_attempts / attempts AS error_rate,
+        coalesce(requests, 0) AS requests,
+        retried / requests AS retry_rate,
+        fell_back / requests AS fallback_rate,
+        failed_requests / requests AS request_failure_rate"""
+_REQUEST_COUNTS = """count(*) AS requests,
+            count(*) FILTER (WHERE retried) AS retried,
+            count(*) FILTER (WHERE fell_back) AS fell_back,
+            count(*) FILTER (WHERE NOT succeeded) AS failed_requests"""
+
+
 def reliability_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per day: attempt error rate; logical requests' retry, fallback and failure rates."""
-    sql = """
+    sql = f"""
     WITH a AS (
         SELECT local_day, sum(attempts)::BIGINT AS attempts,
             sum(attempts - successes)::BIGINT AS failed_attempts
         FROM rl_f_spend(?, ?, ?, ?, ?, ?) GROUP BY local_day
     ),
     r AS (
-        SELECT local_day, count(*) AS requests,
-            count(*) FILTER (WHERE retried) AS retried,
-            count(*) FILTER (WHERE fell_back) AS fell_back,
-            count(*) FILTER (WHERE NOT succeeded) AS failed_requests
+        SELECT local_day, {_REQUEST_COUNTS}
         FROM rl_f_requests(?, ?, ?, ?, ?, ?) GROUP BY local_day
     )
-    SELECT local_day, coalesce(attempts, 0) AS attempts,
-        coalesce(failed_attempts, 0) AS failed_attempts,
-        failed_attempts / attempts AS error_rate,
-        coalesce(requests, 0) AS requests,
-        retried / requests AS retry_rate,
-        fell_back / requests AS fallback_rate,
-        failed_requests / requests AS request_failure_rate
+    SELECT local_day, {_RATES}
     FROM a FULL JOIN r USING (local_day) ORDER BY local_day
-    """
+    """  # noqa: S608  (_RATES is a constant)
     return _df(con, sql, f.params() + f.params())
 
 
@@ -653,6 +658,52 @@ def attempt_reliability_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd
     GROUP BY local_day ORDER BY local_day
     """
     return _df(con, sql, f.params())
+
+
+# A local hour of a UTC start time; the time zone is a bound parameter.
+_LOCAL_HOUR = "date_trunc('hour', timezone(?, started_at::TIMESTAMPTZ)::TIMESTAMP)"
+
+
+def reliability_over_time(con: duckdb.DuckDBPyConnection, f: Filters, tz: str) -> pd.DataFrame:
+    """:func:`reliability_by_day`'s rates per ``bucket``: a local hour (in ``tz``) on a range of
+    :data:`HOURLY_MAX_DAYS` days or less, where a rate-limit storm shows, else a local day. Per
+    hour, the attempts count from the attempts mart and the requests by their start; the sums
+    over a day's hours are that day's figures."""
+    if not hourly(f):
+        return reliability_by_day(con, f).rename(columns={"local_day": "bucket"})
+    sql = f"""
+    WITH a AS (
+        SELECT {_LOCAL_HOUR} AS bucket, count(*) AS attempts,
+            count(*) FILTER (WHERE status <> 'success') AS failed_attempts
+        FROM rl_f_attempts(?, ?, ?, ?, ?, ?) GROUP BY 1
+    ),
+    r AS (
+        SELECT {_LOCAL_HOUR} AS bucket, {_REQUEST_COUNTS}
+        FROM rl_f_requests(?, ?, ?, ?, ?, ?) GROUP BY 1
+    )
+    SELECT bucket, {_RATES}
+    FROM a FULL JOIN r USING (bucket) ORDER BY bucket
+    """  # noqa: S608  (constants; the time zone is bound)
+    return _df(con, sql, [tz, *f.params(), tz, *f.params()])
+
+
+def attempt_reliability_over_time(
+    con: duckdb.DuckDBPyConnection, f: Filters, tz: str
+) -> pd.DataFrame:
+    """:func:`attempt_reliability_by_day` per ``bucket`` (a local hour on a short range, as
+    :func:`reliability_over_time`)."""
+    if not hourly(f):
+        return attempt_reliability_by_day(con, f).rename(columns={"local_day": "bucket"})
+    sql = f"""
+    SELECT {_LOCAL_HOUR} AS bucket, count(*) AS attempts,
+        count(*) FILTER (WHERE status <> 'success') AS failed_attempts,
+        count(*) FILTER (WHERE status <> 'success') / count(*) AS error_rate,
+        count(*) FILTER (WHERE followed_by_another) AS followed_by_another,
+        count(*) FILTER (WHERE followed_by_another) / count(*) AS retry_share
+    FROM rl_f_attempts(?, ?, ?, ?, ?, ?)
+    GROUP BY 1 ORDER BY 1
+    """  # noqa: S608  (_LOCAL_HOUR is a constant; the time zone is bound)
+    return _df(con, sql, [tz, *f.params()])
 
 
 def error_classes(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

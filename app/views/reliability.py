@@ -81,10 +81,11 @@ def body(ctx: ui.Ctx) -> None:
     assert ctx.filters is not None
     f = ui.count_control(ctx)
     by_attempt = f.per_attempt
+    tz = ctx.cfg.timezone if ctx.cfg else "UTC"
     if by_attempt:
-        daily = ui.query(ctx, queries.attempt_reliability_by_day, f)
+        daily = ui.query(ctx, queries.attempt_reliability_over_time, f, tz)
     else:
-        daily = ui.query(ctx, queries.reliability_by_day, f)
+        daily = ui.query(ctx, queries.reliability_over_time, f, tz)
     if ui.no_rows(daily, "attempts"):
         return
     if f.selects_models:
@@ -136,9 +137,10 @@ def body(ctx: ui.Ctx) -> None:
             help="The share of logical requests with more than one attempt.",
         )
 
-    st.subheader("Rates per day")
+    hourly = queries.hourly(f)
+    st.subheader("Rates per local hour" if hourly else "Rates per day")
     rates = ATTEMPT_RATES if by_attempt else RATES
-    ids = ["local_day", "attempts"] if by_attempt else ["local_day", "attempts", "requests"]
+    ids = ["bucket", "attempts"] if by_attempt else ["bucket", "attempts", "requests"]
     long = daily.melt(id_vars=ids, value_vars=list(rates))
     long["variable"] = long["variable"].map(rates)
     if by_attempt:
@@ -149,23 +151,31 @@ def body(ctx: ui.Ctx) -> None:
         )
     fig = px.line(
         long,
-        x="local_day",
+        x="bucket",
         y="value",
         color="variable",
         color_discrete_map=RATE_COLOURS,
         markers=True,
         custom_data=["n"],
-        labels={"local_day": "", "value": "share", "variable": ""},
+        labels={"bucket": "", "value": "share", "variable": ""},
     )
-    tip = f"%{{x|%Y-%m-%d}}: {ui.hover('y', 'pct')} (n={ui.hover('customdata[0]', 'count')})"
+    when = "%{x|%Y-%m-%d %H:00}" if hourly else "%{x|%Y-%m-%d}"
+    tip = f"{when}: {ui.hover('y', 'pct')} (n={ui.hover('customdata[0]', 'count')})"
     fig.update_traces(hovertemplate=tip)
     ui.chart(
-        ui.axis(fig, "y", "pct", title="share"),
+        ui.time_axis(ui.axis(fig, "y", "pct", title="share"), f),
         drill=lambda fig, p: drill.rate(f, fig, p),
         key="reliability_rates",
     )
+    per = "hour" if hourly else "day"
     st.caption(
-        "Click a point of a request rate for those requests of that day in the request "
+        (
+            f"Per local hour in {tz}: a range of {queries.HOURLY_MAX_DAYS} days or less is drawn "
+            "by the hour, where a rate-limit storm shows. "
+            if hourly
+            else ""
+        )
+        + f"Click a point of a request rate for those requests of that {per} in the request "
         "explorer; click a bar under Error classes for the requests with such a failed attempt."
     )
 

@@ -285,7 +285,15 @@ NOT_GATED: set[str] = set()  # every module is gated
 # file -> expressions its SQL text may interpolate, each checked: a module constant, an
 # identifier from a fixed list or from sql/ file names, an escaped literal, or an int()
 REVIEWED: dict[str, set[str]] = {
-    "app/queries.py": {"_GROUP_SPEND", "_GROUP_ATTEMPT", "_PRICE_SCOPE", "_TOKEN_SUMS"},
+    "app/queries.py": {
+        "_GROUP_SPEND",
+        "_GROUP_ATTEMPT",
+        "_PRICE_SCOPE",
+        "_TOKEN_SUMS",
+        "_LOCAL_HOUR",
+        "_RATES",
+        "_REQUEST_COUNTS",
+    },
     "app/reports/queries.py": {"keys", "', '.join(cols)", "_ERROR_RATES_SQL.format"},
     "app/tuner/queries.py": {"_GRID_SQL", "_PATTERN_COLUMNS"},  # constants
     # the ingest engine: the attach alias, "?" placeholder lists, int(), format SQL from the
