@@ -149,3 +149,45 @@ def latency_day(
     else:
         narrowing = {group: grp}
     return queries.explorer_params(f, day=day, status="succeeded", **narrowing)
+
+
+def bucket(f: queries.Filters) -> Drill:
+    """A bar or point of a chart over time: the requests of its local day, or of its local hour
+    when the chart is hourly (:func:`app.queries.hourly`)."""
+
+    def drill(_fig: go.Figure, point: dict[str, Any]) -> Params | None:
+        day = point_day(point)
+        if day is None:
+            return None
+        hour = {"hour": pd.Timestamp(point["x"]).hour} if queries.hourly(f) else {}
+        return queries.explorer_params(f, day=day, **hour)
+
+    return drill
+
+
+def category(f: queries.Filters, group: str, axis: str = "y") -> Drill:
+    """A bar of a chart by ``group`` (model, task, provider, team: the name on ``axis``): its
+    requests."""
+
+    def drill(_fig: go.Figure, point: dict[str, Any]) -> Params | None:
+        name = point.get(axis)
+        if not isinstance(name, str) or not name or name == MISSING:
+            return None
+        return queries.explorer_params(f, **{group: name})
+
+    return drill
+
+
+# an explorer "Spend by" group -> the explorer's narrowing to its requests
+SPEND_BY_NARROWING = {"key": "key_alias", "user": "user", "team": "team", "task": "task"}
+
+
+def spend_by_row(by: str, name: Any) -> dict[str, Any] | None:
+    """The narrowing to a "Spend by" row's requests (``by``: key, user, team or task); None
+    where the row names no value the explorer can select (a key without an alias, shown by its
+    hash; no user)."""
+    if not isinstance(name, str) or (by in ("key", "user") and name == queries.NONE_LABEL):
+        return None
+    if by == "key" and name.startswith("key "):
+        return None
+    return {SPEND_BY_NARROWING[by]: name}

@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import money, queries, ui
+from app import drill, money, queries, ui
 from collectors.records import ERROR_CLASSES
 
 ROWS_KEY = "rl_explorer_rows"  # the request table (its key names its selection's state)
@@ -390,8 +390,10 @@ def spend_by(ctx: ui.Ctx) -> None:
             yaxis_type="category",
         )
         ui.chart(fig, height=80 + 28 * len(top))
+    table = df.drop(columns="groups").rename(columns={"grp": SPEND_BY[by]})
     ui.table(
-        df.drop(columns="groups").rename(columns={"grp": SPEND_BY[by]}), f"spend-by-{SPEND_BY[by]}"
+        ui.explore_links(table, f, lambda r: drill.spend_by_row(SPEND_BY[by], r[SPEND_BY[by]])),
+        f"spend-by-{SPEND_BY[by]}",
     )
 
 

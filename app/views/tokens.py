@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import money, queries, ui
+from app import drill, money, queries, ui
 from app.tuner import manifest
 from app.tuner.proposal import manifest_path
 
@@ -179,8 +179,11 @@ def over_time(ctx: ui.Ctx, f: queries.Filters) -> None:
             "showgrid": False,
         },
     )
-    ui.chart(ui.time_axis(fig, f))
-    note = "Gateway cache hits are left out (their tokens were replayed, not sent)."
+    ui.chart(ui.time_axis(fig, f), drill=drill.bucket(f), key="tokens_over_time")
+    note = (
+        "Gateway cache hits are left out (their tokens were replayed, not sent). Click a bar "
+        f"for that {per}'s requests."
+    )
     if per == "local day":
         note += f" Per local hour when the range is {queries.HOURLY_MAX_DAYS} days or less."
     st.caption(note)
@@ -224,9 +227,9 @@ def by_group(ctx: ui.Ctx, f: queries.Filters) -> None:
                 hovertemplate=f"%{{y}}: %{{x:,}} {name} tokens<extra></extra>",
             )
     fig.update_layout(barmode="stack", xaxis_tickformat=",~r", yaxis_type="category")
-    ui.chart(fig, height=90 + 30 * len(df))
+    ui.chart(fig, height=90 + 30 * len(df), drill=drill.category(f, by), key=f"tokens_by_{by}")
     table = df.drop(columns=["prompt_tokens", "output_tokens"]).rename(columns={"grp": by})
-    ui.table(table, f"tokens-by-{by}")
+    ui.table(ui.explore_links(table, f, lambda r: {by: r[by]}), f"tokens-by-{by}")
     st.caption(
         "Prompt cache saved: cache-read tokens x (input price - cached input price) at the "
         "price in force; unpriced where an attempt that read from a cache has no price. "

@@ -138,3 +138,23 @@ def test_a_latency_point_is_that_days_successful_requests_of_its_group() -> None
     got = drill.latency_day(F, "task", models, {"x": "2026-10-05", "customdata": [3, "chat"]})
     assert got is not None and got["task"] == ["chat"]
     assert drill.latency_day(F, "model", models, {"x": "2026-10-05"}) is None
+
+
+def test_a_time_bucket_is_its_day_or_its_hour_on_a_short_range() -> None:
+    assert drill.bucket(F)(go.Figure(), {"x": "2026-10-05"}) == {
+        **CARRIED,
+        "since": ["2026-10-05"],
+        "until": ["2026-10-05"],
+    }
+    short = queries.Filters(date(2026, 10, 4), date(2026, 10, 5))
+    got = drill.bucket(short)(go.Figure(), {"x": "2026-10-05 14:00"})
+    assert got == {"since": ["2026-10-05"], "until": ["2026-10-05"], "hour": ["14"]}
+    assert drill.bucket(F)(go.Figure(), {"y": 3}) is None
+
+
+def test_a_category_bar_is_its_group_and_a_missing_name_is_none() -> None:
+    assert drill.category(F, "model")(go.Figure(), {"y": "gpt-4o", "x": 10}) == {
+        **CARRIED,
+        "model": ["gpt-4o"],
+    }
+    assert drill.category(F, "model")(go.Figure(), {"y": drill.MISSING}) is None

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import money, queries, ui
+from app import drill, money, queries, ui
 from tests.app.test_pages import assert_clean, metric, open_app, window
 
 PAGE = "views/explorer.py"
@@ -286,6 +287,33 @@ def test_spend_by_team_equals_the_attempts_sums(
         spend, requests, unpriced = want[row.team]
         assert row.spend_usd == pytest.approx(float(spend))
         assert (row.logical_requests, row.unpriced_attempts) == (requests, unpriced)
+
+
+def test_a_spend_by_row_links_to_its_requests(
+    dashboard_home: Path, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(dashboard_home, monkeypatch, PAGE)
+    at.radio(key="rl_spend_by").set_value("Team").run()
+    assert_clean(at)
+    since, until = window(at)
+    shown = next(d.value for d in at.dataframe if "team" in d.value.columns[:1])
+    assert shown[ui.EXPLORE_COLUMN].notna().all()
+    row = shown[shown["team"] == "<b>growth</b>"].iloc[0]  # a log string, through the URL
+    url = row[ui.EXPLORE_COLUMN]
+    assert url.startswith(queries.EXPLORER_URL_PATH + "?") and "<" not in url
+    params = parse_qs(url.split("?", 1)[1])
+    assert params["team"] == ["<b>growth</b>"]
+    followed = explorer(dashboard_home, monkeypatch, params)
+    want = con.execute(
+        "SELECT count(*) FROM logical_requests WHERE team = ? AND local_day BETWEEN ? AND ?",
+        [row["team"], since, until],
+    ).fetchone()[0]
+    assert want == row["logical_requests"] > 0
+    assert metric(followed, "Requests") == f"{want:,}"
+    # a key without an alias is shown by its hash and has no link: the explorer selects aliases
+    assert drill.spend_by_row("key", "key 3f2a9c01b2d4") is None
+    assert drill.spend_by_row("user", "(none)") is None
+    assert drill.spend_by_row("key", "ci-bot") == {"key_alias": "ci-bot"}
 
 
 def test_spend_by_counts_requests_or_the_selected_models_attempts(
