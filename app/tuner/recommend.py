@@ -391,7 +391,12 @@ def recommend(
         and not misses
         and chosen.cost_per_success >= current.cost_per_success * (1 - s.min_improvement)
     ):
-        saving = 1 - chosen.cost_per_success / current.cost_per_success
+        # a current chain that costs nothing (free models, cache hits) leaves nothing to save
+        saving = (
+            1 - chosen.cost_per_success / current.cost_per_success
+            if current.cost_per_success > 0
+            else 0.0
+        )
         gain = (
             f"would save only {saving:.2%} per successful request (less than the "
             f"{s.min_improvement:.0%} a change must save, tuner.min_improvement)"

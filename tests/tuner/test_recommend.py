@@ -190,6 +190,21 @@ def test_a_compliant_chain_is_not_churned_for_a_negligible_saving() -> None:
     )
 
 
+def test_a_chain_that_costs_nothing_is_kept_without_dividing_by_zero() -> None:
+    """Cost-only logs priced at $0 (free models, the gateway's cache) used to crash the tuner
+    with ZeroDivisionError: there is nothing to save, and it says so."""
+    from app.tuner.evidence import ModelObs
+    from app.tuner.manifest import Provider, Task
+    from app.tuner.recommend import recommend
+
+    ev = TaskEvidence("t", [Pattern((Stage("a", True),), 500, 500, 0.0)], {})
+    ev.models = {"a": ModelObs("a", attempts=500, successes=500, cost={True: (0.0, 500)})}
+    providers = {n: Provider(n, n, None, (), None, None) for n in "ab"}
+    r = recommend(ev, Task("t", ("a",), 0.9, None, None, (), None), providers, Settings())
+    assert r.status == "unchanged" and r.proposed_chain == ("a",)
+    assert r.current is not None and r.current.cost_per_success == 0.0
+
+
 PLAIN = re.compile(r"\d+(\.\d+)?%")
 
 
