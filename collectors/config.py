@@ -254,6 +254,15 @@ SETTINGS: tuple[Setting, ...] = (
         "a number between 0 and 1",
     ),
     Setting(
+        "tuner.confidence",
+        "float",
+        0.95,
+        "a chain qualifies when the probability that it meets the success target is at least "
+        "this (its success drawn from the stages' posteriors together)",
+        lambda v: 0.5 <= v < 1,
+        "a number from 0.5 to below 1",
+    ),
+    Setting(
         "tuner.min_improvement",
         "float",
         0.01,

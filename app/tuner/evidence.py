@@ -501,6 +501,13 @@ class Stats:
                 f"Wilson lower bound {float(every.low[0]):.1%} and "
                 f"1 - assumed failure correlation {self.correlation:g})"
             )
+        # never seen after both failed: the other failure is assumed to say as much about the
+        # request as the one seen (failures go together), so the rate after one failure is
+        # discounted by how much that failure lowered it: p * min(1, p / P(m succeeds))
+        partial = have_pair & ~full_v if full is not None else np.zeros(rows, dtype=bool)
+        if partial.any():
+            p = np.where(partial, p * discount(p, every.rate), p)
+            low = np.where(partial, low * discount(low, every.rate), low)
         assumed = ~full_v & ~have_pair  # no (or too thin) evidence: credit no rescue for cost
         return Estimate(p, low, n, k, source, note, np.where(assumed, 0.0, p))
 
@@ -513,6 +520,13 @@ class Stats:
             est = self.first(chain[0]) if j == 0 else self.after(chain[:j], chain[j])
             self._estimates[key] = est
         return est
+
+
+def discount(p: Vec, marginal: Vec) -> Vec:
+    """How much a failure before a stage lowered its success rate: ``min(1, p / marginal)``
+    (1 where the marginal is 0 or the failure did not lower it)."""
+    safe = np.where(marginal > 0, marginal, 1.0)
+    return np.where(marginal > 0, np.minimum(1.0, p / safe), 1.0)
 
 
 def stage_attempts(index: Index, m: str, ok: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -216,6 +216,7 @@ def settings(cfg: Config) -> Settings:
         min_pair_samples=int(cfg.get("tuner.min_pair_samples")),
         correlation=float(cfg.get("tuner.assumed_failure_correlation")),
         min_improvement=float(cfg.get("tuner.min_improvement")),
+        confidence=float(cfg.get("tuner.confidence")),
     )
 
 

@@ -31,6 +31,7 @@ from app.tuner.evidence import (
     Index,
     Stats,
     TaskEvidence,
+    discount,
     latency_pool,
     mean_attempts,
     stage_attempts,
@@ -40,6 +41,7 @@ from app.tuner.manifest import Provider, Task
 
 MAX_CHAIN = 3
 SIMULATIONS = 4000
+DRAWS = 4000  # posterior draws of each stage's success, for the chain's joint uncertainty
 COST_TIE = 1e-9  # relative: chains this close in cost are a tie
 
 
@@ -49,6 +51,7 @@ class Settings:
     min_pair_samples: int = 10
     correlation: float = 0.5  # assumed failure correlation where the logs have no evidence
     min_improvement: float = 0.01  # a compliant current chain is replaced only if this much cheaper
+    confidence: float = 0.95  # P(the chain meets the success target) a proposal needs
 
 
 @dataclass
@@ -231,6 +234,43 @@ class Evaluator:
         )
         self._pools: dict[tuple[str, bool], np.ndarray] = {}
         self._stage_costs: dict[str, tuple[float, float]] = {}
+        self._draws: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
+        self.confidence = s.confidence
+
+    def draws(self, chain: tuple[str, ...], j: int, est: Estimate) -> np.ndarray:
+        """:data:`DRAWS` draws of stage ``j``'s success from its posterior given the logs'
+        counts (Jeffreys Beta(k + 1/2, n - k + 1/2)); a stage never seen after both earlier
+        models failed takes its rate after one failure discounted as the point estimate is
+        (:func:`app.tuner.evidence.discount`, drawn too); an assumed stage keeps its
+        conservative rate. Seeded by the task and the stage, so the same logs give the same
+        draws, and chains sharing a stage share its draws."""
+        key = (chain[max(0, j - 2) : j], chain[j])
+        got = self._draws.get(key)
+        if got is not None:
+            return got
+        k, n = float(est.k[0]), float(est.n[0])
+        if est.source in ("assumed", "none") or n <= 0:
+            got = np.full(DRAWS, float(est.p[0]))
+        else:
+            seed = zlib.crc32("|".join((self.ev.task, *key[0], "->", key[1])).encode())
+            rng = np.random.default_rng(seed)
+            got = rng.beta(k + 0.5, n - k + 0.5, DRAWS)
+            if est.source == "partial":
+                every = self.stats.marginal(chain[j])
+                km, nm = float(every.k[0]), float(every.n[0])
+                got = got * discount(got, rng.beta(km + 0.5, nm - km + 0.5, DRAWS))
+        self._draws[key] = got
+        return got
+
+    def success_low(self, chain: tuple[str, ...], stages: list[Estimate]) -> float:
+        """The chain's success that it meets with probability :attr:`Settings.confidence`: a
+        lower quantile of its success over the stages' posteriors drawn together (not each
+        stage at its own lower bound at once, which is far more pessimistic than the
+        confidence says)."""
+        fail = np.ones(DRAWS)
+        for j, est in enumerate(stages):
+            fail = fail * (1.0 - self.draws(chain, j, est))
+        return float(np.quantile(1.0 - fail, 1.0 - self.confidence))
 
     def stage_cost(self, m: str, p: np.ndarray) -> np.ndarray:
         """Expected cost of a stage on ``m`` that succeeds with probability ``p`` (retries on
@@ -272,8 +312,9 @@ class Evaluator:
         return success, 1 - fail_low, cost, stages
 
     def evaluate(self, chain: tuple[str, ...]) -> ChainEval:
-        success, low, cost, stages = self.vectors(chain)
-        return ChainEval(chain, float(success[0]), float(low[0]), float(cost[0]), stages)
+        success, _, cost, stages = self.vectors(chain)
+        low = min(self.success_low(chain, stages), float(success[0]))
+        return ChainEval(chain, float(success[0]), low, float(cost[0]), stages)
 
     def _pool(self, m: str, ok: bool) -> np.ndarray:
         key = (m, ok)
@@ -512,14 +553,19 @@ def stage_reason(chain: tuple[str, ...], j: int, est: Estimate, s: Settings) -> 
             f"{m} as the first model: never first in the window, so measured where it ran "
             f"later: succeeded on {k:,} of {n:,} attempts ({_pct(rate)}, {_at_least(low)})"
         )
-    if est.source in ("conditional", "partial"):
-        text = (
+    if est.source == "conditional":
+        return (
             f"{m} after {after} failed on the same request: succeeded on {k:,} of {n:,} "
             f"of those requests ({_pct(rate)}, {_at_least(low)})"
         )
-        if est.source == "partial" and j >= 2:
-            text += f"; never seen after both {chain[j - 2]} and {chain[j - 1]} failed"
-        return text
+    if est.source == "partial":
+        both = " and ".join(chain[max(0, j - 2) : j])
+        return (
+            f"{m} after {after} failed on the same request: succeeded on {k:,} of {n:,} of "
+            f"those requests ({_pct(k / n if n else 0.0)}); never seen after both {both} "
+            f"failed, so counted as {_pct(rate)}, assuming the other failure says as much about "
+            "the request as the one seen"
+        )
     if est.source == "assumed":
         seen = _SEEN.search(est.note)
         times = f"seen only {seen.group(1)} times" if seen else "never seen"
