@@ -159,12 +159,62 @@ class ModelObs:
             self.latency.setdefault(ok, []).extend(grids)
 
 
+@dataclass(frozen=True)
+class Prior:
+    """What a model's first attempts did on the other tasks, as a prior for a task where it has
+    few: its success rate there (``mean``), counted as ``weight`` requests of this task (less
+    the more the model's rate varies from task to task), from ``requests`` requests on
+    ``tasks`` other tasks."""
+
+    mean: float
+    weight: float
+    requests: int
+    tasks: int
+
+
+MAX_PRIOR_WEIGHT = 20.0  # a prior never counts as more than this many of the task's requests
+MIN_PRIOR_WEIGHT = 2.0
+
+
+def priors(evidence: Mapping[str, TaskEvidence], min_requests: int) -> dict[str, dict[str, Prior]]:
+    """Per task, per model: its :class:`Prior` from the other tasks (leave-one-out), where it
+    was the first model of at least ``min_requests`` requests there. The weight comes from how
+    much its success rate varies between tasks (method of moments on the Beta prior,
+    ``mean (1 - mean) / variance - 1``, between :data:`MIN_PRIOR_WEIGHT` and
+    :data:`MAX_PRIOR_WEIGHT`; a model seen on one other task only gets the least): a model good
+    on some tasks only lends little."""
+    first: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)  # model -> task -> (n, k)
+    for task, ev in evidence.items():
+        for p in ev.patterns:
+            m = p.stages[0].model
+            n, k = first[m].get(task, (0, 0))
+            first[m][task] = (n + p.n, k + p.n * int(p.stages[0].ok))
+    out: dict[str, dict[str, Prior]] = defaultdict(dict)
+    for m, per_task in first.items():
+        for task in evidence:
+            others = [(n, k) for t, (n, k) in per_task.items() if t != task and n > 0]
+            total = sum(n for n, _ in others)
+            if total < min_requests:
+                continue
+            mean = sum(k for _, k in others) / total
+            weight = MIN_PRIOR_WEIGHT
+            if len(others) >= 2 and 0 < mean < 1:
+                var = sum(n * (k / n - mean) ** 2 for n, k in others) / total
+                weight = mean * (1 - mean) / max(var, 1e-6) - 1
+            elif len(others) >= 2:  # every other task all successes (or all failures)
+                weight = MAX_PRIOR_WEIGHT
+            weight = min(max(weight, MIN_PRIOR_WEIGHT), MAX_PRIOR_WEIGHT)
+            out[task][m] = Prior(mean, weight, total, len(others))
+    return dict(out)
+
+
 @dataclass
 class TaskEvidence:
     task: str
     patterns: list[Pattern]
     models: dict[str, ModelObs]
     evals: dict[str, tuple[float, int]] = field(default_factory=dict)  # model -> (score, n)
+    priors: dict[str, Prior] = field(default_factory=dict)  # model -> from the other tasks
 
     @property
     def requests(self) -> int:
@@ -332,6 +382,7 @@ class Estimate:
     source: str  # first | marginal | conditional | partial | assumed | none
     note: str  # one line, with numbers (from the first weight row)
     cost_p: Vec | None = None  # the p costs are estimated with (0 where assumed), else p
+    prior: Prior | None = None  # source "pooled": the prior added to this task's n and k
 
     @property
     def p_for_cost(self) -> Vec:
@@ -391,8 +442,10 @@ class Stats:
         min_samples: int = 30,
         min_pair_samples: int = 10,
         correlation: float = 0.5,
+        priors: Mapping[str, Prior] | None = None,
     ) -> None:
         self.index = index
+        self.priors = dict(priors or {})
         self.w = index.counts() if w is None else w
         self.min_samples = min_samples
         self.min_pair = min_pair_samples
@@ -422,6 +475,9 @@ class Stats:
     def first(self, m: str) -> Estimate:
         one, every = self._sum(self.index.first, m), self.marginal(m)
         use = one.n >= self.min_samples
+        prior = self.priors.get(m)
+        if prior is not None and not use[0]:
+            return self.pooled(m, one, prior)
         c = (
             one
             if use.all()
@@ -438,6 +494,19 @@ class Stats:
         )
         source = "first" if first else ("marginal" if n0 > 0 else "none")
         return Estimate(c.rate, c.low, c.n, c.k, source, note)
+
+    def pooled(self, m: str, one: Counts, prior: Prior) -> Estimate:
+        """``m`` as the first model of a task where it has fewer than ``min_samples`` requests
+        there: its outcomes here with the prior from its other tasks added, as ``weight``
+        requests succeeding at the prior's rate (partial pooling)."""
+        n, k = one.n + prior.weight, one.k + prior.weight * prior.mean
+        pooled = Counts(n, k)
+        note = (
+            f"{m} as primary: {int(one.k[0]):,}/{int(one.n[0]):,} succeeded on this task, "
+            f"pooled with {prior.requests:,} requests on {prior.tasks} other tasks "
+            f"({prior.mean:.1%})"
+        )
+        return Estimate(pooled.rate, pooled.low, one.n, one.k, "pooled", note, prior=prior)
 
     def after(self, prefix: tuple[str, ...], m: str) -> Estimate:
         """P(m succeeds | every model of ``prefix`` failed on the same request, in order)."""

@@ -319,10 +319,19 @@ def propose(
     results: list[TaskResult] = []
     quality: dict[str, dict[str, Any]] = {}
     per_task: list[tuple[replay.TaskSavings, Any]] = []
-    for name, task in m.tasks.items():
+    named: dict[str, tuple[TaskEvidence, dict[str, str]]] = {}
+    for name in m.tasks:
         raw = found.get(name) or TaskEvidence(name, [], {})
         names = logged_names(raw.models, m.providers)
-        ev = raw.named(names)
+        named[name] = (raw.named(names), names)
+    # a model with few requests on a task borrows from its requests on the other tasks
+    pooled = evidence_mod.priors({t: ev for t, (ev, _) in named.items()}, s.min_samples)
+    for name, task in m.tasks.items():
+        raw = found.get(name) or TaskEvidence(name, [], {})
+        ev, names = named[name]
+        ev.priors = {
+            k: v for k, v in pooled.get(name, {}).items() if k in ev.models and k in m.providers
+        }
         by_model = {p.model: p.name for p in m.providers.values()}
         ev.evals = {
             by_model.get(k, k) if k not in m.providers else k: v for k, v in ev.evals.items()

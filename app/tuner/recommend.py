@@ -169,7 +169,7 @@ def eligible(
                 )
             )
             continue
-        if obs.attempts < s.min_samples:
+        if obs.attempts < s.min_samples and m not in ev.priors:
             out.append(
                 Exclusion(
                     m,
@@ -231,6 +231,7 @@ class Evaluator:
             min_samples=s.min_samples,
             min_pair_samples=s.min_pair_samples,
             correlation=s.correlation,
+            priors=ev.priors,
         )
         self._pools: dict[tuple[str, bool], np.ndarray] = {}
         self._stage_costs: dict[str, tuple[float, float]] = {}
@@ -249,7 +250,12 @@ class Evaluator:
         if got is not None:
             return got
         k, n = float(est.k[0]), float(est.n[0])
-        if est.source in ("assumed", "none") or n <= 0:
+        if est.source == "pooled" and est.prior is not None:
+            seed = zlib.crc32("|".join((self.ev.task, *key[0], "->", key[1])).encode())
+            w, mu = est.prior.weight, est.prior.mean
+            a, b = k + w * mu + 0.5, n - k + w * (1 - mu) + 0.5
+            got = np.random.default_rng(seed).beta(a, b, DRAWS)
+        elif est.source in ("assumed", "none") or n <= 0:
             got = np.full(DRAWS, float(est.p[0]))
         else:
             seed = zlib.crc32("|".join((self.ev.task, *key[0], "->", key[1])).encode())
@@ -375,7 +381,7 @@ def recommend(
         [],
         requests=ev.requests,
     )
-    if ev.requests < s.min_samples:
+    if ev.requests < s.min_samples and not ev.priors:
         result.status = "insufficient_data"
         result.reasons.append(
             f"insufficient data: only {ev.requests:,} requests in the window, fewer than the "
@@ -419,6 +425,17 @@ def recommend(
             len(chosen.chain),
         ):
             chosen = c
+    if chosen is None and ev.requests < s.min_samples:
+        # a small task: even its models' other tasks cannot show a chain that meets the target
+        result.status = "insufficient_data"
+        result.reasons.append(
+            f"insufficient data: only {ev.requests:,} requests in the window, fewer than the "
+            f"{s.min_samples:,} the tuner needs (tuner.min_samples), and with its models' "
+            "outcomes on other tasks pooled in, no chain can be shown to meet the "
+            f"{_target(task.success_target)} success target; chain kept"
+        )
+        result.reasons += [x.reason for x in result.exclusions]
+        return result
     if chosen is None:
         result.status = "infeasible"
         result.reasons.append(_binding(result, ev_, ok, cands, task))
@@ -547,6 +564,14 @@ def stage_reason(chain: tuple[str, ...], j: int, est: Estimate, s: Settings) -> 
         return (
             f"{m} as the first model: succeeded on {k:,} of {n:,} requests ({_pct(rate)}, "
             f"{_at_least(low)})"
+        )
+    if est.source == "pooled" and est.prior is not None:
+        pr = est.prior
+        return (
+            f"{m} as the first model: succeeded on {k:,} of {n:,} requests of this task, too few "
+            f"to judge it alone, so pooled with its {pr.requests:,} requests on {pr.tasks} other "
+            f"task{'s' if pr.tasks != 1 else ''} ({_pct(pr.mean)} succeeded there, counted as "
+            f"{pr.weight:.0f} requests of this one): {_pct(rate)}, {_at_least(low)}"
         )
     if est.source == "marginal":
         return (
