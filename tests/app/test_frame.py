@@ -43,8 +43,8 @@ con.close()
 def test_a_writer_holding_the_warehouse_shows_busy_then_the_page(
     home_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ui, "LOCK_TIMEOUT_SECONDS", 0.3)
-    monkeypatch.setattr(ui, "BUSY_RETRY_SECONDS", 0)
+    monkeypatch.setattr("app.ui_page.LOCK_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr("app.ui_page.BUSY_RETRY_SECONDS", 0)
     shown: list[str] = []
     real_rerun = ui.st.rerun
 
@@ -73,7 +73,7 @@ def test_busy_is_a_warning_not_an_error(home_copy: Path, monkeypatch: pytest.Mon
         raise WarehouseBusy("held by another process")
 
     monkeypatch.setattr(queries, "task_cost", busy)
-    monkeypatch.setattr(ui, "BUSY_RETRY_SECONDS", 0)
+    monkeypatch.setattr("app.ui_page.BUSY_RETRY_SECONDS", 0)
     monkeypatch.setattr(ui.st, "rerun", lambda: None)
     at = open_app(home_copy, monkeypatch, "views/cost.py")
     assert_clean(at)

@@ -160,7 +160,7 @@ def test_a_table_never_shows_zero_dollars_for_what_has_no_price() -> None:
 def test_eleven_and_more_models_get_distinct_colours(monkeypatch: pytest.MonkeyPatch) -> None:
     names = [f"model-{i}" for i in range(len(ui.PALETTE))]
     options = {"models": names, "providers": [], "tasks": [], "teams": []}
-    monkeypatch.setattr(ui, "query", lambda ctx, fn, *args: options)
+    monkeypatch.setattr("app.ui_charts.query", lambda ctx, fn, *args: options)
     colours = ui.colors(ui.Ctx(cfg=object()), "model")  # type: ignore[arg-type]
     assert len({colours[n] for n in names}) == len(names) >= 50
     assert len({colours[n] for n in names[:11]}) == 11

@@ -52,7 +52,7 @@ def test_a_writer_taking_the_lock_mid_page_is_a_busy_notice(
             assert p.stdout is not None and p.stdout.readline().strip() == "held"
         return real(ctx, fn, *args)
 
-    monkeypatch.setattr(ui, "query", query)
+    monkeypatch.setattr("app.ui_filters.query", query)
     monkeypatch.setenv("ROUTELEDGER_HOME", str(home))
     app = AppTest.from_file(str(ROOT / "app" / "dashboard.py"), default_timeout=90)
     try:

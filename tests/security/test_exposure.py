@@ -217,7 +217,7 @@ def test_a_loopback_dashboard_behind_a_proxy_refuses_approval(
     call every visitor local."""
     from app import ui
 
-    monkeypatch.setattr(ui, "request_headers", lambda: {"Host": "dash.example.com"})
+    monkeypatch.setattr("app.ui_access.request_headers", lambda: {"Host": "dash.example.com"})
     monkeypatch.setenv("ROUTELEDGER_HOME", str(fresh_home))
     address("127.0.0.1")
     at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120)
@@ -226,7 +226,7 @@ def test_a_loopback_dashboard_behind_a_proxy_refuses_approval(
     assert not at.exception, [e.value for e in at.exception]
     assert any("reached through a proxy" in e.value for e in at.error), [e.value for e in at.error]
     assert "rl_routing_approve" not in {b.key for b in at.button}
-    monkeypatch.setattr(ui, "request_headers", lambda: {"Host": "127.0.0.1:8501"})
+    monkeypatch.setattr("app.ui_access.request_headers", lambda: {"Host": "127.0.0.1:8501"})
     at = AppTest.from_file(str(VIEWS / "routing.py"), default_timeout=120)
     at.session_state[ui.TOP_LEVEL_KEY] = True  # a browser's page: it said it is not framed
     at.run()

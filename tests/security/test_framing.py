@@ -166,7 +166,7 @@ def test_the_middleware_replaces_a_weaker_frame_option_and_keeps_other_policies(
 def browser_session(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | None], None]]:
     """A session opened by a browser on 127.0.0.1 (so it looks local, as in the red team's
     frame); the bind address set to loopback."""
-    monkeypatch.setattr(ui, "request_headers", lambda: {"Host": "127.0.0.1:8501"})
+    monkeypatch.setattr("app.ui_access.request_headers", lambda: {"Host": "127.0.0.1:8501"})
     before = st_config.get_option("server.address")
     yield lambda value: st_config.set_option("server.address", value)
     st_config.set_option("server.address", before)
