@@ -263,6 +263,24 @@ SETTINGS: tuple[Setting, ...] = (
         "a number from 0.5 to below 1",
     ),
     Setting(
+        "tuner.exploration_share",
+        "float",
+        0.1,
+        "the share of a task's traffic an exploration plan sends to the chain it tests "
+        "(0: no plans)",
+        lambda v: 0 <= v <= 0.5,
+        "a number from 0 to 0.5",
+    ),
+    Setting(
+        "tuner.max_exploration_days",
+        "int",
+        28,
+        "an exploration plan that needs more days than this at the task's volume is not "
+        "proposed",
+        lambda v: 1 <= v <= 366,
+        "an integer between 1 and 366",
+    ),
+    Setting(
         "tuner.min_improvement",
         "float",
         0.01,

@@ -9,6 +9,12 @@
 * :func:`portkey`: a Portkey config: a ``conditional`` strategy on ``metadata.task`` whose named
   targets are, per task, a ``fallback`` strategy with the chain's ordered targets, each with
   ``override_params`` (model, max_tokens) and ``request_timeout`` (ms).
+* An experiment under way (``tasks.<name>.experiment``, :mod:`app.tuner.explore`): LiteLLM
+  gets the experiment's first model as another ``order: 1`` deployment of the task's group, the
+  two weighted (``weight``: the share, and the rest; LiteLLM's simple-shuffle picks by weight),
+  and the experiment's fallbacks after the chain's (LiteLLM's fallbacks are per group, not per
+  deployment); Portkey gets a ``loadbalance`` of the two chains, exact. OpenRouter has no
+  weighted split: its preferences stay the task's chain.
 * :func:`openrouter`: OpenRouter request preferences per task: the ``models`` fallback array
   and the ``provider`` object (``order``, ``allow_fallbacks``; for a task limited to
   ``allowed_providers``, ``only`` and ``data_collection: deny``).
@@ -63,6 +69,11 @@ def _chains(m: Manifest) -> list[tuple[Task, list[Provider]]]:
     return [(t, [m.providers[n] for n in t.chain]) for t in m.tasks.values()]
 
 
+def _experiment_chain(m: Manifest, t: Task) -> list[Provider] | None:
+    """The chain of the task's experiment under way, or None."""
+    return None if t.experiment is None else [m.providers[n] for n in t.experiment.chain]
+
+
 # -- LiteLLM --------------------------------------------------------------------------------------
 
 
@@ -73,6 +84,7 @@ def _deployment(
     timeout: float | None,
     cap: int | None,
     base: dict[str, Any],
+    weight: float | None = None,
 ) -> CommentedMap:
     params = CommentedMap()
     params["model"] = p.model
@@ -82,6 +94,8 @@ def _deployment(
     if "api_key" not in params and p.vendor:
         params["api_key"] = f"os.environ/{p.vendor.upper()}_API_KEY"
     params["order"] = order
+    if weight is not None:
+        params["weight"] = weight
     if timeout:
         params["timeout"] = int(timeout) if float(timeout).is_integer() else timeout
     if cap:
@@ -121,17 +135,43 @@ def litellm(m: Manifest, base: str | None = None) -> str:
     for t, chain in _chains(m):
         timeout = _timeout_s(m, t)
         groups.add(t.name)
+        exp = _experiment_chain(m, t)
+        share = t.experiment.share if t.experiment is not None else None
         for i, p in enumerate(chain):
+            weight = None if share is None or i else round(1 - share, 6)
             new.append(
                 _deployment(
-                    t.name, p, i + 1, timeout, t.max_output_tokens, by_model.get(p.model, {})
+                    t.name,
+                    p,
+                    i + 1,
+                    timeout,
+                    t.max_output_tokens,
+                    by_model.get(p.model, {}),
+                    weight,
                 )
             )
-        if len(chain) > 1:
+        rest = [p.name for p in chain[1:]]
+        if exp is not None and share is not None:  # the experiment's first model, by weight
+            first = exp[0]
+            new.append(
+                _deployment(
+                    t.name,
+                    first,
+                    1,
+                    timeout,
+                    t.max_output_tokens,
+                    by_model.get(first.model, {}),
+                    share,
+                )
+            )
+            rest += [p.name for p in exp[1:] if p.name not in rest]
+        if rest:
             fb = CommentedMap()
-            fb[t.name] = [p.name for p in chain[1:]]
+            fb[t.name] = rest
             fallbacks.append(fb)
-    for p in {p.name: p for _, chain in _chains(m) for p in chain[1:]}.values():
+    fallback_models = [p for _, chain in _chains(m) for p in chain[1:]]
+    fallback_models += [p for t in m.tasks.values() for p in (_experiment_chain(m, t) or [])[1:]]
+    for p in {p.name: p for p in fallback_models}.values():
         if p.name not in groups:
             groups.add(p.name)
             new.append(_deployment(p.name, p, 1, m.timeout_s, None, by_model.get(p.model, {})))
@@ -157,11 +197,27 @@ def litellm(m: Manifest, base: str | None = None) -> str:
 
 
 def portkey_task(m: Manifest, task: str) -> dict[str, Any]:
-    """One task's Portkey config: the fallback strategy over the chain's ordered targets."""
+    """One task's Portkey config: the fallback strategy over the chain's ordered targets; with
+    an experiment under way, a ``loadbalance`` strategy sending its share to the experiment's
+    chain (a fallback strategy of its own) and the rest to the task's."""
     t = m.tasks[task]
+    main = _portkey_fallback(m, t, t.chain)
+    if t.experiment is None:
+        return main
+    share = t.experiment.share
+    return {
+        "strategy": {"mode": "loadbalance"},
+        "targets": [
+            {"weight": round(1 - share, 6), **main},
+            {"weight": share, **_portkey_fallback(m, t, t.experiment.chain)},
+        ],
+    }
+
+
+def _portkey_fallback(m: Manifest, t: Task, chain: tuple[str, ...]) -> dict[str, Any]:
     timeout = _timeout_s(m, t)
     targets = []
-    for p in (m.providers[n] for n in t.chain):
+    for p in (m.providers[n] for n in chain):
         override: dict[str, Any] = {"model": _bare(p)}
         if t.max_output_tokens:
             override["max_tokens"] = t.max_output_tokens

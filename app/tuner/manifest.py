@@ -61,6 +61,20 @@ class Provider:
 
 
 @dataclass(frozen=True)
+class Experiment:
+    """An exploration plan under way (``tasks.<name>.experiment``): ``share`` of the task's
+    traffic down ``chain`` for ``requests`` requests from ``started``; ``baseline`` is the
+    requests the chain's estimate rested on when it started."""
+
+    id: str
+    chain: tuple[str, ...]
+    share: float
+    requests: int
+    started: str
+    baseline: float = 0.0
+
+
+@dataclass(frozen=True)
 class Task:
     name: str
     chain: tuple[str, ...]
@@ -69,6 +83,7 @@ class Task:
     max_output_tokens: int | None
     allowed_providers: tuple[str, ...]
     min_quality: float | None
+    experiment: Experiment | None = None
 
 
 @dataclass
@@ -301,6 +316,7 @@ def _tasks(file: str, doc: CommentedMap) -> dict[str, Task]:
                 f"{where}.max_output_tokens: expected a positive number, got {cap!r}",
             )
         out[str(name)] = Task(
+            experiment=_experiment(file, spec, where, providers),
             name=str(name),
             chain=tuple(chain),
             success_target=float(target),
@@ -310,6 +326,38 @@ def _tasks(file: str, doc: CommentedMap) -> dict[str, Task]:
             min_quality=None if quality is None else float(quality),
         )
     return out
+
+
+def _experiment(
+    file: str, spec: Mapping[str, Any], where: str, providers: set[Any]
+) -> Experiment | None:
+    raw = spec.get("experiment")
+    if raw is None:
+        return None
+    where = f"{where}.experiment"
+    if not isinstance(raw, Mapping):
+        raise _fail(
+            file, spec, "experiment", f"{where}: expected a mapping (id, chain, share, ...)"
+        )
+    eid, chain, share = raw.get("id"), raw.get("chain"), raw.get("share")
+    if not isinstance(eid, str) or not eid:
+        raise _fail(file, raw, "id", f"{where}.id: expected the experiment's id")
+    if not isinstance(chain, list) or not chain or not all(isinstance(c, str) for c in chain):
+        raise _fail(file, raw, "chain", f"{where}.chain: expected a list of provider names")
+    for i, c in enumerate(chain):
+        if c not in providers:
+            raise _fail(file, chain, i, f"{where}.chain: {c!r} is not a name under providers")
+    if not (_number(share) and 0 < share <= 0.5):
+        raise _fail(file, raw, "share", f"{where}.share: expected a share above 0, at most 0.5")
+    requests = raw.get("requests", 0)
+    if not (_number(requests) and requests >= 0):
+        raise _fail(file, raw, "requests", f"{where}.requests: expected a number of requests")
+    baseline = raw.get("baseline", 0)
+    if not (_number(baseline) and baseline >= 0):
+        raise _fail(file, raw, "baseline", f"{where}.baseline: expected a number of requests")
+    return Experiment(
+        eid, tuple(chain), float(share), int(requests), str(raw.get("started", "")), float(baseline)
+    )
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -323,9 +371,11 @@ class Changes:
     chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     costs: Mapping[str, float] = field(default_factory=dict)
     supported: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # task -> the experiment to write (None: remove the task's experiment)
+    experiments: Mapping[str, Experiment | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.chains or self.costs or self.supported)
+        return bool(self.chains or self.costs or self.supported or self.experiments)
 
 
 def _plain_float(value: float) -> Any:
@@ -357,6 +407,20 @@ def render(m: Manifest, changes: Changes) -> str:
             _replace_seq(spec["chain"], chain)
         else:
             spec["chain"] = list(chain)
+    for task, exp in changes.experiments.items():
+        spec = tasks[task]
+        if exp is None:
+            spec.pop("experiment", None)
+            continue
+        entry = CommentedMap()
+        entry["id"] = exp.id
+        entry["chain"] = CommentedSeq(exp.chain)
+        entry["chain"].fa.set_flow_style()
+        entry["share"] = exp.share
+        entry["requests"] = exp.requests
+        entry["started"] = exp.started
+        entry["baseline"] = round(exp.baseline, 1)
+        spec["experiment"] = entry
     by_name: dict[Any, Any] = {
         p.get("name"): p for p in doc.get("providers") or [] if isinstance(p, Mapping)
     }

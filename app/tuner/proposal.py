@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from app import queries as app_queries
 from app import window as window_mod
 from app.tuner import evidence as evidence_mod
+from app.tuner import explore, queries, replay
 from app.tuner import manifest as manifest_mod
-from app.tuner import queries, replay
 from app.tuner.evidence import ModelObs, TaskEvidence
 from app.tuner.manifest import Changes, Manifest, Provider
 from app.tuner.recommend import Settings, TaskResult, recommend
@@ -128,6 +128,27 @@ def _task_json(
             "p95_ms": _num(cur.p95_ms, 1),
         },
         "savings": s.as_json() if s else None,
+        # an exploration plan (new) or the one under way, and what became of it
+        "experiment": (
+            {**t.plan.as_dict(), "state": "planned"}
+            if t.plan is not None
+            else {**_running(spec), "state": t.experiment}
+            if spec is not None and spec.experiment is not None and t.experiment
+            else None
+        ),
+    }
+
+
+def _running(spec: manifest_mod.Task) -> dict[str, Any]:
+    e = spec.experiment
+    assert e is not None
+    return {
+        "id": e.id,
+        "task": spec.name,
+        "chain": list(e.chain),
+        "share": e.share,
+        "requests": e.requests,
+        "started": e.started,
     }
 
 
@@ -210,8 +231,11 @@ def _quality_words(x: dict[str, Any]) -> str:
     return f"{x['model']}: " + ", ".join(parts)
 
 
-def settings(cfg: Config) -> Settings:
+def settings(cfg: Config, window_days: int = 28) -> Settings:
     return Settings(
+        exploration_share=float(cfg.get("tuner.exploration_share")),
+        max_exploration_days=int(cfg.get("tuner.max_exploration_days")),
+        window_days=window_days,
         min_samples=int(cfg.get("tuner.min_samples")),
         min_pair_samples=int(cfg.get("tuner.min_pair_samples")),
         correlation=float(cfg.get("tuner.assumed_failure_correlation")),
@@ -314,11 +338,12 @@ def propose(
     with Warehouse.from_config(cfg).connect(read_only=True) as con:
         found = evidence_mod.collect(con, since, until)
         observed = {r["task"]: r for r in app_queries.task_stats(con, since, until)}
-    s = settings(cfg)
+    s = settings(cfg, (until - since).days + 1)
     n_boot = int(cfg.get("tuner.bootstrap_resamples")) if resamples is None else resamples
     results: list[TaskResult] = []
     quality: dict[str, dict[str, Any]] = {}
     per_task: list[tuple[replay.TaskSavings, Any]] = []
+    experiments: dict[str, manifest_mod.Experiment | None] = {}
     named: dict[str, tuple[TaskEvidence, dict[str, str]]] = {}
     for name in m.tasks:
         raw = found.get(name) or TaskEvidence(name, [], {})
@@ -336,7 +361,21 @@ def propose(
         ev.evals = {
             by_model.get(k, k) if k not in m.providers else k: v for k, v in ev.evals.items()
         }
-        r = recommend(ev, task, m.providers, s)
+        r = recommend(ev, task, m.providers, s, until + timedelta(days=1))
+        if task.experiment is not None:
+            verdict, why = explore.conclude(
+                task.experiment, r, r.explored or r.candidates, task.success_target
+            )
+            r.reasons.append(why)
+            r.experiment = verdict
+            if verdict != "running":
+                experiments[name] = None
+            if r.plan is not None and verdict == "running":
+                r.reasons.remove(r.plan.reason)  # one experiment a task at a time
+                r.plan = None
+        if r.plan is not None:
+            experiments[name] = explore.start(r.plan, until + timedelta(days=1))
+            r.experiment = "planned"
         quality[name] = quality_evidence(ev, r)
         for logged, obs in sorted(raw.models.items()):
             if logged not in names and obs.attempts >= s.min_samples:
@@ -364,6 +403,7 @@ def propose(
         chains={r.task: r.proposed_chain for r in results if r.status == "changed"},
         costs={p.provider: p.current for p in prices},
         supported=supported,
+        experiments=experiments,
     )
     unmanaged = {t: ev.requests for t, ev in found.items() if t not in m.tasks and ev.requests}
     return Proposal(

@@ -22,10 +22,12 @@ import math
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 
+from app.tuner import explore
 from app.tuner.evidence import (
     Estimate,
     Index,
@@ -37,6 +39,7 @@ from app.tuner.evidence import (
     stage_attempts,
     wilson_low,
 )
+from app.tuner.explore import Plan
 from app.tuner.manifest import Provider, Task
 
 MAX_CHAIN = 3
@@ -52,6 +55,9 @@ class Settings:
     correlation: float = 0.5  # assumed failure correlation where the logs have no evidence
     min_improvement: float = 0.01  # a compliant current chain is replaced only if this much cheaper
     confidence: float = 0.95  # P(the chain meets the success target) a proposal needs
+    exploration_share: float = 0.1  # of a task's traffic an exploration plan sends to its chain
+    max_exploration_days: int = 28  # a plan that needs longer is not proposed
+    window_days: int = 28  # days of evidence the requests counted come from
 
 
 @dataclass
@@ -92,6 +98,9 @@ class TaskResult:
     exclusions: list[Exclusion] = field(default_factory=list)
     binding: str | None = None
     requests: int = 0
+    plan: Plan | None = None  # an experiment where the logs cannot yet decide
+    experiment: str | None = None  # what became of the one under way (explore.conclude)
+    explored: list[ChainEval] = field(default_factory=list)  # the chains an experiment may test
 
 
 def _pct(x: float) -> str:
@@ -268,15 +277,19 @@ class Evaluator:
         self._draws[key] = got
         return got
 
+    def success_draws(self, chain: tuple[str, ...], stages: list[Estimate]) -> np.ndarray:
+        """The chain's success, :data:`DRAWS` times, its stages drawn together."""
+        fail = np.ones(DRAWS)
+        for j, est in enumerate(stages):
+            fail = fail * (1.0 - self.draws(chain, j, est))
+        return 1.0 - fail
+
     def success_low(self, chain: tuple[str, ...], stages: list[Estimate]) -> float:
         """The chain's success that it meets with probability :attr:`Settings.confidence`: a
         lower quantile of its success over the stages' posteriors drawn together (not each
         stage at its own lower bound at once, which is far more pessimistic than the
         confidence says)."""
-        fail = np.ones(DRAWS)
-        for j, est in enumerate(stages):
-            fail = fail * (1.0 - self.draws(chain, j, est))
-        return float(np.quantile(1.0 - fail, 1.0 - self.confidence))
+        return float(np.quantile(self.success_draws(chain, stages), 1.0 - self.confidence))
 
     def stage_cost(self, m: str, p: np.ndarray) -> np.ndarray:
         """Expected cost of a stage on ``m`` that succeeds with probability ``p`` (retries on
@@ -364,9 +377,44 @@ def _meets_latency(p95: float | None, target: float | None) -> bool:
 
 
 def recommend(
-    ev: TaskEvidence, task: Task, providers: dict[str, Provider], s: Settings
+    ev: TaskEvidence,
+    task: Task,
+    providers: dict[str, Provider],
+    s: Settings,
+    start: date | None = None,
 ) -> TaskResult:
+    """The proposal for one task, and where the logs cannot decide, an exploration plan
+    (:mod:`app.tuner.explore`; ``start``: the first day it would run)."""
     ev_ = Evaluator(ev, s)
+    result = _recommend(ev_, ev, task, providers, s)
+    if result.status != "changed" and result.current is not None:
+        result.explored = explorable(ev_, ev, task, providers, s, result.candidates)
+        result.plan = explore.plan(result, result.explored, ev_, task, s, start or date.today())
+        if result.plan is not None:
+            result.reasons.append(result.plan.reason)
+    return result
+
+
+def explorable(
+    ev_: Evaluator,
+    ev: TaskEvidence,
+    task: Task,
+    providers: dict[str, Provider],
+    s: Settings,
+    candidates: list[ChainEval],
+) -> list[ChainEval]:
+    """Every chain an experiment may test: over the models the task may use, those with too
+    few requests to judge included (the proposal's own candidates when there are none)."""
+    models, _ = eligible(ev, task, providers, replace(s, min_samples=1))
+    if set(models) <= {m for c in candidates for m in c.chain}:
+        return candidates
+    chains = [c for k in range(1, MAX_CHAIN + 1) for c in itertools.permutations(models, k)]
+    return [ev_.evaluate(c) for c in chains]
+
+
+def _recommend(
+    ev_: Evaluator, ev: TaskEvidence, task: Task, providers: dict[str, Provider], s: Settings
+) -> TaskResult:
     current_chain = task.chain
     current = ev_.evaluate(current_chain) if ev.patterns else None
     if current is not None:

@@ -89,6 +89,36 @@ def _frontier(rows: list[dict[str, Any]], target: float | None) -> go.Figure:
     return fig
 
 
+EXPERIMENT_STATES = {
+    "planned": "Experiment proposed",
+    "running": "Experiment under way",
+    "adopted": "Experiment concluded: chain adopted",
+    "qualified": "Experiment concluded: the chain meets the target",
+    "stopped": "Experiment stopped",
+    "ineligible": "Experiment stopped",
+}
+
+
+def experiment_markdown(exp: dict[str, Any]) -> str:
+    """An exploration plan in a line: which chain, what share of the traffic, how long, what it
+    costs (the reason under it says why)."""
+    title = EXPERIMENT_STATES.get(str(exp.get("state")), "Experiment")
+    chain = ui.md_text(" → ".join(exp.get("chain") or []))
+    parts = [f"**{title}** `{ui.md_text(str(exp.get('id', '')))}`: {chain},"]
+    parts.append(f"{ui.pct(exp.get('share'), 0)} of the task's traffic")
+    if exp.get("requests"):
+        parts.append(f"for {int(exp['requests']):,} requests")
+    if exp.get("days"):
+        parts.append(f"(about {int(exp['days'])} days)")
+    if exp.get("started"):
+        parts.append(f"since {ui.md_text(str(exp['started']))}")
+    cost = exp.get("extra_cost_usd")
+    if cost is not None:
+        word = "saves" if cost < 0 else "costs"
+        parts.append(f"· {word} {ui.usd(abs(cost))} while it runs")
+    return " ".join(parts)
+
+
 def task_panel(t: dict[str, Any], frontier: list[dict[str, Any]], target: float | None) -> None:
     left, right = st.columns(2)
     cur, sav = t.get("current_estimate") or {}, t.get("savings") or {}
@@ -123,6 +153,9 @@ def task_panel(t: dict[str, Any], frontier: list[dict[str, Any]], target: float 
         st.text(saved)
     elif sav.get("note"):
         st.text(f"Savings unknown: {sav['note']}")
+    exp = t.get("experiment")
+    if exp:
+        st.markdown(experiment_markdown(exp))
     q = t.get("quality_evidence") or {}
     if q.get("note"):
         st.markdown(quality_markdown(q))
