@@ -76,6 +76,8 @@ class Attempt:
     key_hash: str | None = None
     key_alias: str | None = None
     route: str | None = None
+    agent_name: str | None = None  # the agent whose run made the call (OTel, OpenInference)
+    conversation_id: str | None = None  # its conversation / session: context, not a request
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
     cache_write_tokens: int | None = None

@@ -134,3 +134,74 @@ def test_a_reader_waits_for_a_writer_in_the_same_process(tmp_path: Path) -> None
     with wh.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw_attempts").fetchall() == [(0,)]
     t.join()
+
+
+# raw_attempts as the releases before agent_name and conversation_id created it
+RAW_ATTEMPTS_BEFORE_AGENT_NAME = """
+CREATE TABLE raw_attempts (
+    load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_file VARCHAR NOT NULL,
+    source_line BIGINT NOT NULL, attempt_id VARCHAR NOT NULL,
+    logical_request_id VARCHAR NOT NULL, attempt_index INTEGER,
+    started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP NOT NULL, ttft_ms DOUBLE,
+    latency_ms DOUBLE, provider VARCHAR, requested_model VARCHAR,
+    served_model VARCHAR NOT NULL, deployment_id VARCHAR, base_model VARCHAR, task VARCHAR,
+    team VARCHAR, user_id VARCHAR, key_hash VARCHAR, key_alias VARCHAR, route VARCHAR,
+    input_tokens BIGINT, cached_input_tokens BIGINT, cache_write_tokens BIGINT,
+    cache_write_1h_tokens BIGINT, output_tokens BIGINT, reasoning_tokens BIGINT,
+    input_includes_cached BOOLEAN NOT NULL, output_includes_reasoning BOOLEAN NOT NULL,
+    status VARCHAR NOT NULL, error_class VARCHAR, error_type VARCHAR, http_status INTEGER,
+    gateway_cache_hit BOOLEAN NOT NULL, streamed BOOLEAN, reported_cost_usd DECIMAL(18, 10),
+    validation_passed BOOLEAN, quality_score DOUBLE, ingested_at TIMESTAMP NOT NULL
+)
+"""
+
+
+def test_an_older_raw_attempts_gains_agent_name_and_conversation_id_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    """A warehouse from before the two columns: the next migration adds them (the table files
+    run again when the SQL changes), its rows stay, the marts carry the columns."""
+    import duckdb
+
+    from collectors.warehouse import configure
+    from collectors.warehouse.marts import rebuild_materialized
+
+    path = tmp_path / "w.duckdb"
+    wh = Warehouse(path)
+    wh.migrate()
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE raw_attempts")
+        con.execute(RAW_ATTEMPTS_BEFORE_AGENT_NAME)
+        con.execute(
+            "INSERT INTO raw_attempts BY NAME SELECT 'l1' AS load_id, 'routeledger' AS source, "
+            "'a.jsonl' AS source_file, 1 AS source_line, 'rl:a1' AS attempt_id, "
+            "'r1' AS logical_request_id, TIMESTAMP '2026-10-01 10:00:00' AS started_at, "
+            "TIMESTAMP '2026-10-01 10:00:01' AS ended_at, 'gpt-4o-mini' AS served_model, "
+            "true AS input_includes_cached, true AS output_includes_reasoning, "
+            "'success' AS status, false AS gateway_cache_hit, 'growth' AS team, "
+            "TIMESTAMP '2026-10-01 10:00:02' AS ingested_at"
+        )
+        con.execute("UPDATE schema_version SET version = 'the release before'")
+    assert wh.migrate() is True
+    assert wh.migrate() is False and wh.migrate(force=True)  # ADD COLUMN IF NOT EXISTS: again
+    fresh = Warehouse(tmp_path / "fresh.duckdb")
+    fresh.migrate()
+    with fresh.connect(read_only=True) as con:
+        new_layout = con.execute("DESCRIBE raw_attempts").fetchall()
+    with duckdb.connect(str(path)) as con:
+        configure(con)
+        assert con.execute("DESCRIBE raw_attempts").fetchall() == new_layout  # same order too
+        assert [c[0] for c in new_layout[-2:]] == ["agent_name", "conversation_id"]
+        assert con.execute(
+            "SELECT attempt_id, team, agent_name, conversation_id FROM raw_attempts"
+        ).fetchall() == [("rl:a1", "growth", None, None)]
+        con.execute(
+            "INSERT INTO raw_attempts SELECT * REPLACE ('rl:a2' AS attempt_id, "
+            "'r2' AS logical_request_id, 'planner' AS agent_name, 'c-1' AS conversation_id) "
+            "FROM raw_attempts"
+        )
+        rebuild_materialized(con)
+        sql = "SELECT logical_request_id, team, agent_name, conversation_id FROM {} ORDER BY 1"
+        want = [("r1", "growth", None, None), ("r2", "growth", "planner", "c-1")]
+        assert con.execute(sql.format("attempts")).fetchall() == want
+        assert con.execute(sql.format("logical_requests")).fetchall() == want

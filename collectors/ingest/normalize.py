@@ -19,9 +19,11 @@ Secrets: API keys are kept only as SHA-256; every other stored string (every tex
 percent-encoded keys: :data:`collectors.redact.SECRET_SHAPES`) replaced by ``[REDACTED]``,
 whatever field it hides in. An id that held one keeps ``#`` and 16 hex digits of its SHA-256
 after the mask (``rl_id``), so two attempts whose ids differ only in a credential stay two
-attempts instead of deduplicating into one. Redaction comes first, on the string as logged: a
-value that is also lowercased (the provider) is lowercased after it, the mask kept as
-``[REDACTED]``, so no case change can hide a credential from the pattern or expose one.
+attempts instead of deduplicating into one (a ``conversation_id`` is such an id: two
+conversations stay two). Redaction comes first, on the string as logged: a value that is also
+lowercased (the provider) is lowercased after it, the mask kept as ``[REDACTED]``, so no case
+change can hide a credential from the pattern or expose one. Names are cut to 200 characters
+(``task`` and ``provider`` 100, ``route`` 300), ids to 200.
 """
 
 from __future__ import annotations
@@ -214,6 +216,8 @@ SELECT
          ELSE sha256(trim(api_key)) END AS key_hash,
     rl_str(key_alias, 200) AS key_alias,
     rl_str(route, 300) AS route,
+    rl_str(agent_name, 200) AS agent_name,
+    rl_id(conversation_id) AS conversation_id,
     i_in AS input_tokens,
     i_cached AS cached_input_tokens,
     i_cw AS cache_write_tokens,

@@ -43,6 +43,8 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "api_key",  # raw or hashed; only its SHA-256 is kept
     "key_alias",
     "route",
+    "agent_name",  # the agent whose run made the call (OTel gen_ai.agent.name, ...)
+    "conversation_id",  # the conversation / session it belongs to; never the request
     "input_tokens",
     "cached_input_tokens",
     "cache_write_tokens",

@@ -15,7 +15,12 @@ OpenInference traces are OTLP like any other, so they come through :mod:`collect
   ``.completion_details.reasoning``. Reported cost: ``llm.cost.total``, else prompt + completion.
 * Labels: OpenInference propagates ``metadata`` (a JSON object as text) and ``tag.tags`` from
   ``using_attributes`` to every span; a ``task`` / ``team`` key of the metadata, or a
-  ``task:<name>`` tag, labels the span (``user.id`` is read as for any span).
+  ``task:<name>`` tag, labels the span (``user.id`` is read as for any span). The agent's
+  name is ``agent.name`` (:data:`AGENT`, on the ``AGENT`` span) and the conversation is
+  ``session.id`` (:data:`SESSION`; ``using_attributes(session_id=...)`` / ``using_session``
+  copy it onto every span inside, the LLM spans too); ``otel`` reads both like ``user.id``.
+  ``graph.node.name`` is not read: it names a node of the execution graph (a chain, a tool,
+  a router as much as an agent), not the agent.
 
 Prompts (``input.value``, ``llm.input_messages.*``) and answers are never read.
 """
@@ -29,6 +34,8 @@ from typing import Any
 KIND = "openinference.span.kind"
 CALL_KINDS = frozenset({"LLM", "EMBEDDING"})
 MAX_JSON = 65_536  # characters of a JSON-valued attribute worth parsing
+AGENT = ("agent.name",)
+SESSION = ("session.id",)
 
 
 def is_openinference(attrs: dict[str, Any]) -> bool:

@@ -12,9 +12,13 @@ Which spans are model calls: a GenAI span (``gen_ai.operation.name``, or any
 ``create_agent``, ``execute_tool`` or ``invoke_workflow``; or an OpenInference ``LLM`` /
 ``EMBEDDING`` span (:mod:`collectors.logs.openinference`). A call with another call beneath it
 is a wrapper (a framework's span around the client library's): the inner calls count, the
-wrapper is context. Every other span is context: its task, team and user label the calls
-beneath it (the nearest one that has the label wins over ancestors further up, and over the
-resource).
+wrapper is context. Every other span is context: its task, team, user, agent name and
+conversation id label the calls beneath it (the call's own label first, then the nearest
+ancestor that has it, the resource last). Agent name: ``gen_ai.agent.name``, OpenInference's
+``agent.name``, else ``gen_ai.workflow.name`` (an ``invoke_workflow`` span's name up to
+semconv 1.41; the GenAI conventions now write it as ``gen_ai.agent.name``). Conversation:
+``gen_ai.conversation.id``, else ``session.id`` (OpenInference's). On one span the first
+name listed wins (:data:`LABELS`).
 
 A logical request is one call and its retries and fallbacks, never a trace:
 
@@ -99,7 +103,12 @@ REASONING = (
 TTFT_SECONDS = ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
 HTTP_STATUS = ("http.response.status_code", "http.status_code")
 HTTP_METHOD = ("http.request.method", "http.method")
-LABELS = {"task": ("task", "app.task"), "team": ("team", "app.team")}
+LABELS = {
+    "task": ("task", "app.task"),
+    "team": ("team", "app.team"),
+    "agent": ("gen_ai.agent.name", *openinference.AGENT, "gen_ai.workflow.name"),
+    "conversation": ("gen_ai.conversation.id", *openinference.SESSION),
+}
 USER = ("user.id", "enduser.id")
 
 _TRACE_ID = re.compile(r"[0-9a-f]{32}")
@@ -400,7 +409,8 @@ def _ancestors(s: Span, by_id: dict[tuple[str, str], Span]) -> Iterator[Span]:
 
 
 def _labels(attrs: dict[str, Any], strict: bool) -> dict[str, Any]:
-    """A span's own task, team and user (non-scalar values raise if strict, else are skipped)."""
+    """A span's own labels (:data:`LABELS`, user): non-scalar values raise if strict, else are
+    skipped."""
     out: dict[str, Any] = {}
     for label, keys in (*LABELS.items(), ("user", USER)):
         for key in keys:
@@ -462,6 +472,8 @@ def _rows(group: list[Span], by_id: dict[tuple[str, str], Span]) -> Iterator[dic
             "task": labels.get("task"),
             "team": labels.get("team"),
             "user_id": labels.get("user"),
+            "agent_name": labels.get("agent"),
+            "conversation_id": labels.get("conversation"),
             "route": _first(c.resource, ("service.name",)),
             "streamed": f["streamed"],
         }

@@ -10,10 +10,12 @@ One attempt a line. Fields (DESIGN.md, "Interfaces"): ``attempt_id``, ``logical_
 logged as ``status=error, error_class=validation_failed``.
 
 Extensions (optional): ``deployment_id``, ``key_alias``, ``route``, ``cache_write_1h_tokens``,
-``gateway_cache_hit``, ``streamed``, ``latency_ms``, and ``input_includes_cached`` /
-``output_includes_reasoning`` (default true: ``input_tokens`` counts cached and cache-write
-tokens, ``output_tokens`` counts reasoning tokens, as OpenAI reports them; write false for
-Anthropic-style exclusive counts).
+``gateway_cache_hit``, ``streamed``, ``latency_ms``, ``agent_name`` (the agent whose run made
+the call), ``conversation_id`` (the conversation or session it belongs to: a label, not a
+logical request; a request's calls are grouped by ``logical_request_id``), and
+``input_includes_cached`` / ``output_includes_reasoning`` (default true: ``input_tokens``
+counts cached and cache-write tokens, ``output_tokens`` counts reasoning tokens, as OpenAI
+reports them; write false for Anthropic-style exclusive counts).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ FIELDS = (
     "requested_model task team user input_tokens cached_input_tokens cache_write_tokens "
     "output_tokens reasoning_tokens status error_class http_status cost_usd validation_passed "
     "quality_score deployment_id key_alias route cache_write_1h_tokens gateway_cache_hit "
-    "streamed latency_ms input_includes_cached output_includes_reasoning"
+    "streamed latency_ms input_includes_cached output_includes_reasoning agent_name "
+    "conversation_id"
 ).split()
 REQUIRED = ("attempt_id", "started_at", "ended_at", "model", "status")
 
@@ -67,6 +70,8 @@ class RouteLedgerFormat(SqlFormat):
             NULL AS api_key,
             key_alias,
             route,
+            agent_name,
+            conversation_id,
             input_tokens,
             cached_input_tokens,
             cache_write_tokens,

@@ -7,6 +7,7 @@
 -- final model differs from the first attempt's. Models are canonical (a dated snapshot is the
 -- same model: a retry on gpt-4o-mini-2024-07-18 after gpt-4o-mini is no fallback). priced: every
 -- attempt has a cost; cost per successful request is computed over priced requests only.
+-- Task, team, agent name and conversation id are the first attempt's (the first that has one).
 WITH attempts AS (
     SELECT * FROM attempts
     WHERE getvariable('rl_derive_scope') IS NULL  -- see stg_gateway__attempts
@@ -23,6 +24,8 @@ SELECT
     arg_min(local_month, attempt_index) AS local_month,
     arg_min(task, attempt_index) AS task,
     arg_min(team, attempt_index) AS team,
+    arg_min(agent_name, attempt_index) AS agent_name,
+    arg_min(conversation_id, attempt_index) AS conversation_id,
     arg_min(requested_model, attempt_index) AS requested_model,
     arg_min(provider, attempt_index) AS first_provider,
     arg_min(model, attempt_index) AS first_model,

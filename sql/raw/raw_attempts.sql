@@ -42,5 +42,12 @@ CREATE TABLE IF NOT EXISTS raw_attempts (
     reported_cost_usd         DECIMAL(18, 10),
     validation_passed         BOOLEAN,
     quality_score             DOUBLE,
-    ingested_at               TIMESTAMP NOT NULL
+    ingested_at               TIMESTAMP NOT NULL,
+    -- added later, so last: a new warehouse and a migrated one have the same column order
+    agent_name                VARCHAR,
+    conversation_id           VARCHAR
 );
+-- A warehouse made before a column existed gains it here: this file runs again whenever the
+-- SQL changes (collectors/warehouse/migrate.py), its rows kept, the new column NULL in them.
+ALTER TABLE raw_attempts ADD COLUMN IF NOT EXISTS agent_name VARCHAR;
+ALTER TABLE raw_attempts ADD COLUMN IF NOT EXISTS conversation_id VARCHAR;

@@ -46,7 +46,7 @@ SELECT
     attempt_index AS source_attempt_index,
     started_at, ended_at, ttft_ms, latency_ms,
     provider, requested_model, served_model, deployment_id, base_model,
-    task AS task_hint, team, user_id, key_hash, key_alias, route,
+    task AS task_hint, team, user_id, key_hash, key_alias, route, agent_name, conversation_id,
     CASE WHEN input_includes_cached THEN n_in ELSE n_in + n_cached + n_cw END AS prompt_tokens,
     CASE WHEN input_includes_cached THEN greatest(n_in - n_cached - n_cw, 0) ELSE n_in END
         AS fresh_input_tokens,

@@ -104,6 +104,76 @@ def test_csv_with_extra_and_missing_columns() -> None:
     assert result.attempts[1].latency_ms == pytest.approx(1500.0)
 
 
+def test_agent_name_and_conversation_id_of_every_kind() -> None:
+    """RouteLedger's optional ``agent_name`` and ``conversation_id``: text as it comes, other
+    JSON values as their text (as for every text field), trimmed of spaces, cut to 200
+    characters, credentials masked (the id keeps a hash), control characters kept as data for
+    the display to escape; blank or absent is NULL, and the row loads either way."""
+    key = "sk-proj-AbCdEf0123456789AbCdEf0123456789"
+    rows = [
+        rl_row(1, agent_name="planner", conversation_id="conv-1"),
+        rl_row(2, agent_name=42, conversation_id=7.5),
+        rl_row(3, agent_name=True, conversation_id={"id": "c"}),
+        rl_row(4, agent_name=["a"], conversation_id=None),
+        rl_row(5, agent_name="x" * 70_000, conversation_id="y" * 70_000),
+        rl_row(6, agent_name=" \x00\x1b[2Jagent\r\n ", conversation_id=f"Bearer {key}"),
+        rl_row(7, agent_name="  ", conversation_id=""),
+        rl_row(8),
+    ]
+    result = parse_bytes("routeledger", jl(*rows), "agents.jsonl")
+    assert result.quarantined == []
+    got = {a.source_line: (a.agent_name, a.conversation_id) for a in result.attempts}
+    assert got[1] == ("planner", "conv-1")
+    assert got[2] == ("42", "7.5")
+    assert got[3] == ("true", '{"id":"c"}')
+    assert got[4] == ('["a"]', None)
+    assert got[5] == ("x" * 200, "y" * 200)
+    assert got[6][0] == "\x00\x1b[2Jagent\r\n"
+    assert got[6][1].startswith("[REDACTED]#") and key[8:] not in got[6][1]
+    assert got[7] == got[8] == (None, None)
+    header = "attempt_id,started_at,ended_at,model,status,agent_name,conversation_id\n"
+    body = "a1,1790000000,1790000001,m,success,planner,c-1\na2,1790000000,1790000001,m,success,,\n"
+    from_csv = parse_bytes("routeledger", (header + body).encode(), "agents.csv").attempts
+    assert [(a.agent_name, a.conversation_id) for a in from_csv] == [("planner", "c-1"), (None, None)]  # fmt: skip
+
+
+def test_agent_name_and_conversation_id_reach_the_marts(cfg: Config, tmp_path: Path) -> None:
+    """Through ingest (the streamed path) into ``attempts`` and ``logical_requests``, which
+    takes its first attempt's."""
+    log = tmp_path / "agents.jsonl"
+    log.write_bytes(
+        jl(
+            rl_row(
+                1,
+                logical_request_id="r",
+                agent_name="planner",
+                conversation_id="c-1",
+                status="error",
+            ),
+            rl_row(
+                2,
+                logical_request_id="r",
+                agent_name="critic",
+                conversation_id="c-2",
+                started_at="2026-10-01T10:00:02Z",
+                ended_at="2026-10-01T10:00:03Z",
+            ),
+            rl_row(3),
+        )
+    )
+    assert ingest(cfg, [str(log)], fmt="routeledger").attempts_loaded == 3
+    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+        attempts = con.execute(
+            "SELECT attempt_id, agent_name, conversation_id FROM attempts ORDER BY 1"
+        ).fetchall()
+        requests = con.execute(
+            "SELECT logical_request_id, agent_name, conversation_id FROM logical_requests "
+            "ORDER BY 1"
+        ).fetchall()
+    assert attempts == [("rl:a1", "planner", "c-1"), ("rl:a2", "critic", "c-2"), ("rl:a3", None, None)]  # fmt: skip
+    assert requests == [("r", "planner", "c-1"), ("r3", None, None)]
+
+
 def test_csv_without_required_columns_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="model, status"):
         parse_bytes("routeledger", b"attempt_id,started_at,ended_at\na,1,2\n", "x.csv")

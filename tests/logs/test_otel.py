@@ -178,6 +178,7 @@ def test_constructed_traces_golden() -> None:
         "served_model": "claude-sonnet-4-5-20250929",
         "route": "research-agent",
         "team": "growth",
+        "agent_name": "researcher",  # the invoke_agent span's gen_ai.agent.name
         "status": "success",
     }
     openai = {
@@ -394,6 +395,56 @@ def test_labels_span_before_resource() -> None:
         "u",
         "svc",
     )
+
+
+def test_agent_name_and_conversation_id_by_every_name() -> None:
+    """Current GenAI names, OpenInference's, and the workflow name of semconv 1.41 and before;
+    on one span the current name wins, the call's own label wins over the resource's."""
+    row = one(attr("gen_ai.agent.name", "planner"), attr("gen_ai.conversation.id", "conv-1"))
+    assert (row["agent_name"], row["conversation_id"]) == ("planner", "conv-1")
+    row = one(attr("agent.name", "researcher"), attr("session.id", "sess-9"))
+    assert (row["agent_name"], row["conversation_id"]) == ("researcher", "sess-9")
+    assert one(attr("gen_ai.workflow.name", "triage_pipeline"))["agent_name"] == "triage_pipeline"
+    every = one(
+        attr("gen_ai.workflow.name", "w"),
+        attr("agent.name", "oi"),
+        attr("gen_ai.agent.name", "current"),
+        attr("session.id", "oi-session"),
+        attr("gen_ai.conversation.id", "current-conversation"),
+    )
+    assert (every["agent_name"], every["conversation_id"]) == ("current", "current-conversation")
+    resource = [attr("gen_ai.agent.name", "res-agent"), attr("session.id", "res-session")]
+    assert (one(resource=resource)["agent_name"], one(resource=resource)["conversation_id"]) == (
+        "res-agent",
+        "res-session",
+    )
+    own = one(attr("agent.name", "own"), resource=resource)
+    assert (own["agent_name"], own["conversation_id"]) == ("own", "res-session")
+    bare = one(attr("gen_ai.agent.id", "agent-7"), attr("graph.node.name", "router"))
+    assert (bare["agent_name"], bare["conversation_id"]) == (None, None)  # neither names one
+
+
+def test_agent_name_and_conversation_id_of_odd_kinds() -> None:
+    """Scalars go on as text (normalize cuts and redacts them); a list or map on the call span
+    or the resource is bad input, as for the task."""
+    assert one(attr("gen_ai.conversation.id", 42))["conversation_id"] == "42"  # intValue "42"
+    assert one(attr("gen_ai.agent.name", True))["agent_name"] == "true"
+    assert one(attr("session.id", 1.5))["conversation_id"] == "1.5"
+    big = {"key": "gen_ai.conversation.id", "value": {"intValue": 10**200}}
+    assert one(big)["conversation_id"] == "out_of_range"
+    huge = "a" * 1_000_000
+    assert one(attr("gen_ai.agent.name", huge))["agent_name"] == huge  # cut by normalize
+    control = "agent\x00\x1b[31m\r\nname\u202e"
+    assert one(attr("gen_ai.agent.name", control))["agent_name"] == control
+    as_list = {"key": "gen_ai.agent.name", "value": {"arrayValue": {"values": []}}}
+    as_map = {"key": "session.id", "value": {"kvlistValue": {"values": []}}}
+    for bad in (as_list, as_map):
+        with pytest.raises(RecordError) as e:
+            one(bad)
+        assert e.value.reason == "bad_attribute"
+        with pytest.raises(RecordError) as e:
+            one(resource=[bad])
+        assert e.value.reason == "bad_attribute"
 
 
 def test_http_status_attribute_wins_over_message() -> None:
@@ -635,6 +686,10 @@ OTLP_WORDS = [
     "llm.invocation_parameters",
     "metadata",
     "tag.tags",
+    "gen_ai.agent.name",
+    "gen_ai.conversation.id",
+    "agent.name",
+    "session.id",
 ]
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 ids = st.sampled_from([TRACE, SPAN, "0" * 32, "zz"])
@@ -741,6 +796,34 @@ def test_e2e_duplicate_span_keeps_one_id() -> None:
     payload = (json.dumps(batch(span())) + "\n") * 2
     result = _parse_bytes()("otel", payload.encode(), "dup.jsonl")
     assert {a.attempt_id for a in result.attempts} == {f"otel:{TRACE}:{SPAN}"}
+
+
+def test_e2e_agent_name_and_conversation_id_are_cut_redacted_and_kept_apart() -> None:
+    """normalize treats the agent name as it treats the team (trimmed, credentials masked,
+    200 characters, control characters kept as data for the display to escape) and the
+    conversation id as an id: a masked credential keeps a hash, so two stay two."""
+    key = "sk-proj-AbCdEf0123456789AbCdEf0123456789"
+
+    def labelled(n: int, agent: Any, conversation: Any) -> dict[str, Any]:
+        labels = (attr("gen_ai.agent.name", agent), attr("gen_ai.conversation.id", conversation))
+        return span(*labels, spanId=f"{n:016x}")
+
+    doc = batch(
+        labelled(1, "x" * 100_000, "c" * 100_000),
+        labelled(2, "  agent\x00\x1b[31m\r\nname\u202e  ", " conv-1 "),
+        labelled(3, f"Bearer {key}", f"conv {key}"),
+        labelled(4, "   ", f"conv {key[:-1]}X"),
+        labelled(5, "null", ""),
+    )
+    result = _parse_bytes()("otel", json.dumps(doc).encode(), "agents.jsonl")
+    assert result.quarantined == []
+    got = [(a.agent_name, a.conversation_id) for a in result.attempts]
+    assert got[0] == ("x" * 200, "c" * 200)
+    assert got[1] == ("agent\x00\x1b[31m\r\nname\u202e", "conv-1")
+    assert got[2][0] == "[REDACTED]" and got[3][0] is None and got[4] == (None, None)
+    masked = [got[2][1], got[3][1]]
+    assert all(c.startswith("conv [REDACTED]#") for c in masked) and masked[0] != masked[1]
+    assert key[8:24] not in json.dumps(got)
 
 
 numbers = (

@@ -245,6 +245,53 @@ def test_an_ancestors_unusable_label_is_skipped_a_calls_own_is_bad_input() -> No
     assert e.value.reason == "bad_attribute"
 
 
+def test_agent_and_conversation_come_from_the_nearest_span_that_has_them() -> None:
+    """A workflow running an agent: the agent's name is the nearest; a call straight under the
+    workflow takes the workflow's (its gen_ai.workflow.name, semconv 1.41 and before); every
+    attempt of a request, the SDK's HTTP tries too, carries its call's labels."""
+    spans = [
+        sp(
+            1,
+            attrs={
+                "gen_ai.operation.name": "invoke_workflow",
+                "gen_ai.workflow.name": "support_pipeline",
+                "gen_ai.conversation.id": "conv-outer",
+            },
+        ),
+        sp(2, 1, attrs={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"}),
+        sp(3, 2, attrs={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"}),
+        chat(4, 3),
+        chat(5, 1, 20, 30),
+        chat(6, 2, 40, 50, attrs={"gen_ai.conversation.id": "conv-own"}),
+        chat(7, 2, 60, 70),
+        http(8, 7, 60, 62, 429),
+        http(9, 7, 63, 70, 200),
+    ]
+    got = [(r["attempt_key"][-1], r["agent_name"], r["conversation_id"]) for r in rows(*spans)]
+    assert sorted(got) == [
+        ("4", "planner", "conv-outer"),
+        ("5", "support_pipeline", "conv-outer"),
+        ("6", "planner", "conv-own"),
+        ("7", "planner", "conv-outer"),
+        ("8", "planner", "conv-outer"),  # the SDK's try before the call's last HTTP request
+    ]
+    alone = rows(chat(10, 99), resource={"gen_ai.agent.name": "res-agent", "session.id": "s"})
+    assert (alone[0]["agent_name"], alone[0]["conversation_id"]) == ("res-agent", "s")
+
+
+def test_an_ancestors_unusable_agent_name_is_skipped_a_calls_own_is_bad_input() -> None:
+    spans = [
+        sp(1, attrs={"gen_ai.agent.name": "ok", "session.id": "s-ok"}),
+        sp(2, 1, attrs={"gen_ai.agent.name": ["a", "b"], "gen_ai.conversation.id": ["c"]}),
+        chat(3, 2),
+    ]
+    assert (rows(*spans)[0]["agent_name"], rows(*spans)[0]["conversation_id"]) == ("ok", "s-ok")
+    for key in ("gen_ai.agent.name", "agent.name", "gen_ai.conversation.id", "session.id"):
+        with pytest.raises(RecordError) as e:
+            rows(chat(3, attrs={key: ["a"]}))
+        assert e.value.reason == "bad_attribute"
+
+
 def test_parent_loops_and_deep_chains_end_the_walk() -> None:
     loop = [sp(1, 2, attrs={"task": "a"}), sp(2, 1), chat(3, 1)]
     assert rows(*loop)[0]["task"] == "a"
@@ -396,6 +443,34 @@ def test_openinference_labels_from_metadata_and_tags() -> None:
     assert got == {"2": ("research", "r&d"), "3": ("qa", "r&d"), "4": ("explicit", "r&d")}
 
 
+def test_openinference_agent_name_and_session() -> None:
+    """OpenInference: ``agent.name`` on the AGENT span; ``using_attributes(session_id=...)``
+    copies ``session.id`` onto every span inside, so a call has its own. ``graph.node.name``
+    names a node of the graph, not an agent: not read."""
+    spans = [
+        sp(
+            1,
+            attrs={
+                "openinference.span.kind": "AGENT",
+                "agent.name": "researcher",
+                "session.id": "conv-0007",
+                "graph.node.name": "research_node",
+            },
+        ),
+        oi(2, 1, **{"session.id": "conv-0007"}),
+        sp(3, 1, attrs={"openinference.span.kind": "TOOL", "session.id": "conv-0007"}),
+        oi(4, 3, 20, 30, **{"session.id": "conv-0008"}),
+        sp(5, attrs={"openinference.span.kind": "CHAIN", "graph.node.name": "router"}),
+        oi(6, 5, 40, 50),
+    ]
+    got = {r["attempt_key"][-1]: (r["agent_name"], r["conversation_id"]) for r in rows(*spans)}
+    assert got == {
+        "2": ("researcher", "conv-0007"),
+        "4": ("researcher", "conv-0008"),  # its own session id first
+        "6": (None, None),
+    }
+
+
 def test_openinference_failure_from_the_real_recording() -> None:
     """A real failed LLM span: status 2, ``<class>: Error code: NNN - ...`` and an exception
     event whose type is read and whose message and stack trace are not."""
@@ -441,15 +516,36 @@ def test_a_trace_cut_before_its_agent_span_keeps_its_requests_and_loses_the_task
     before the agent span, so they and their HTTP spans are exported first."""
     d = _agent_line_with_retries()
     whole = FORMAT.extract(d)
-    assert {r["task"] for r in whole} == {"research"}
+    assert {(r["task"], r["agent_name"]) for r in whole} == {("research", "researcher")}
+    assert len({r["conversation_id"] for r in whole}) == 1
     calls_line, agent_line = _move(d, lambda s: s["name"] == "invoke_agent researcher")
     assert FORMAT.extract(agent_line) == []
     cut = FORMAT.extract(calls_line)
-    strip = ("task",)
+    strip = ("task", "agent_name", "conversation_id")
     assert [{k: v for k, v in r.items() if k not in strip} for r in cut] == [
         {k: v for k, v in r.items() if k not in strip} for r in whole
     ]
     assert {r["task"] for r in cut} == {"assistant"}  # the resource's: the parent is elsewhere
+    assert {(r["agent_name"], r["conversation_id"]) for r in cut} == {(None, None)}
+
+
+def test_an_openinference_trace_cut_before_its_agent_span_keeps_the_conversation() -> None:
+    """OpenInference puts ``session.id`` on the LLM spans themselves: a cut loses the
+    agent's name (on the AGENT span only) and keeps the conversation."""
+    d = next(
+        d
+        for d in lines(OI)
+        if any(s["name"] == "researcher" for s in all_spans(d))
+        and sum(s["name"] == "ChatCompletion" for s in all_spans(d)) > 1
+    )
+    whole = FORMAT.extract(d)
+    (conversation,) = {r["conversation_id"] for r in whole}
+    assert re.fullmatch(r"conv-\d{4}", conversation)
+    assert {r["agent_name"] for r in whole} == {"researcher"}
+    calls_line, _ = _move(d, lambda s: s["name"] == "researcher")
+    cut = FORMAT.extract(calls_line)
+    assert len(cut) == len(whole)
+    assert {(r["agent_name"], r["conversation_id"]) for r in cut} == {(None, conversation)}
 
 
 def test_a_trace_cut_between_a_call_and_its_http_spans_loses_the_tries() -> None:

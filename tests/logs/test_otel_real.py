@@ -9,7 +9,8 @@ under a parent span carrying the task, calls with no parent (the resource's task
 the app retries and falls back itself, and agent runs of four calls each. RouteLedger ingests
 each recording into a fresh home; per task its logical requests, successes, retried requests,
 fallbacks, attempts, tokens, spend and cost per successful request must equal the truth's, and
-every logical request must be the truth's request, attempt for attempt.
+every logical request must be the truth's request, attempt for attempt, each attempt of an
+agent run named by its agent and conversation (and no other).
 
 A third recording has no HTTP spans: the SDK's retries happen inside the instrumented call and
 leave no trace, so its attempts and retries are compared as the spans can show them
@@ -87,6 +88,14 @@ def truth_calls(case: str) -> dict[str, list[Call]]:
 
 def task_of(key: str) -> str:
     return key.split("/", 1)[0]
+
+
+def labels_of(key: str) -> tuple[str | None, str | None]:
+    """The agent name and conversation id the app gave a call (``record.py``): an agent run's
+    ``invoke_agent researcher`` span (OpenInference: the AGENT span ``researcher``) carries
+    ``researcher`` and conversation ``conv-<run, 4 digits>``; the other tasks have neither."""
+    task, *rest = key.split("/")
+    return ("researcher", f"conv-{int(rest[0]):04d}") if task == "research" else (None, None)
 
 
 def cost(c: Call) -> Decimal:
@@ -271,17 +280,18 @@ def test_every_request_is_the_truths_attempt_for_attempt(ledger: tuple[str, Path
     """The app ran one call at a time, so the server's calls that started within an attempt's
     time span are the calls it stands for: one with HTTP spans, the SDK's tries of one call
     without. A logical request's attempts stand for one request key's calls, all of them, in
-    order, and each has the outcome, status and model of its last call."""
+    order, and each has the outcome, status and model of its last call, and the agent name and
+    conversation id of its agent run."""
     case, home = ledger
     calls = truth_calls(case)
     starts = sorted((c.start, key, c) for key, v in calls.items() for c in v)
     rows = _rows(
         home,
-        "SELECT logical_request_id, started_at, ended_at, status, http_status, model, task "
-        "FROM attempts ORDER BY logical_request_id, attempt_index",
+        "SELECT logical_request_id, started_at, ended_at, status, http_status, model, task, "
+        "agent_name, conversation_id FROM attempts ORDER BY logical_request_id, attempt_index",
     )
     requests: dict[str, list[tuple[str, list[Call]]]] = defaultdict(list)
-    for rid, start, end, status, http_status, model, task in rows:
+    for rid, start, end, status, http_status, model, task, agent, conversation in rows:
         inside = [(k, c) for s, k, c in starts if start <= s <= end]
         keys = {k for k, _ in inside}
         assert len(keys) == 1, (rid, start, end, inside)
@@ -290,6 +300,7 @@ def test_every_request_is_the_truths_attempt_for_attempt(ledger: tuple[str, Path
         last = inside[-1][1]
         assert (status, model, task) == ("success" if last.ok else "error", last.model, task_of(key))  # fmt: skip
         assert http_status == (None if last.ok else last.http_status)
+        assert (agent, conversation) == labels_of(key), (rid, key)
         requests[rid].append((key, [c for _, c in inside]))
     seen = []
     for rid, attempts in requests.items():
@@ -299,3 +310,23 @@ def test_every_request_is_the_truths_attempt_for_attempt(ledger: tuple[str, Path
         assert [c for _, cs in attempts for c in cs] == calls[key], rid
         seen.append(key)
     assert sorted(seen) == sorted(calls)  # every request once
+
+
+def test_agent_runs_name_their_agent_and_conversation(ledger: tuple[str, Path]) -> None:
+    """Per task, the logical requests that carry an agent name and a conversation id: every
+    request of an agent run and no other, one conversation per run."""
+    case, home = ledger
+    truth = truth_per_task(case)
+    runs = {key.split("/")[1] for key in truth_calls(case) if task_of(key) == "research"}
+    got = _rows(
+        home,
+        "SELECT task, agent_name, count(*), count(conversation_id),"
+        " count(DISTINCT conversation_id) FROM logical_requests GROUP BY ALL ORDER BY task",
+    )
+    n = truth["research"]["requests"]
+    assert got == [
+        (t, "researcher", n, n, len(runs))
+        if t == "research"
+        else (t, None, truth[t]["requests"], 0, 0)
+        for t in TASKS
+    ]
