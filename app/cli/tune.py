@@ -308,6 +308,49 @@ def rollback_cmd(
     _emit(out, as_json)
 
 
+@manifest_group.command("verify")
+@click.option("--manifest", type=click.Path(dir_okay=False), help="Default: tuner.manifest.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def verify_cmd(obj: Ctx, manifest: str | None, as_json: bool) -> None:
+    """The latest approval's forecast against what happened since, task by task; proposes a
+    rollback when a change does worse than forecast (never rolls back by itself)."""
+    from app.tuner import verify
+
+    cfg = obj.config()
+    path = manifest_path(cfg, manifest).resolve()
+    checks = verify.check(cfg, path)
+    if as_json:
+        emit_json({"manifest": str(path), "checks": [c.as_json() for c in checks]})
+        return
+    c = Console(highlight=False)
+    if not checks:
+        c.print(f"{escape(str(path))}: no approved change to verify")
+        return
+    t = Table(title=f"Forecast against actual since {checks[0].approved_at:%Y-%m-%d %H:%M} UTC",
+              title_justify="left")  # fmt: skip
+    for col in ("task", "chain", "verdict", "requests", "success (forecast)", "$ / success",
+                "P95"):  # fmt: skip
+        t.add_column(col)
+    for ch in checks:
+        f, a = ch.forecast, ch.actual
+        succ = "-" if a["success"] is None else f"{a['success']:.1%}"
+        cps = a["cost_per_success_usd"]
+        t.add_row(
+            escape(ch.task),
+            escape(" → ".join(ch.chain)),
+            ch.verdict.replace("_", " "),
+            f"{a['requests']:,}",
+            f"{succ} ({f['success_low']:.1%} to {f['success_high']:.1%})",
+            "-" if cps is None else f"{cps:,.6f}",
+            "-" if a["p95_ms"] is None else f"{a['p95_ms']:,.0f} ms",
+        )
+    c.print(t)
+    for ch in checks:
+        for line in ch.findings:
+            c.print(f"{escape(ch.task)}: {escape(line)}")
+
+
 @manifest_group.command("hash-password")
 @click.argument("user")
 @click.password_option(help="The password (prompted, twice, when not given).")

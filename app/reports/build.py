@@ -39,7 +39,7 @@ from typing import Any
 from app import money
 from app.reports import alerts
 from app.reports import queries as q
-from app.reports.routing import decisions_in, pending_proposal
+from app.reports.routing import decisions_in, pending_proposal, verification
 from app.reports.summary import summary
 from app.reports.week import Week, label_of, last_complete_week, parse_week, week_of
 from app.reports.why import PARTS, drivers
@@ -278,6 +278,7 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
         "proposal": proposal,
         "proposal_note": proposal_note,
         "decisions": decisions,
+        "verification": verification(cfg),
         "models_by_task": models,
         "links": {"dashboard": base, "routing": f"{base}/routing", "reports": f"{base}/reports"},
         "drivers": drivers(

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.reports.week import Week
-from app.tuner import approvals
+from app.tuner import approvals, verify
 from app.tuner import proposal as tuner
 from collectors.config import Config
 from collectors.errors import RouteLedgerError
@@ -54,4 +54,19 @@ def decisions_in(cfg: Config, week: Week) -> list[dict[str, Any]]:
         local = d["decided_at"].replace(tzinfo=UTC).astimezone(tz).date()
         if week.since <= local <= week.until:
             out.append({k: d[k] for k in ("decided_at", "decision", "decided_by", "comment")})
+    return out
+
+
+def verification(cfg: Config) -> list[dict[str, Any]]:
+    """The latest approval's changes, each forecast against the requests since
+    (:func:`app.tuner.verify.check`), as the report tells them: verdict, findings, the version
+    a rollback would restore."""
+    path = tuner.manifest_path(cfg)
+    if not path.is_file():
+        return []
+    out = []
+    for c in verify.check(cfg, path.resolve()):
+        j = c.as_json()
+        j.pop("days")
+        out.append(j)
     return out

@@ -115,6 +115,8 @@ def _task_json(
         "p95_ms": _num(e.p95_ms, 1) if e else None,
         "reasons": t.reasons,
         "estimated_success_low": _num(e.success_low) if e else None,
+        # the forecast verification after approval holds actuals to: 95% intervals
+        "forecast": _forecast(e),
         "logical_requests": t.requests,
         "success_target": spec.success_target if spec else None,
         "latency_target_ms": spec.latency_target_ms if spec else None,
@@ -136,6 +138,32 @@ def _task_json(
             if spec is not None and spec.experiment is not None and t.experiment
             else None
         ),
+    }
+
+
+def _forecast(e: Any) -> dict[str, Any] | None:
+    """A chain's forecast with its 95% intervals: success (its stages' posteriors drawn
+    together), cost per successful request (the expected cost per request over that success)
+    and P95 (the simulated requests resampled)."""
+    if e is None or e.success_interval is None:
+        return None
+    lo, hi = e.success_interval
+    cost = e.cost if math.isfinite(e.cost) else None
+    spread = 1.96 * e.cost_rse  # the cost per request's own 95% error, as a share of it
+    return {
+        "success": _num(e.success),
+        "success_low": _num(lo),
+        "success_high": _num(hi),
+        "cost_per_successful_request_usd": _num(e.cost_per_success, 9),
+        "cost_per_successful_request_low_usd": (
+            _num(cost * max(1 - spread, 0.0) / hi, 9) if cost and hi else None
+        ),
+        "cost_per_successful_request_high_usd": (
+            _num(cost * (1 + spread) / lo, 9) if cost and lo else None
+        ),
+        "p95_ms": _num(e.p95_ms, 1),
+        "p95_low_ms": _num(e.p95_interval[0], 1) if e.p95_interval else None,
+        "p95_high_ms": _num(e.p95_interval[1], 1) if e.p95_interval else None,
     }
 
 

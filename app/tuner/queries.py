@@ -189,3 +189,46 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def next_version(con: duckdb.DuckDBPyConnection, manifest_path: str) -> int:
     return int(con.execute(NEXT_VERSION_SQL, [manifest_path]).fetchall()[0][0])
+
+
+# -- verification after approval ------------------------------------------------------------------
+
+# The latest approval of a manifest not undone since (a rollback after it), with its proposal.
+APPROVAL_SQL = """
+SELECT decision_id, decided_at, version, proposal, window_until
+FROM manifest_decisions
+WHERE manifest_path = ? AND decision = 'approved' AND proposal IS NOT NULL
+  AND decided_at > coalesce((
+      SELECT max(decided_at) FROM manifest_decisions
+      WHERE manifest_path = ? AND decision = 'rolled_back'), TIMESTAMP '1970-01-01')
+ORDER BY decided_at DESC, decision_id DESC LIMIT 1
+"""
+# A task's requests that started after ``since`` (UTC), per local day: what verification
+# compares with the forecast. Cost per success is the one rule (rl_cost_per_success).
+ACTUALS_SQL = """
+WITH r AS (
+    SELECT * FROM logical_requests WHERE task = ? AND started_at > ?
+)
+SELECT local_day, count(*) AS requests,
+    count(*) FILTER (WHERE succeeded) AS succeeded,
+    sum(cost_usd) FILTER (WHERE priced) AS priced_spend,
+    count(*) FILTER (WHERE priced) AS priced,
+    count(*) FILTER (WHERE priced AND succeeded) AS priced_succeeded,
+    quantile_cont(latency_ms, 0.95) FILTER (WHERE succeeded) AS p95_ms,
+    rl_cost_per_success(
+        sum(cost_usd) FILTER (WHERE priced), count(*) FILTER (WHERE priced AND succeeded),
+        count(*) FILTER (WHERE priced) / count(*)) AS cost_per_success_usd
+FROM r GROUP BY GROUPING SETS ((local_day), ())
+ORDER BY local_day NULLS LAST
+"""
+
+
+def approval(con: duckdb.DuckDBPyConnection, manifest_path: str) -> dict[str, Any] | None:
+    if not has_table(con, "manifest_decisions"):
+        return None
+    rows = _rows(con.execute(APPROVAL_SQL, [manifest_path, manifest_path]))
+    return rows[0] if rows else None
+
+
+def actuals(con: duckdb.DuckDBPyConnection, task: str, since: datetime) -> list[dict[str, Any]]:
+    return _rows(con.execute(ACTUALS_SQL, [task, since]))

@@ -68,6 +68,10 @@ class ChainEval:
     cost: float  # expected cost of one request
     stages: list[Estimate]
     p95_ms: float | None = None
+    # the forecast's 95% intervals (what verification after approval compares actuals with)
+    success_interval: tuple[float, float] | None = None
+    p95_interval: tuple[float, float] | None = None
+    cost_rse: float = 0.0  # relative standard error of the cost per request (its models' own)
 
     @property
     def cost_per_success(self) -> float:
@@ -335,6 +339,17 @@ class Evaluator:
         low = min(self.success_low(chain, stages), float(success[0]))
         return ChainEval(chain, float(success[0]), low, float(cost[0]), stages)
 
+    def forecast(self, e: ChainEval) -> ChainEval:
+        """``e`` with its 95% intervals: success (its stages drawn together) and P95."""
+        if e.success_interval is None:
+            draws = self.success_draws(e.chain, e.stages)
+            lo, hi = np.quantile(draws, [0.025, 0.975])
+            e.success_interval = (float(min(lo, e.success)), float(max(hi, e.success)))
+            rse = [self.ev.models[m].cost_rse() for m in e.chain if m in self.ev.models]
+            e.cost_rse = max(rse, default=0.0)
+        self.p95(e)
+        return e
+
     def _pool(self, m: str, ok: bool) -> np.ndarray:
         key = (m, ok)
         if key not in self._pools:
@@ -369,6 +384,11 @@ class Evaluator:
             done |= ok
             alive &= ~ok
         e.p95_ms = float(np.quantile(total[done], 0.95)) if done.any() else None
+        if done.any():  # its 95% interval: the simulated requests resampled
+            ok_total = total[done]
+            idx = rng.integers(0, len(ok_total), size=(200, len(ok_total)))
+            spread = np.quantile(ok_total[idx], 0.95, axis=1)
+            e.p95_interval = (float(np.quantile(spread, 0.025)), float(np.quantile(spread, 0.975)))
         return e.p95_ms
 
 
@@ -387,6 +407,9 @@ def recommend(
     (:mod:`app.tuner.explore`; ``start``: the first day it would run)."""
     ev_ = Evaluator(ev, s)
     result = _recommend(ev_, ev, task, providers, s)
+    for e in (result.current, result.proposed):
+        if e is not None:
+            ev_.forecast(e)
     if result.status != "changed" and result.current is not None:
         result.explored = explorable(ev_, ev, task, providers, s, result.candidates)
         result.plan = explore.plan(result, result.explored, ev_, task, s, start or date.today())

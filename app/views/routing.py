@@ -38,7 +38,7 @@ from typing import Any
 import streamlit as st
 
 from app import ui
-from app.tuner import approvals
+from app.tuner import approvals, verify
 from app.tuner.proposal import manifest_path, propose, window
 from app.views.routing_approval import FLASH_KEY, decide, history_panel
 from app.views.routing_decisions import approved_note, decisions_table, rejected_note, seen_before
@@ -46,6 +46,7 @@ from app.views.routing_exports import DOWNLOADS as DOWNLOADS  # re-exported: the
 from app.views.routing_exports import downloads, export_files
 from app.views.routing_identity import identity
 from app.views.routing_tasks import share, task_panel
+from app.views.routing_verify import section as verification
 from collectors import config as config_mod
 
 
@@ -188,6 +189,7 @@ def body(ctx: ui.Ctx) -> None:
     who = identity(cfg) if ui.not_framed() else None  # framed: no decision, no sign-in
     if who is not None:
         decide(cfg, data, path, who, h, was_rejected=refused is not None)
+    verification(verify.check(cfg, path))
     st.subheader("History")
     history_panel(cfg, path, h, who)
     st.subheader("Decisions")
