@@ -275,8 +275,7 @@ SETTINGS: tuple[Setting, ...] = (
         "tuner.max_exploration_days",
         "int",
         28,
-        "an exploration plan that needs more days than this at the task's volume is not "
-        "proposed",
+        "an exploration plan that needs more days than this at the task's volume is not proposed",
         lambda v: 1 <= v <= 366,
         "an integer between 1 and 366",
     ),
