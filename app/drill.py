@@ -179,14 +179,21 @@ def category(f: queries.Filters, group: str, axis: str = "y") -> Drill:
 
 
 # an explorer "Spend by" group -> the explorer's narrowing to its requests
-SPEND_BY_NARROWING = {"key": "key_alias", "user": "user", "team": "team", "task": "task"}
+SPEND_BY_NARROWING = {
+    "key": "key_alias",
+    "user": "user",
+    "team": "team",
+    "task": "task",
+    "agent": "agent",
+    "conversation": "conversation",
+}
 
 
 def spend_by_row(by: str, name: Any) -> dict[str, Any] | None:
     """The narrowing to a "Spend by" row's requests (``by``: key, user, team or task); None
     where the row names no value the explorer can select (a key without an alias, shown by its
     hash; no user)."""
-    if not isinstance(name, str) or (by in ("key", "user") and name == queries.NONE_LABEL):
+    if not isinstance(name, str) or (by not in ("team", "task") and name == queries.NONE_LABEL):
         return None
     if by == "key" and name.startswith("key "):
         return None

@@ -1043,6 +1043,8 @@ class Narrowing(NamedTuple):
     hour: int | None = None
     key_alias: str | None = None
     user: str | None = None
+    agent: str | None = None  # the request's agent name (its first attempt's)
+    conversation: str | None = None  # the request's conversation id (its first attempt's)
 
     @property
     def by_attempt(self) -> bool:
@@ -1133,6 +1135,8 @@ _EXPLORER_WHERE = """
       AND ($retried IS NULL OR r.retried = ($retried = 'yes'))
       AND ($fell_back IS NULL OR r.fell_back = ($fell_back = 'yes'))
       AND ($hour IS NULL OR hour(timezone($tz, r.started_at::TIMESTAMPTZ)) = $hour)
+      AND ($agent IS NULL OR r.agent_name = $agent)
+      AND ($conversation IS NULL OR r.conversation_id = $conversation)
 """
 _MATCHED = "/* matched */"
 
@@ -1213,12 +1217,14 @@ def explorer_requests(
         WITH matched AS (/* matched */),
         page AS (
             SELECT logical_request_id, started_at, local_day, task, team, succeeded, attempts,
-                chain, latency_ms, cost_usd, unpriced_attempts, prompt_tokens, output_tokens
+                chain, latency_ms, cost_usd, unpriced_attempts, prompt_tokens, output_tokens,
+                agent_name, conversation_id
             FROM matched
             ORDER BY started_at DESC, logical_request_id DESC LIMIT $limit OFFSET $offset
         )
         SELECT timezone($tz, started_at::TIMESTAMPTZ)::TIMESTAMP AS started_local,
             logical_request_id, task, coalesce(team, '(none)') AS team,
+            agent_name AS agent, conversation_id AS conversation,
             CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END AS outcome,
             attempts, array_to_string(chain, ' → ') AS models, NULL::VARCHAR AS errors,
             latency_ms, cost_usd, unpriced_attempts, prompt_tokens, output_tokens, local_day
@@ -1469,12 +1475,12 @@ def output_caps(
 
 # -- spend by key and user ------------------------------------------------------------------------
 
-SPEND_BY = ("key", "user", "team", "task")
+SPEND_BY = ("key", "user", "team", "task", "agent", "conversation")
 
 
 def spend_by(con: duckdb.DuckDBPyConnection, f: Filters, by: str, limit: int = 200) -> pd.DataFrame:
     """Spend, requests and cost per success per API key (its alias, else ``key <hash
-    prefix>``), user, team or task, the ``limit`` biggest spenders first, with ``groups`` (how
+    prefix>``), user, team, task, agent or conversation, the ``limit`` biggest spenders first, with ``groups`` (how
     many there are in all). Cost per success follows DESIGN: per successful request over
     priced requests (``rl_cost_per_success``), or, with a provider or model filter counting the
     selected models' own attempts (``f.per_attempt``), per successful attempt of theirs. Spend
@@ -1487,6 +1493,8 @@ def spend_by(con: duckdb.DuckDBPyConnection, f: Filters, by: str, limit: int = 2
                 WHEN 'key' THEN coalesce(key_alias, 'key ' || left(key_hash, 12), '(none)')
                 WHEN 'user' THEN coalesce(user_id, '(none)')
                 WHEN 'team' THEN coalesce(team, '(none)')
+                WHEN 'agent' THEN coalesce(agent_name, '(none)')
+                WHEN 'conversation' THEN coalesce(conversation_id, '(none)')
                 ELSE task END AS grp,
             logical_request_id, attempt_count, status, followed_by_another, cost_usd, cost_basis
         FROM rl_f_attempts($since, $until, $providers, $models, $tasks, $teams)

@@ -31,8 +31,22 @@ PAGE_KEY = "rl_explorer_page"
 REQUEST_KEY = "request"  # also the query parameter that opens a request
 SPEND_BY_KEY = "rl_spend_by"
 OUTCOME_COLORS = {"succeeded": "#2CA02C", "failed": "#D62728"}
-SPEND_BY = {"API key": "key", "User": "user", "Team": "team", "Task": "task"}
-SPEND_HEADINGS = {"key": "API key", "user": "user", "team": "team", "task": "task"}
+SPEND_BY = {
+    "API key": "key",
+    "User": "user",
+    "Team": "team",
+    "Task": "task",
+    "Agent": "agent",
+    "Conversation": "conversation",
+}
+SPEND_HEADINGS = {
+    "key": "API key",
+    "user": "user",
+    "team": "team",
+    "task": "task",
+    "agent": "agent",
+    "conversation": "conversation",
+}
 ANY = "any"
 
 
@@ -87,10 +101,23 @@ def narrowing() -> queries.Narrowing:
         bind="query-params",
         help="The hour of the day (calendar.timezone) the request started in, 0-23.",
     )
-    with st.expander("API key and user"):
-        k1, k2 = st.columns(2)
+    with st.expander("API key, user, agent and conversation"):
+        k1, k2, k3, k4 = st.columns(4)
         key_alias = k1.text_input("Key alias", key="key_alias", bind="query-params")
         user = k2.text_input("User", key="user", bind="query-params")
+        agent = k3.text_input(
+            "Agent",
+            key="agent",
+            bind="query-params",
+            help="The agent whose run made the call (gen_ai.agent.name, OpenInference agent.name).",
+        )
+        conversation = k4.text_input(
+            "Conversation",
+            key="conversation",
+            bind="query-params",
+            help="The conversation or session the call belongs to (gen_ai.conversation.id, "
+            "session.id).",
+        )
     return queries.Narrowing(
         status=status,
         retried=retried,
@@ -99,12 +126,16 @@ def narrowing() -> queries.Narrowing:
         hour=hour,
         key_alias=key_alias.strip() or None,
         user=user.strip() or None,
+        agent=agent.strip() or None,
+        conversation=conversation.strip() or None,
     )
 
 
 def body(ctx: ui.Ctx) -> None:
     assert ctx.cfg is not None and ctx.filters is not None
-    requests_tab, spend_tab = st.tabs(["Requests", "Spend by key, user, team and task"])
+    requests_tab, spend_tab = st.tabs(
+        ["Requests", "Spend by key, user, team, task, agent and conversation"]
+    )
     with requests_tab:
         explorer(ctx, ctx.filters, ctx.cfg.timezone)
     with spend_tab:

@@ -330,3 +330,29 @@ def test_agent_runs_name_their_agent_and_conversation(ledger: tuple[str, Path]) 
         else (t, None, truth[t]["requests"], 0, 0)
         for t in TASKS
     ]
+
+
+def test_the_explorer_lists_and_totals_an_agents_requests(ledger: tuple[str, Path]) -> None:
+    """The request explorer narrows to an agent and to one conversation, and Spend by agent
+    totals the agent's requests: the same counts as the truth."""
+    from app import queries
+
+    case, home = ledger
+    truth = truth_per_task(case)["research"]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        (since, until) = con.execute(
+            "SELECT min(local_day), max(local_day) FROM logical_requests"
+        ).fetchone()
+        f = queries.Filters(since, until)
+        n = queries.explorer_summary(con, f, queries.Narrowing(agent="researcher"), "UTC")
+        assert n["requests"] == truth["requests"] and n["succeeded"] == truth["succeeded"]
+        one = queries.explorer_requests(
+            con, f, queries.Narrowing(conversation="conv-0001"), "UTC", page_size=500
+        )
+        assert len(one) > 0 and set(one["conversation"]) == {"conv-0001"}
+        assert set(one["agent"]) == {"researcher"} and set(one["task"]) == {"research"}
+        by = queries.spend_by(con, f, "agent").set_index("grp")
+        assert by.loc["researcher", "logical_requests"] == truth["requests"]
+        assert by.loc["(none)", "logical_requests"] == sum(
+            t["requests"] for k, t in truth_per_task(case).items() if k != "research"
+        )
