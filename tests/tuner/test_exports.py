@@ -184,3 +184,43 @@ def test_native_export_is_the_manifest_itself(man: m.Manifest) -> None:
     assert exports.export(man, "native") == MANIFEST
     with pytest.raises(ValueError):
         exports.export(man, "envoy")
+
+
+# An experiment under way (docs/tuner.md, "Exploration plans"): Portkey's loadbalance strategy
+# over weighted targets, each the fallback strategy of one chain.
+PORTKEY_LOADBALANCE = {
+    "type": "object",
+    "required": ["strategy", "targets"],
+    "properties": {
+        "name": {"type": "string"},
+        "strategy": {"type": "object", "required": ["mode"],
+                     "properties": {"mode": {"const": "loadbalance"}}},
+        "targets": {"type": "array", "minItems": 2, "items": {
+            **PORTKEY_FALLBACK,
+            "required": ["weight", "strategy", "targets"],
+            "properties": {**PORTKEY_FALLBACK["properties"],
+                           "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+        }},
+    },
+}  # fmt: skip
+
+
+def test_an_experiment_exports_as_weighted_splits_that_keep_each_format(man: m.Manifest) -> None:
+    exp = m.Experiment("exp-0123456789", ("model-b", "model-c"), 0.2, 300, "2026-11-01")
+    man = m.loads(m.render(man, m.Changes(experiments={"extract": exp})))
+    cfg = json.loads(exports.export(man, "portkey"))
+    extract = next(t for t in cfg["targets"] if t["name"] == "extract")
+    jsonschema.validate(extract, PORTKEY_LOADBALANCE)
+    assert sum(t["weight"] for t in extract["targets"]) == pytest.approx(1.0)
+    others = [t for t in cfg["targets"] if t["name"] != "extract"]
+    for t in others:
+        jsonschema.validate(t, PORTKEY_FALLBACK)  # the other tasks as they were
+    lite = YAML(typ="safe").load(exports.export(man, "litellm"))
+    group = [d["litellm_params"] for d in lite["model_list"] if d["model_name"] == "extract"]
+    firsts = [p for p in group if p["order"] == 1]
+    assert sorted(p["weight"] for p in firsts) == [pytest.approx(0.2), pytest.approx(0.8)]
+    assert all("weight" not in p for p in group if p["order"] > 1)
+    # OpenRouter has no weighted split: the task's chain, unchanged
+    prefs = json.loads(exports.export(man, "openrouter"))
+    jsonschema.validate(prefs, OPENROUTER_PREFS)
+    assert prefs["extract"]["models"] == ["openai/model-a", "google/model-b", "anthropic/model-c"]
