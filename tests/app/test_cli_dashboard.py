@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +129,14 @@ def test_a_signal_to_the_command_stops_the_server_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sig: int
 ) -> None:
     monkeypatch.setattr(subprocess, "Popen", RunningPopen)
-    before = {s: signal.getsignal(s) for s in cmd.STOP_SIGNALS}
-    with pytest.raises(KeyboardInterrupt), cmd.server(tmp_path, "127.0.0.1", 8765) as proc:
-        os.kill(os.getpid(), sig)
-        time.sleep(5)  # the signal interrupts this
-    assert isinstance(proc, RunningPopen) and proc.signals == [signal.SIGINT]
-    assert proc.poll() is not None
-    assert {s: signal.getsignal(s) for s in cmd.STOP_SIGNALS} == before  # handlers put back
+    with default_signals():
+        before = {s: signal.getsignal(s) for s in cmd.STOP_SIGNALS}
+        with pytest.raises(KeyboardInterrupt), cmd.server(tmp_path, "127.0.0.1", 8765) as proc:
+            os.kill(os.getpid(), sig)
+            time.sleep(5)  # the signal interrupts this
+        assert isinstance(proc, RunningPopen) and proc.signals == [signal.SIGINT]
+        assert proc.poll() is not None
+        assert {s: signal.getsignal(s) for s in cmd.STOP_SIGNALS} == before  # handlers put back
 
 
 def test_a_signal_the_command_was_started_ignoring_stays_ignored(
@@ -190,6 +193,29 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def signals_as_a_terminal_gives_them() -> None:
+    """In a child before it runs: SIGINT and SIGHUP at their defaults. A test run started under
+    ``nohup`` or as a background job ignores them, and a command started ignoring a signal
+    rightly keeps ignoring it (see the test above): the commands here must start as from a
+    terminal."""
+    for s in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+
+
+@contextmanager
+def default_signals() -> Iterator[None]:
+    """The same in this process, for the length of a test: the handlers Python installs at
+    startup when nothing is ignored (SIGINT raises KeyboardInterrupt, SIGHUP terminates)."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGHUP)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
 def start_and_kill(args: list[str], port: int, sig: int, log: Path, timeout: float) -> str:
     """Run ``routeledger *args`` until its dashboard answers on ``port``, send ``sig`` to the
     command alone, and check the dashboard's server went with it. Returns its stderr."""
@@ -199,6 +225,7 @@ def start_and_kill(args: list[str], port: int, sig: int, log: Path, timeout: flo
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=err,
+            preexec_fn=signals_as_a_terminal_gives_them,  # noqa: PLW1509 (no threads started)
         )
         try:
             deadline = time.monotonic() + timeout

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from app.cli import demo as demo_cmd
 from app.cli import main
 from app.demo import build
-from tests.app.test_cli_dashboard import start_and_kill
+from tests.app.test_cli_dashboard import signals_as_a_terminal_gives_them, start_and_kill
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,6 +64,7 @@ def test_demo_serves_the_dashboard_and_stops_on_sigint(tmp_path: Path) -> None:
         stdout=out_f,
         stderr=err_f,
         text=True,
+        preexec_fn=signals_as_a_terminal_gives_them,  # noqa: PLW1509 (no threads started)
     )
     try:
         deadline = time.monotonic() + 180

@@ -59,8 +59,15 @@ PROBE = """() => {
       const text = (el.outerHTML || '').slice(0, 300);
       if (/__pwned|alert\\(5\\)|document\\.title=/.test(text)) bad.push(where + ': ' + text);
     }
-    for (const el of doc.querySelectorAll('a[href*="example.invalid"], img[src*="example.invalid"]')) {
-      bad.push(where + ': ' + el.outerHTML.slice(0, 300));  // a name rendered as a link or image
+    for (const el of doc.querySelectorAll('a[href], img[src]')) {
+      // a name rendered as a link or image: one that goes to the payload's host. A link of
+      // ours that carries the name as data (an explorer link's percent-encoded ?model=) is not.
+      let host = '';
+      try { host = new URL(el.getAttribute('href') || el.getAttribute('src'), location.href).hostname; }
+      catch (e) { continue; }
+      if (host === 'example.invalid' || host.endsWith('.example.invalid')) {
+        bad.push(where + ': ' + el.outerHTML.slice(0, 300));
+      }
     }
     for (const f of doc.querySelectorAll('iframe')) {
       try { if (f.contentDocument) walk(f.contentDocument, where + ' > iframe'); } catch (e) {}
