@@ -30,6 +30,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from tests.conftest import LOG_FIXTURES
+from tests.producers.prices import overrides
 
 FIX = LOG_FIXTURES / "litellm_proxy_real"
 # USD per 1M tokens: the fake models at the prices the proxy's config.yaml gives them
@@ -37,11 +38,7 @@ PRICES = {
     "fake-large": (Decimal("2.5"), Decimal("10")),
     "fake-small": (Decimal("0.15"), Decimal("0.6")),
 }
-OVERRIDES = "prices:\n" + "".join(
-    f"  - provider: openai\n    model: {m}\n    input_per_mtok: {i}\n"
-    f"    output_per_mtok: {o}\n    valid_from: 2026-01-01\n"
-    for m, (i, o) in PRICES.items()
-)
+OVERRIDES = overrides(PRICES)
 WINDOW = ["--since", "2026-12-01", "--until", "2026-12-31"]
 
 # -- the truth ----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from tests.conftest import LOG_FIXTURES
+from tests.producers.prices import overrides
 
 RECORDINGS = {
     "openai-v2": LOG_FIXTURES / "otel_real" / "openai-v2_2.3b0",
@@ -46,11 +47,7 @@ TASKS = ["assistant", "qa", "research", "support"]
 SDK_RETRIES = {"assistant", "research", "support"}
 # USD per 1M tokens
 PRICES = {"gpt-4o-mini": (Decimal("0.15"), Decimal("0.6")), "gpt-4o": (Decimal("2.5"), Decimal("10"))}  # fmt: skip
-OVERRIDES = "prices:\n" + "".join(
-    f"  - provider: openai\n    model: {m}\n    input_per_mtok: {i}\n"
-    f"    output_per_mtok: {o}\n    valid_from: 2026-01-01\n"
-    for m, (i, o) in PRICES.items()
-)
+OVERRIDES = overrides(PRICES)
 WINDOW = ["--since", "2026-12-01", "--until", "2026-12-31"]
 
 

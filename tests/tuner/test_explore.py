@@ -175,25 +175,13 @@ def test_tune_plans_an_experiment_and_approval_writes_it(tmp_path: Path) -> None
     assert proposed.tasks["summarize"].chain == ("strong-large",)  # the chain itself unchanged
 
 
-def test_the_routing_page_shows_the_experiment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from streamlit import config as st_config
-    from streamlit.testing.v1 import AppTest
+def test_the_routing_page_shows_the_experiment(tmp_path: Path) -> None:
+    from tests.tuner.test_verify import routing_page
 
     home = tmp_path / "home"
     logs.build_home(home, explore_scenario(), MANIFEST)
     pipeline.update_marts(config.load(home))
-    monkeypatch.setenv("ROUTELEDGER_HOME", str(home))
-    before = st_config.get_option("server.address")
-    st_config.set_option("server.address", "127.0.0.1")
-    try:
-        page = Path(__file__).resolve().parents[2] / "app" / "views" / "routing.py"
-        at = AppTest.from_file(str(page), default_timeout=120)
-        at.run()
-    finally:
-        st_config.set_option("server.address", before)
-    assert not at.exception, [e.value for e in at.exception]
+    at = routing_page(home)
     shown = [m.value for m in at.markdown if "Experiment proposed" in m.value]
     assert len(shown) == 1
     assert "cheap" in shown[0] and "10% of the task's traffic" in shown[0]
