@@ -150,8 +150,10 @@ SETTINGS: tuple[Setting, ...] = (
         "table",
         [],
         "log sources ingested by `routeledger ingest` with no paths and by `serve`: "
-        "[[sources]] path (file or glob), format (auto|routeledger|litellm|litellm-spendlogs|"
-        "otel|openrouter|mapped), mapping (mapping file for format mapped)",
+        "[[sources]] path (file or glob), url (s3://bucket/prefix/, gs://bucket/prefix/; "
+        "endpoint_url, region) or dsn_env (LiteLLM's PostgreSQL; table), format (auto|routeledger|"
+        "litellm|litellm-spendlogs|otel|openrouter|mapped), mapping (mapping file for format "
+        "mapped), name",
     ),
     Setting(
         "tasks.rules",
@@ -485,6 +487,34 @@ SETTINGS: tuple[Setting, ...] = (
         "the name of an environment variable (letters, digits, _), not the password itself",
         secret=True,
     ),
+    Setting(
+        "receiver.otlp_http",
+        "str",
+        "",
+        "`routeledger serve` receives OpenTelemetry traces over OTLP/HTTP (POST /v1/traces) on "
+        'this host:port, such as "127.0.0.1:4318"; empty: off',
+        lambda v: v == "" or bool(re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}", v)),
+        'host:port such as "127.0.0.1:4318", or "" for off',
+    ),
+    Setting(
+        "receiver.token_env",
+        "str",
+        "ROUTELEDGER_RECEIVER_TOKEN",
+        "name of the environment variable holding the bearer token senders must present; "
+        "required when the receiver listens beyond localhost",
+        _env_name_ok,
+        "the name of an environment variable (letters, digits, _), not the token itself",
+        secret=True,
+    ),
+    Setting(
+        "receiver.max_spool_mb",
+        "int",
+        512,
+        "the receiver answers 503 with Retry-After while its spool of spans not yet ingested "
+        "holds more than this many MiB",
+        lambda v: 1 <= v <= 1024 * 1024,
+        "an integer number of MiB between 1 and 1048576",
+    ),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -504,9 +534,39 @@ _ITEM_TYPES: dict[str, tuple[type, ...]] = {"list[str]": (str,), "list[float]": 
 
 @dataclass(frozen=True)
 class Source:
-    path: str
+    """One ``[[sources]]`` entry: exactly one of ``path`` (a file or glob), ``url`` (a bucket
+    prefix ``s3://bucket/prefix/`` or ``gs://bucket/prefix/``) or ``dsn_env`` (the environment
+    variable holding a LiteLLM PostgreSQL DSN)."""
+
+    path: str = ""
     format: str = "auto"
     mapping: str | None = None
+    url: str | None = None
+    endpoint_url: str | None = None  # an S3-compatible endpoint (MinIO, GCS's S3 API, moto)
+    region: str | None = None
+    dsn_env: str | None = None
+    table: str = "LiteLLM_SpendLogs"
+    name: str | None = None  # how Data health and the spool call it; derived when not given
+
+    @property
+    def kind(self) -> str:
+        """files | bucket | postgres"""
+        if self.url:
+            return "bucket"
+        if self.dsn_env:
+            return "postgres"
+        return "files"
+
+    @property
+    def label(self) -> str:
+        """A stable name: the cursor's key and the spool folder's, and what Data health shows."""
+        if self.name:
+            return self.name
+        if self.kind == "bucket":
+            return str(self.url)
+        if self.kind == "postgres":
+            return f"postgres:{self.dsn_env}/{self.table}"
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -619,24 +679,77 @@ def _check(file: str, key: str, value: Any) -> Any:
     return float(value) if s.kind == "float" else value  # type: ignore[arg-type]
 
 
+SOURCE_KEYS = (
+    "path",
+    "url",
+    "dsn_env",
+    "format",
+    "mapping",
+    "endpoint_url",
+    "region",
+    "table",
+    "name",
+)
+
+
 def _sources(file: str, raw: Any) -> tuple[Source, ...]:
     if not isinstance(raw, list):
         raise ConfigError(file, "sources", "an array of tables ([[sources]])", raw)
     out = []
     for i, item in enumerate(raw):
         key = f"sources[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
-            raise ConfigError(file, key + ".path", "a file path or glob", item)
-        unknown = set(item) - {"path", "format", "mapping"}
+        if not isinstance(item, dict):
+            raise ConfigError(file, key, "a table with one of path, url, dsn_env", item)
+        where = [k for k in ("path", "url", "dsn_env") if k in item]
+        if len(where) != 1:
+            raise ConfigError(
+                file, key, "exactly one of path (files), url (a bucket) or dsn_env (PostgreSQL)"
+            )
+        unknown = set(item) - set(SOURCE_KEYS)
         if unknown:
-            raise ConfigError(file, f"{key}.{sorted(unknown)[0]}", "one of path, format, mapping")
-        fmt = item.get("format", "auto")
+            raise ConfigError(
+                file, f"{key}.{sorted(unknown)[0]}", "one of " + ", ".join(SOURCE_KEYS)
+            )
+        for part in SOURCE_KEYS:
+            if part in item and (not isinstance(item[part], str) or not item[part]):
+                raise ConfigError(file, f"{key}.{part}", "a non-empty string", item[part])
+        url = item.get("url")
+        if url is not None and not re.fullmatch(
+            r"(s3|gs)://[a-z0-9][a-z0-9.\-_]{1,220}(/.*)?", url
+        ):
+            raise ConfigError(file, key + ".url", "s3://bucket/prefix/ or gs://bucket/prefix/", url)
+        dsn_env = item.get("dsn_env")
+        if dsn_env is not None and not _ENV_NAME.fullmatch(dsn_env):
+            raise ConfigError(file, key + ".dsn_env", "an environment variable's name", dsn_env)
+        if "table" in item and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", item["table"]):
+            raise ConfigError(file, key + ".table", "a table name", item["table"])
+        fmt = item.get("format", "litellm-spendlogs" if dsn_env else "auto")
         if fmt not in LOG_FORMATS:
             raise ConfigError(file, key + ".format", "one of " + "|".join(LOG_FORMATS), fmt)
+        if dsn_env and fmt != "litellm-spendlogs":
+            raise ConfigError(
+                file, key + ".format", "litellm-spendlogs for a PostgreSQL source", fmt
+            )
         mapping = item.get("mapping")
         if fmt == "mapped" and not mapping:
             raise ConfigError(file, key + ".mapping", "a mapping file for format mapped")
-        out.append(Source(item["path"], fmt, mapping))
+        out.append(
+            Source(
+                path=item.get("path", ""),
+                format=fmt,
+                mapping=mapping,
+                url=url,
+                endpoint_url=item.get("endpoint_url"),
+                region=item.get("region"),
+                dsn_env=dsn_env,
+                table=item.get("table", "LiteLLM_SpendLogs"),
+                name=item.get("name"),
+            )
+        )
+    labels = [s.label for s in out]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise ConfigError(file, "sources", "sources with different names", label)
     return tuple(out)
 
 
@@ -715,6 +828,11 @@ def default_toml() -> str:
         '# path = "/var/log/litellm/*.jsonl"',
         '# format = "auto"        # ' + "|".join(LOG_FORMATS),
         '# mapping = "envoy.yaml"  # only for format = "mapped"',
+        "# [[sources]]             # LiteLLM's S3 / GCS bucket logger",
+        '# url = "s3://my-bucket/litellm-logs/"',
+        '# endpoint_url = "https://storage.googleapis.com"   # S3-compatible endpoints only',
+        "# [[sources]]             # LiteLLM's PostgreSQL spend logs (read-only access is enough)",
+        '# dsn_env = "LITELLM_DATABASE_URL"',
         "",
         "# Task rules, tried in order after the default rules (request tag task:<name>,",
         "# metadata task, OTel attribute task / app.task):",

@@ -82,6 +82,8 @@ def files_to_ingest(
         return [(p, fmt, mapping) for p in expand(paths, unmatched)]
     files: list[tuple[Path, str, str | None]] = []
     for s in cfg.sources:
+        if s.kind != "files":
+            continue  # fetched into the spool first: collectors.remote
         pattern = str(cfg.resolve(s.path))
         files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
     return files
