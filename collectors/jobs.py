@@ -41,6 +41,7 @@ from collectors import pipeline
 from collectors.config import Config
 from collectors.ingest import Ingester, files_to_ingest
 from collectors.redact import describe, redact
+from collectors.remote import sources
 from collectors.warehouse import Warehouse, ledger
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,10 @@ def run(cfg: Config, job: str, fn: JobFn, stop: threading.Event | None = None) -
 
 
 def ingest_job(cfg: Config, stop: threading.Event) -> Outcome:
+    remote = sources.fetch_all(cfg, stop)
     files = files_to_ingest(cfg)
+    if not files and any(r.status == "failed" for r in remote):
+        return Outcome("failed", "; ".join(f"{r.source}: {r.error}" for r in remote if r.error))
     if not files:
         return Outcome("skipped", "no [[sources]] configured" if not cfg.sources else "no files")
     done, loaded, quarantined, load_ids, failed = 0, 0, 0, 0, []
@@ -193,6 +197,9 @@ def ingest_job(cfg: Config, stop: threading.Event) -> Outcome:
     detail = (
         f"{done} of {len(files)} files, {loaded:,} attempts loaded, {quarantined:,} quarantined"
     )
+    bad = [r for r in remote if r.status == "failed"]
+    if bad:
+        detail += f"; source {bad[0].source} failed: {bad[0].error}"
     if failed:
         first = failed[0]
         return Outcome(

@@ -26,6 +26,7 @@ from collectors.config import Config
 from collectors.ingest import Ingester, IngestSummary, files_to_ingest
 from collectors.prices import api as prices
 from collectors.prices.refresh import RefreshSummary
+from collectors.remote import sources
 from collectors.warehouse import Warehouse, marts
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,11 @@ def ingest(
     then bring the marts up to date unless ``refresh`` is False (a backfill of many files: the
     next run catches up)."""
     unmatched: list[str] = []
+    remote = sources.fetch_all(cfg) if not paths else []
     files = files_to_ingest(cfg, paths, fmt, mapping, unmatched)
     summary = Ingester(cfg, progress).run(files)
     summary.unmatched_globs = unmatched
+    summary.remote = remote
     if refresh:
         catch_up(cfg, bool(summary.load_ids))
     return summary

@@ -56,7 +56,7 @@ def ingest_cmd(
     but a file failed or loaded nothing, or a glob matched nothing (the summary says which and
     why); 2 when it could not run."""
     cfg = obj.config()
-    if not paths and not cfg.sources:
+    if not paths and not cfg.sources and not cfg.get("receiver.otlp_http"):
         raise click.UsageError("no paths given and no [[sources]] in routeledger.toml")
     with ExitStack() as stack:
         progress = None
@@ -92,6 +92,9 @@ def ingest_cmd(
 def _print(s: IngestSummary) -> None:
     console = Console()
     t = Table(show_header=False, box=None)
+    for r in s.remote:
+        read = f"{r.rows:,} records read" if r.status == "ok" else f"{r.status}: {r.error or ''}"
+        t.add_row(f"source {r.source}", read)
     t.add_row("files", f"{s.files:,}")
     t.add_row("attempts loaded", f"{s.attempts_loaded:,}")
     t.add_row("logical requests", f"{s.logical_requests:,}")

@@ -69,12 +69,18 @@ class IngestSummary:
     loaded_nothing: list[dict[str, str]] = field(default_factory=list)
     unmatched_globs: list[str] = field(default_factory=list)  # patterns that matched no file
     load_ids: list[str] = field(default_factory=list)
+    remote: list[Any] = field(default_factory=list)  # collectors.remote.sources.ReadResult
 
     @property
     def complete(self) -> bool:
         """Everything given loaded (quarantined rows included): ``routeledger ingest`` exits 0;
         otherwise 1, and the summary says which file or pattern and why."""
-        return not (self.failed_files or self.loaded_nothing or self.unmatched_globs)
+        return not (
+            self.failed_files
+            or self.loaded_nothing
+            or self.unmatched_globs
+            or any(r.status == "failed" for r in self.remote)
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +97,7 @@ class IngestSummary:
             "failed_files": self.failed_files,
             "files_loaded_nothing": self.loaded_nothing,
             "unmatched_globs": self.unmatched_globs,
+            "remote_sources": [r.as_json() for r in self.remote],
         }
 
 

@@ -26,6 +26,7 @@ from collectors.config import Config
 from collectors.errors import InputError
 from collectors.logs.base import LogFormat, SqlFormat
 from collectors.redact import excerpt
+from collectors.remote import spool
 
 HEAD_BYTES = 4096
 LOG_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".log", ".txt"}
@@ -86,7 +87,7 @@ def files_to_ingest(
             continue  # fetched into the spool first: collectors.remote
         pattern = str(cfg.resolve(s.path))
         files += [(p, s.format, s.mapping) for p in expand([pattern]) if p.is_file()]
-    return files
+    return files + spool.to_ingest(cfg)
 
 
 def head_hash(f: Any, length: int) -> str:
