@@ -19,6 +19,14 @@ nothing is rebuilt (``routeledger demo`` asks it first, to say which it does). O
 4. the ingest, through the real collectors (:func:`collectors.pipeline.ingest` on the configured
    sources), which refreshes the marts.
 
+The month is lived in two parts, so the tuner's whole loop is on show: the logs of its first
+``DAYS - APPROVED_DAYS_AGO`` days are written and ingested, the tuner proposes on them, and
+the proposal is approved as a person would (:func:`approve_first_proposal`, recorded at
+midnight UTC after its window); the remaining days are written routed by the approved
+manifest (its cheaper chains, and the exploration it started as a weighted split) and
+ingested. The Routing page then verifies that approval, forecast against actual, follows the
+experiment under way, and proposes again on the whole month.
+
 A home that has a ``routeledger.toml`` but no ``demo.json`` is someone's real home: refused.
 """
 
@@ -36,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from app.demo import spec, workload
+from app.tuner import approvals, proposal
 from collectors import config as config_mod
 from collectors.errors import InputError
 from collectors.pipeline import ingest
@@ -46,13 +55,14 @@ from collectors.warehouse import Warehouse, transaction
 log = logging.getLogger(__name__)
 
 MARKER = "demo.json"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 OWNED = (
     "logs",
     "prices",
     "warehouse.duckdb",
     "warehouse.duckdb.wal",
     "manifest.yaml",
+    "manifests",
     "routeledger.toml",
     "price_overrides.yaml",
     MARKER,
@@ -68,6 +78,8 @@ OPENROUTER_IDS = {
 """The models the demo's price feed lists (OpenRouter ids). DeepSeek (off-peak windows), Mistral
 and Groq are priced from the bundled catalog alone."""
 SNAPSHOT_HOUR = 6  # the daily price refresh runs at 06:00 UTC
+APPROVED_DAYS_AGO = 9  # the earlier approval the demo replays, this many days before today
+APPROVER = "dana (platform lead)"
 
 CONFIG = """\
 # RouteLedger demo home, written by `routeledger demo` (app/demo/build.py).
@@ -128,6 +140,7 @@ class BuildResult:
     generated: dict[str, Any] = field(default_factory=dict)
     ingested: dict[str, Any] = field(default_factory=dict)
     prices: dict[str, Any] = field(default_factory=dict)
+    approval: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,32 +213,106 @@ def build(
     (home / "price_overrides.yaml").write_text(OVERRIDES, encoding="utf-8")
     cfg = config_mod.load(home)
 
+    approved_on = spec.DAYS - APPROVED_DAYS_AGO
     t = time.monotonic()
-    gen = workload.generate(home / "logs", requests, seed, w.now)
+    gen = workload.generate(home / "logs", requests, seed, w.now, days=range(approved_on))
     result.timings["generate_s"] = round(time.monotonic() - t, 2)
-    result.generated = {
-        "requests": gen.requests,
-        "gateway_attempts": gen.attempts,
-        "otel_spans": gen.spans,
-        "bytes": gen.bytes,
-        "files": len(gen.files),
-    }
 
     t = time.monotonic()
     result.prices = record_prices(cfg, w)
     result.timings["prices_s"] = round(time.monotonic() - t, 2)
 
     t = time.monotonic()
-    summary = ingest(cfg)  # the configured [[sources]]; refreshes the marts at the end
+    first = ingest(cfg)  # the configured [[sources]]; refreshes the marts at the end
     result.timings["ingest_and_marts_s"] = round(time.monotonic() - t, 2)
-    result.ingested = summary.as_json()
-    if summary.failed_files or summary.quarantined:
+
+    t = time.monotonic()
+    result.approval = approve_first_proposal(cfg, w, approved_on)
+    result.timings["tune_and_approve_s"] = round(time.monotonic() - t, 2)
+
+    t = time.monotonic()
+    rest = workload.generate(
+        home / "logs",
+        requests,
+        seed,
+        w.now,
+        days=range(approved_on, spec.DAYS),
+        manifest=home / "manifest.yaml",
+        workers=1,  # no fork once DuckDB's threads have run in this process
+    )
+    gen.add(rest)
+    result.timings["generate_s"] += round(time.monotonic() - t, 2)
+    result.generated = {
+        "requests": gen.requests,
+        "gateway_attempts": gen.attempts,
+        "otel_spans": gen.spans,
+        "bytes": gen.bytes,
+        "files": len(set(gen.files)),
+    }
+    t = time.monotonic()
+    summary = ingest(cfg)
+    result.timings["ingest_and_marts_s"] += round(time.monotonic() - t, 2)
+    result.ingested = _sum_ingests(first.as_json(), summary.as_json())
+    if result.ingested["failed_files"] or result.ingested["quarantined"]:
         log.warning("demo ingest: %s", json.dumps(result.ingested)[:500])
     result.timings["total_s"] = round(time.monotonic() - t_all, 2)
     marker = {"generator_version": GENERATOR_VERSION, **result.as_json()}
     marker.pop("built")
     (home / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def approve_first_proposal(cfg: config_mod.Config, w: spec.Window, day: int) -> dict[str, Any]:
+    """The tuner's proposal on the logs so far, approved as a person would, recorded at the
+    start of window day ``day`` (midnight UTC): its decision, version and changed tasks. A
+    small demo (too few requests to change anything) approves nothing: ``{}``."""
+    p = proposal.propose(cfg, refresh_prices=False)
+    if not p.changed:
+        return {}
+    out = approvals.approve(
+        cfg,
+        Path(p.manifest.file),
+        p.text,
+        approvals.Decision(
+            APPROVER, "local", "cheaper chains on three tasks; trying gpt-4o first on architecture"
+        ),
+        window=(p.since, p.until),
+        proposal=p.as_json(),
+        expect_sha256=p.manifest.sha256,
+    )
+    at = datetime.fromtimestamp(w.day_start(day), UTC).replace(tzinfo=None)
+    with Warehouse.from_config(cfg).connect() as con, transaction(con):
+        con.execute(
+            "UPDATE manifest_decisions SET decided_at = ? WHERE decision_id = ?",
+            [at, out["decision_id"]],
+        )
+        con.execute(
+            "UPDATE manifest_versions SET created_at = ? WHERE created_at > ?",
+            [at - timedelta(seconds=1), at],  # the version before and the one approved
+        )
+    return {
+        "decision_id": out["decision_id"],
+        "version": out["version"],
+        "decided_at": at.isoformat(),
+        "window": [p.since.isoformat(), p.until.isoformat()],
+        "changed": [t.task for t in p.tasks if t.status == "changed"],
+        "experiments": sorted(t for t, e in p.changes.experiments.items() if e),
+    }
+
+
+def _sum_ingests(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two ingest summaries (the month's two parts) as one."""
+    out = dict(b)
+    for k, v in a.items():
+        if isinstance(v, int) and not isinstance(v, bool):
+            out[k] = v + b.get(k, 0)
+        elif isinstance(v, list):
+            out[k] = v + b.get(k, [])
+        elif isinstance(v, dict) and k == "quarantined_by_reason":
+            out[k] = {r: v.get(r, 0) + b[k].get(r, 0) for r in {*v, *b[k]}}
+    out["first_started_at"] = a["first_started_at"] or b["first_started_at"]
+    out["files"] = b["files"]  # the second part read every file again (the grown ones on)
+    return out
 
 
 def _clear(home: Path) -> None:

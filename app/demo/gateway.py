@@ -72,6 +72,10 @@ def request(
         "finish": finish,
     }
     chain = routing.chains[task.name]
+    if task.name in routing.experiments:  # a share of the task's requests explores
+        trial, share = routing.experiments[task.name]
+        if rng.random() < share:
+            chain = trial
     if rng.random() < task.gateway_cache_p:  # the gateway's response cache answers
         m = ms.by_name[chain[0]]
         latency = 0.003 + rng.random() * 0.02

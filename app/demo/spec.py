@@ -297,6 +297,9 @@ class Routing:
     retry_policy: dict[str, int]  # error class -> retries on the same model
     timeout_s: float
     max_output_tokens: dict[str, int] = field(default_factory=dict)
+    # task -> (chain, share): an exploration under way (tasks.<name>.experiment), which the
+    # gateway serves as a weighted split, as LiteLLM's weighted deployments do
+    experiments: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
 
 
 @cache
@@ -304,8 +307,13 @@ def routing(path: Path = MANIFEST) -> Routing:
     doc: Any = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     models = {p["name"]: p.get("model", p["name"]) for p in doc["providers"]}
     chains = {t: tuple(v["chain"]) for t, v in doc["tasks"].items()}
+    experiments = {
+        t: (tuple(v["experiment"]["chain"]), float(v["experiment"]["share"]))
+        for t, v in doc["tasks"].items()
+        if v.get("experiment")
+    }
     known = {m.name for m in MODELS}
-    for task, chain in chains.items():
+    for task, chain in [*chains.items(), *((t, c) for t, (c, _) in experiments.items())]:
         missing = [n for n in chain if n not in known or n not in models]
         if missing:
             raise ValueError(f"{path}: task {task} chains to unknown providers {missing}")
@@ -315,4 +323,5 @@ def routing(path: Path = MANIFEST) -> Routing:
         retry_policy={str(k): int(v) for k, v in doc["routing"]["retry_policy"].items()},
         timeout_s=float(doc["routing"].get("timeout_s", 30)),
         max_output_tokens={t: int(v["max_output_tokens"]) for t, v in doc["tasks"].items()},
+        experiments=experiments,
     )

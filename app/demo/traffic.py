@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from app.demo import payloads as pl
 from app.demo import spec
@@ -41,7 +42,7 @@ class GenerateResult:
 class Fragments:
     """Per-model templates and JSON fragments, built once per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, manifest: Path = spec.MANIFEST) -> None:
         self.by_name = {m.name: m for m in spec.MODELS}
         self.templates: dict[str, tuple[pl.Template, pl.Template]] = {}
         for m in spec.MODELS:
@@ -61,7 +62,7 @@ class Fragments:
             for p in spec.PROVIDER_NAMES
             for kind, e in ERRORS.items()
         }
-        self.routing = spec.routing()
+        self.routing = spec.routing(manifest)
         self.tags = {  # LiteLLM request tags; unlabeled requests carry no task tag
             t.name: pl.dumps(
                 ["env:prod"] if t.name == "unlabeled" else [f"task:{t.name}", "env:prod"]
@@ -89,8 +90,9 @@ class Fragments:
 
 
 @cache
-def fragments() -> Fragments:
-    return Fragments()
+def fragments(manifest: Path = spec.MANIFEST) -> Fragments:
+    """The fragments of a gateway routing by ``manifest``."""
+    return Fragments(manifest)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ class _Job:
     days: tuple[tuple[int, int], ...]  # (day index, requests)
     seed: int
     now: datetime
+    manifest: str = str(spec.MANIFEST)  # the routing table the gateway follows these days
+    append: bool = False  # add to the week's files (the gateway kept writing them)
 
 
 def generate(
@@ -50,9 +52,15 @@ def generate(
     seed: int = DEFAULT_SEED,
     now: datetime | None = None,
     workers: int | None = None,
+    days: range | None = None,
+    manifest: Path = spec.MANIFEST,
 ) -> GenerateResult:
     """Write the month's log files under ``out`` (one file per source and ISO week, the way a
-    weekly log rotation leaves them); ``now`` ends the window (default: now)."""
+    weekly log rotation leaves them); ``now`` ends the window (default: now).
+
+    ``days`` (indexes into the window) writes only those days, routed by ``manifest``, appended
+    to the week's files: the same requests those days have in a whole-month run, so a month
+    written in two parts under one manifest is the month written at once."""
     t0 = time.monotonic()
     w = spec.window(now)
     (out / "litellm").mkdir(parents=True, exist_ok=True)
@@ -60,9 +68,14 @@ def generate(
     per_day = spec.split(requests, [sum(row) for row in spec.hour_weights(w)])
     weeks: dict[str, list[tuple[int, int]]] = {}
     for d, n in enumerate(per_day):
+        if days is not None and d not in days:
+            continue
         year, week, _ = w.days[d].isocalendar()
         weeks.setdefault(f"{year}-W{week:02d}", []).append((d, n))
-    jobs = [_Job(str(out), wk, tuple(days), seed, w.now) for wk, days in weeks.items()]
+    jobs = [
+        _Job(str(out), wk, tuple(d), seed, w.now, str(manifest), days is not None)
+        for wk, d in weeks.items()
+    ]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if requests >= PARALLEL_FROM else 1
     if workers > 1:
@@ -93,7 +106,8 @@ def _week(job: _Job) -> GenerateResult:
         (out / "otel" / f"autocomplete-{job.week}.traces.jsonl", spans),
     ):
         text = "".join(lines)
-        path.write_text(text, encoding="utf-8")
+        with open(path, "a" if job.append else "w", encoding="utf-8") as f:
+            f.write(text)
         res.bytes += len(text)
         res.files.append(str(path))
     return res
@@ -103,7 +117,7 @@ def _day(
     job: _Job, day: int, requests: int, slp: list[str], spans: list[str], res: GenerateResult
 ) -> None:
     """One day's requests, in start order, appended to the week's lines."""
-    ms = traffic.fragments()
+    ms = traffic.fragments(Path(job.manifest))
     w = spec.window(job.now)
     inc = spec.incidents(w)
     rng = random.Random(job.seed * 1_000_003 + day)

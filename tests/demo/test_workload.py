@@ -133,6 +133,54 @@ def test_parallel_generation_writes_the_same_files(tmp_path: Path) -> None:
     assert (one.requests, one.attempts, one.spans) == (two.requests, two.attempts, two.spans)
 
 
+def test_a_month_written_in_two_parts_is_the_month_written_at_once(tmp_path: Path) -> None:
+    """The demo lives its month in two parts (before and after an approval): under one
+    manifest, the parts appended are byte for byte the month written at once."""
+    whole = workload.generate(tmp_path / "whole", requests=800, seed=4, now=NOW, workers=1)
+    first = workload.generate(tmp_path / "parts", requests=800, seed=4, now=NOW, days=range(17))
+    rest = workload.generate(
+        tmp_path / "parts", requests=800, seed=4, now=NOW, days=range(17, spec.DAYS)
+    )
+    assert first.requests and rest.requests
+    assert first.requests + rest.requests == whole.requests
+    for f in whole.files:
+        rel = Path(f).relative_to(tmp_path / "whole")
+        assert (tmp_path / "parts" / rel).read_bytes() == Path(f).read_bytes(), rel
+
+
+def test_an_experiment_in_the_manifest_gets_its_share_of_the_task(tmp_path: Path) -> None:
+    """The gateway serves tasks.<name>.experiment as a weighted split: its share of the task's
+    requests start down the experiment's chain, the rest down the task's chain."""
+    text = spec.MANIFEST.read_text(encoding="utf-8")
+    trial = "[gpt-4o, gemini-2.5-pro, claude-sonnet-4-5]"
+    text = text.replace(
+        "    allowed_providers: [claude-sonnet-4-5, gemini-2.5-pro, gpt-4o]\n",
+        "    allowed_providers: [claude-sonnet-4-5, gemini-2.5-pro, gpt-4o]\n"
+        f"    experiment: {{id: exp-test, chain: {trial}, share: 0.3, requests: 100,"
+        " started: '2026-01-01'}\n",
+    )
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(text, encoding="utf-8")
+    assert spec.routing(manifest).experiments == {
+        "architecture": (("gpt-4o", "gemini-2.5-pro", "claude-sonnet-4-5"), 0.3)
+    }
+    workload.generate(tmp_path / "logs", requests=6000, seed=2, now=NOW, manifest=manifest)
+    firsts: dict[str, int] = {}
+    seen: set[str] = set()
+    for f in sorted((tmp_path / "logs" / "litellm").glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            tags = rec["request_tags"]
+            if "task:architecture" not in tags or rec["trace_id"] in seen:
+                continue
+            seen.add(rec["trace_id"])  # the first attempt of each request
+            firsts[rec["model_group"]] = firsts.get(rec["model_group"], 0) + 1
+    total = sum(firsts.values())
+    assert total > 200
+    assert 0.2 < firsts.get("gpt-4o", 0) / total < 0.4, firsts
+    assert firsts.get("claude-sonnet-4-5", 0) / total > 0.55, firsts
+
+
 def test_volume_follows_the_week_and_the_clock() -> None:
     w = spec.window(NOW)
     per_day = spec.split(30_000, [sum(r) for r in spec.hour_weights(w)])
