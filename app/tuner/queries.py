@@ -223,6 +223,25 @@ ORDER BY local_day NULLS LAST
 """
 
 
+MODEL_DRIFT_SQL = """
+SELECT coalesce(requested_model, model) AS name, served_model, started_at > ? AS after,
+    count(*) AS attempts,
+    count(*) FILTER (WHERE status <> 'success') AS failed,
+    count(*) FILTER (WHERE status = 'success') AS succeeded,
+    quantile_cont(latency_ms, 0.95) FILTER (WHERE status = 'success') AS p95_ms
+FROM attempts WHERE task = ? AND started_at >= ?
+GROUP BY ALL
+"""
+
+
+def model_drift(
+    con: duckdb.DuckDBPyConnection, task: str, since: datetime, approved_at: datetime
+) -> list[dict[str, Any]]:
+    """Per model the task's attempts ran on, before and after the approval: attempts, failed,
+    P95 of the successful ones."""
+    return _rows(con.execute(MODEL_DRIFT_SQL, [approved_at, task, since]))
+
+
 def approval(con: duckdb.DuckDBPyConnection, manifest_path: str) -> dict[str, Any] | None:
     if not has_table(con, "manifest_decisions"):
         return None

@@ -11,6 +11,11 @@ the task's requests that started after the approval, per local day and in all:
   or the actual cost per successful request or P95 is above the forecast's interval by more than
   its own sampling error (``1.96 / sqrt(n)`` of it): the change is not doing what it promised,
   and the check proposes rolling back to the version before it (it never rolls back itself);
+* ``drifted`` when it is worse only in ways a model in the same place of the chain before the
+  approval explains: that model's own attempts on the task fail more (their Wilson intervals apart) or
+  run slower (P95 up by more than a quarter) since the approval. The world changed, not the
+  routing: rolling back would not restore the forecast, so none is proposed; the tuner should
+  look at the days since;
 * ``better`` when the actual success's interval lies wholly above the forecast's;
 * ``as_forecast`` otherwise.
 
@@ -33,7 +38,9 @@ from app.tuner.evidence import wilson_low
 from collectors.config import Config
 from collectors.warehouse import Warehouse
 
-VERDICTS = ("too_early", "as_forecast", "better", "worse")
+VERDICTS = ("too_early", "as_forecast", "better", "worse", "drifted")
+SLOWER = 1.25  # a model whose P95 rose by more than this factor since the approval drifted
+MIN_DRIFT_SAMPLES = 30  # attempts on each side before a model's drift is judged
 
 
 @dataclass
@@ -127,6 +134,37 @@ def judge(
     ]
 
 
+def drifts(rows: list[dict[str, Any]], shared: set[str]) -> tuple[list[str], list[str]]:
+    """(failing more, slower): the models of ``shared`` whose own attempts since the approval
+    fail more or run slower than before it, each as a sentence."""
+    by: dict[tuple[str, bool], dict[str, Any]] = {}
+    for r in rows:
+        names = {r["name"], r["served_model"]} & shared
+        for name in names:
+            by[(name, bool(r["after"]))] = r
+    failing, slower = [], []
+    for name in sorted(shared):
+        b, a = by.get((name, False)), by.get((name, True))
+        if not b or not a or min(b["attempts"], a["attempts"]) < MIN_DRIFT_SAMPLES:
+            continue
+        blo, bhi = wilson(b["failed"], b["attempts"])
+        alo, ahi = wilson(a["failed"], a["attempts"])
+        if alo > bhi:
+            failing.append(
+                f"{name} itself fails more since the approval ({a['failed'] / a['attempts']:.1%}"
+                f" of its {a['attempts']:,} attempts on this task, {b['failed'] / b['attempts']:.1%}"
+                " before)"
+            )
+        bp, ap = _num(b["p95_ms"]), _num(a["p95_ms"])
+        enough = min(b["succeeded"], a["succeeded"]) >= MIN_DRIFT_SAMPLES
+        if enough and bp and ap and ap > bp * SLOWER:
+            slower.append(
+                f"{name} itself is slower since the approval (P95 {ap:,.0f} ms on its own "
+                f"attempts, {bp:,.0f} ms before)"
+            )
+    return failing, slower
+
+
 def _actual(row: dict[str, Any]) -> dict[str, Any]:
     n, k = int(row["requests"]), int(row["succeeded"])
     lo, hi = wilson(k, n)
@@ -164,6 +202,8 @@ def check(cfg: Config, path: Path) -> list[Check]:
                               "p95_ms": None})
             )  # fmt: skip
             verdict, findings = judge(t["forecast"], actual, min_samples)
+            if verdict == "worse":
+                verdict = _attribute(con, t, proposal, approved["decided_at"], findings)
             version = approved["version"]
             c = Check(
                 t["task"],
@@ -184,3 +224,32 @@ def check(cfg: Config, path: Path) -> list[Check]:
                 )
             out.append(c)
     return out
+
+
+def _attribute(
+    con: Any, t: dict[str, Any], proposal: dict[str, Any], at: datetime, findings: list[str]
+) -> str:
+    """``drifted`` when every way the change is worse is explained by a model in the same place
+    in the chain before it (the findings say which and how); otherwise ``worse``."""
+    new, old = list(t.get("proposed_chain") or []), list(t.get("current_chain") or [])
+    # a model explains a shortfall only where it stands in both chains: a model the chain
+    # before used only as a fallback would have met the same requests less often
+    shared = {m for i, m in enumerate(new) if i < len(old) and old[i] == m}
+    since = proposal.get("window", {}).get("since")
+    if not shared or not since:
+        return "worse"
+    rows = queries.model_drift(con, t["task"], datetime.fromisoformat(since), at)
+    failing, slower = drifts(rows, shared)
+    success_short = any(f.startswith("success") for f in findings)
+    slow = any(f.startswith("P95") for f in findings)
+    costly = any(f.startswith("cost") for f in findings)
+    explained = (not success_short or bool(failing)) and (not slow or bool(slower)) and not costly
+    findings += failing if success_short else []
+    findings += slower if slow else []
+    if not explained:
+        return "worse"
+    findings.append(
+        "the chain before this approval uses it too, so rolling back would not restore the "
+        f"forecast: run the tuner on the days since (routeledger tune --since {at:%Y-%m-%d})"
+    )
+    return "drifted"

@@ -18,6 +18,7 @@ VERDICT_BADGES = {
     "as_forecast": ":green-badge[as forecast]",
     "better": ":green-badge[better than forecast]",
     "worse": ":red-badge[worse than forecast]",
+    "drifted": ":orange-badge[a model changed]",
 }
 
 
@@ -92,7 +93,9 @@ def section(checks: list[verify.Check]) -> None:
             ui.md_text(x) for x in c.findings
         )
         if c.verdict == "worse":
-            st.error(line, icon=":material/undo:")
+            st.warning(line, icon=":material/undo:")
+        elif c.verdict == "drifted":
+            st.info(line, icon=":material/trending_down:")
         else:
             st.markdown(line)
         if c.days:

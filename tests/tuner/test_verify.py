@@ -92,7 +92,7 @@ def test_a_change_doing_worse_than_forecast_proposes_the_rollback(fresh_home: Pa
     assert "summarize: worse, 200 requests since the approval." in text
     assert "routeledger manifest rollback 1" in text
     page = routing_page(fresh_home)
-    shown = [e.value for e in page.error if "worse than forecast" in e.value]
+    shown = [e.value for e in page.warning if "worse than forecast" in e.value]
     assert len(shown) == 1 and "routeledger manifest rollback 1" in shown[0]
     table = next(d.value for d in page.dataframe if "forecast_p95_ms" in d.value.columns)
     assert list(table.loc[table["task"] == "summarize", "requests"]) == [200]
@@ -143,3 +143,62 @@ def test_the_verdict_rules(succeeded: int, n: int, verdict: str) -> None:
               "p95_ms": None}  # fmt: skip
     forecast = {"success_low": 0.985, "success_high": 0.996}
     assert verify.judge(forecast, actual, 30)[0] == verdict
+
+
+def _drift_con(first_after_ms: float, first_fail_after: float) -> duckdb.DuckDBPyConnection:
+    """Attempts of task t: model a first (then b after a failure) before and after an approval
+    on 2026-10-15; after it, a's latency and failure rate are as given."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE attempts (task VARCHAR, requested_model VARCHAR, model VARCHAR,"
+        " served_model VARCHAR, started_at TIMESTAMP, status VARCHAR, latency_ms DOUBLE)"
+    )
+    rows = []
+    for day, after in ((5, False), (20, True)):
+        for i in range(400):
+            t = datetime(2026, 10, day, 8) + timedelta(minutes=i)
+            fail_share = first_fail_after if after else 0.02
+            failed = i < 400 * fail_share
+            latency = (first_after_ms if after else 1000.0) * (1 + i % 10 / 10)
+            rows.append(("t", "a", "a", "p/a", t, "error" if failed else "success", latency))
+            if failed:
+                rows.append(("t", "b", "b", "p/b", t, "success", 900.0))
+    con.executemany("INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return con
+
+
+PROPOSAL = {"window": {"since": "2026-10-01", "until": "2026-10-14"}}
+
+
+def test_a_model_that_changed_in_place_explains_the_shortfall_and_no_rollback() -> None:
+    """Model a is first before and after the approval and got slower since: the change is not
+    to blame, rolling back would keep a first, so the verdict is drifted, with why."""
+    con = _drift_con(first_after_ms=3000.0, first_fail_after=0.02)
+    task = {"task": "t", "proposed_chain": ["a", "b"], "current_chain": ["a", "c", "b"]}
+    findings = ["P95 latency 5,700 ms is above the forecast's 1,900 ms"]
+    at = datetime(2026, 10, 15)
+    assert verify._attribute(con, task, PROPOSAL, at, findings) == "drifted"
+    assert any("a itself is slower" in f and "5,700 ms" in f for f in findings), findings
+    assert "routeledger tune --since 2026-10-15" in findings[-1]
+
+
+def test_a_model_that_did_not_change_leaves_the_change_to_blame() -> None:
+    con = _drift_con(first_after_ms=1000.0, first_fail_after=0.02)
+    task = {"task": "t", "proposed_chain": ["a", "b"], "current_chain": ["a", "c", "b"]}
+    findings = ["P95 latency 5,700 ms is above the forecast's 1,900 ms"]
+    assert verify._attribute(con, task, PROPOSAL, datetime(2026, 10, 15), findings) == "worse"
+    assert len(findings) == 1
+
+
+def test_a_drifted_model_explains_nothing_where_the_old_chain_did_not_put_it() -> None:
+    """a fails more since the approval, but the chain before had c first: rolling back would
+    have met the same requests with c, so the change is to blame."""
+    con = _drift_con(first_after_ms=1000.0, first_fail_after=0.3)
+    findings = ["success 70.0% (95% interval 65.0% to 74.0%) is below the forecast's 97% to 99%"]
+    moved = {"task": "t", "proposed_chain": ["a", "b"], "current_chain": ["c", "a", "b"]}
+    at = datetime(2026, 10, 15)
+    assert verify._attribute(con, moved, PROPOSAL, at, list(findings)) == "worse"
+    kept = {"task": "t", "proposed_chain": ["a", "b"], "current_chain": ["a", "b", "c"]}
+    got = list(findings)
+    assert verify._attribute(con, kept, PROPOSAL, at, got) == "drifted"
+    assert any("a itself fails more" in f and "30.0%" in f for f in got), got
