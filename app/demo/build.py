@@ -78,7 +78,7 @@ OPENROUTER_IDS = {
 """The models the demo's price feed lists (OpenRouter ids). DeepSeek (off-peak windows), Mistral
 and Groq are priced from the bundled catalog alone."""
 SNAPSHOT_HOUR = 6  # the daily price refresh runs at 06:00 UTC
-APPROVED_DAYS_AGO = 9  # the earlier approval the demo replays, this many days before today
+APPROVED_DAYS_AGO = 3  # the earlier approval the demo replays, this many days before today
 APPROVER = "dana (platform lead)"
 
 CONFIG = """\

@@ -49,6 +49,9 @@ class Pattern:
     cost_sq: float = 0.0  # sum of the squares of its requests' costs: their spread
     stage_cost: tuple[float, ...] = ()  # ``cost`` per stage (empty: not given)
     stage_unpriced: tuple[int, ...] = ()  # attempts without a cost, per stage
+    # failed whatever the chain (the client's own request refused: app.tuner.queries.UNRESCUABLE):
+    # no evidence about any model's stage, a failure every chain keeps
+    unrescuable: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -87,12 +90,15 @@ class Pattern:
                     self.stage_unpriced_attempts(), other.stage_unpriced_attempts(), strict=True
                 )
             ),
+            self.unrescuable,
         )
 
 
 def pattern_key(p: Pattern) -> tuple[tuple[str, bool, int], ...]:
     """A total order of patterns (the warehouse returns groups in no set order)."""
-    return tuple((str(st.model), st.ok, st.attempts) for st in p.stages)
+    return tuple((str(st.model), st.ok, st.attempts) for st in p.stages) + (
+        ("", p.unrescuable, -1),
+    )
 
 
 @dataclass
@@ -238,7 +244,7 @@ class TaskEvidence:
                     cost_sq=dict(obs.cost_sq),
                     latency={k: list(v) for k, v in obs.latency.items()},
                 )
-        merged: dict[tuple[Stage, ...], Pattern] = {}
+        merged: dict[tuple[tuple[Stage, ...], bool], Pattern] = {}
         for p in self.patterns:
             stages: list[Stage] = []
             costs: list[float] = []
@@ -253,9 +259,9 @@ class TaskEvidence:
                     stages.append(Stage(name, s.ok, s.attempts))
                     costs.append(c)
                     unpriced.append(u)
-            key = tuple(stages)
+            key = (tuple(stages), p.unrescuable)
             renamed = Pattern(
-                key,
+                tuple(stages),
                 p.n,
                 p.priced_n,
                 p.priced_cost,
@@ -263,6 +269,7 @@ class TaskEvidence:
                 p.cost_sq,
                 tuple(costs),
                 tuple(unpriced),
+                p.unrescuable,
             )
             old = merged.get(key)
             merged[key] = renamed if old is None else old.merged(renamed)
@@ -296,9 +303,9 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
     def task(name: str) -> TaskEvidence:
         return tasks.setdefault(name, TaskEvidence(name, [], {}))
 
-    per_attempt: dict[tuple[Any, tuple[str, ...], bool], dict[int, tuple[float, int]]] = {}
+    per_attempt: dict[tuple[Any, tuple[str, ...], bool, bool], dict[int, tuple[float, int]]] = {}
     for r in queries.stage_costs(con, since, until):
-        key = (r["task"], tuple(r["chain"] or ()), bool(r["succeeded"]))
+        key = (r["task"], tuple(r["chain"] or ()), bool(r["succeeded"]), bool(r["unrescuable"]))
         per_attempt.setdefault(key, {})[int(r["attempt_index"])] = (
             float(r["cost"]),
             int(r["unpriced_attempts"]),
@@ -309,7 +316,8 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
         chain, ok = list(r["chain"]), bool(r["succeeded"])
         stages = _stages(chain, ok)
         costs, unpriced = [0.0] * len(stages), [0] * len(stages)
-        positions = per_attempt.get((r["task"], tuple(chain), ok))
+        gone = bool(r["unrescuable"])
+        positions = per_attempt.get((r["task"], tuple(chain), ok, gone))
         if len(chain) == 1 or positions is None:  # one attempt: the request's cost is its stage's
             costs[-1], unpriced[-1] = float(r["cost"]), int(r["unpriced_attempts"])
         else:
@@ -327,6 +335,7 @@ def collect(con: duckdb.DuckDBPyConnection, since: date, until: date) -> dict[st
                 float(r["cost_sq"]),
                 tuple(costs),
                 tuple(unpriced),
+                gone,
             )
         )
     for r in queries.attempt_stats(con, since, until):
@@ -408,7 +417,11 @@ class Index:
         self.first: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
         self.every: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
         self.after: dict[tuple[str, ...], dict[int, tuple[int, int]]] = defaultdict(dict)
+        # the requests that failed whatever the chain: no evidence on any stage
+        self.unrescuable = [i for i, p in enumerate(patterns) if p.unrescuable]
         for i, p in enumerate(patterns):
+            if p.unrescuable:
+                continue
             s = p.stages
             self.first[s[0].model][i] = (1, int(s[0].ok))
             for j, st in enumerate(s):
@@ -423,7 +436,7 @@ class Index:
                         self.after[key][i] = (n + 1, k + int(st.ok))
         self.attempts_per_stage: dict[tuple[str, bool], dict[int, int]] = defaultdict(dict)
         for p in patterns:
-            for st in p.stages:
+            for st in () if p.unrescuable else p.stages:
                 d = self.attempts_per_stage[(st.model, st.ok)]
                 d[st.attempts] = d.get(st.attempts, 0) + p.n
 
@@ -468,6 +481,14 @@ class Stats:
                 got = Counts(sub @ nk[:, 0], sub @ nk[:, 1])
             self._cache[ck] = got
         return got
+
+    def unrescuable(self) -> Vec:
+        """Per weight row, the share of requests that failed whatever the chain."""
+        idx = self.index.unrescuable
+        total = self.w.sum(axis=1)
+        if not idx:
+            return self._zero
+        return np.where(total > 0, self.w[:, idx].sum(axis=1) / np.maximum(total, 1e-300), 0.0)
 
     def marginal(self, m: str) -> Counts:
         return self._sum(self.index.every, m)

@@ -38,16 +38,29 @@ _PATTERN_COLUMNS = """
     coalesce(sum(unpriced_attempts), 0) AS unpriced_attempts
 """  # cost: the requests' spend as task_stats sums it (unpriced attempts are not summed)
 
+# A request that failed with one of these as its last error failed whatever the chain: the
+# client's own request was refused, and the gateway neither retried nor fell back.
+UNRESCUABLE = ("bad_request",)
+
+
+def _unrescuable(r: str = "") -> str:
+    """The SQL of "this logical request failed whatever the chain" (``r``: its table alias)."""
+    classes = ", ".join(f"'{c}'" for c in UNRESCUABLE)
+    return f"(NOT {r}succeeded AND coalesce({r}final_error_class, '') IN ({classes}))"
+
+
+_UNRESCUABLE_SQL = _unrescuable()
 PATTERNS_SQL = f"""
-SELECT task, [first_model] AS chain, succeeded, {_PATTERN_COLUMNS}
+SELECT task, [first_model] AS chain, succeeded, {_UNRESCUABLE_SQL} AS unrescuable,
+    {_PATTERN_COLUMNS}
 FROM logical_requests
 WHERE local_day BETWEEN ? AND ? AND attempts = 1
-GROUP BY task, first_model, succeeded
+GROUP BY task, first_model, succeeded, unrescuable
 UNION ALL
-SELECT task, chain, succeeded, {_PATTERN_COLUMNS}
+SELECT task, chain, succeeded, {_UNRESCUABLE_SQL} AS unrescuable, {_PATTERN_COLUMNS}
 FROM logical_requests
 WHERE local_day BETWEEN ? AND ? AND attempts > 1
-GROUP BY task, chain, succeeded
+GROUP BY task, chain, succeeded, unrescuable
 """  # noqa: S608  (constant columns) requests of one attempt (most) are grouped on a plain
 # column, not on a list
 
@@ -55,8 +68,8 @@ GROUP BY task, chain, succeeded
 # attempt spends it all on its one stage): what the replay keeps where the proposed chain does
 # what the request did. Only retried requests are joined; a request's attempts are on or after
 # its first attempt's day (attempts are ordered by start), which prunes the attempts scanned.
-STAGE_COSTS_SQL = """
-SELECT r.task, r.chain, r.succeeded, a.attempt_index,
+STAGE_COSTS_SQL = f"""
+SELECT r.task, r.chain, r.succeeded, {_unrescuable("r.")} AS unrescuable, a.attempt_index,
     coalesce(sum(a.cost_usd), 0) AS cost,
     count(*) FILTER (WHERE a.cost_usd IS NULL) AS unpriced_attempts
 FROM logical_requests r
@@ -64,7 +77,7 @@ JOIN attempts a ON a.logical_request_id = r.logical_request_id
 WHERE r.local_day BETWEEN ? AND ? AND r.attempts > 1
     AND a.attempt_count > 1 AND a.local_day >= ?
 GROUP BY ALL
-"""
+"""  # noqa: S608  (constant SQL)
 
 ATTEMPT_STATS_SQL = f"""
 SELECT task, coalesce(provider, '') AS provider, model, status = 'success' AS ok,

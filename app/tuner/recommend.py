@@ -250,6 +250,9 @@ class Evaluator:
         self._stage_costs: dict[str, tuple[float, float]] = {}
         self._draws: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
         self.confidence = s.confidence
+        lost = [p for p in ev.patterns if p.unrescuable]
+        n_lost = sum(p.n for p in lost)
+        self.unrescuable_cost = sum(p.spend for p in lost) / n_lost if n_lost else 0.0
 
     def draws(self, chain: tuple[str, ...], j: int, est: Estimate) -> np.ndarray:
         """:data:`DRAWS` draws of stage ``j``'s success from its posterior given the logs'
@@ -282,11 +285,12 @@ class Evaluator:
         return got
 
     def success_draws(self, chain: tuple[str, ...], stages: list[Estimate]) -> np.ndarray:
-        """The chain's success, :data:`DRAWS` times, its stages drawn together."""
+        """The chain's success, :data:`DRAWS` times, its stages drawn together; the requests
+        that failed whatever the chain (the client's own refused requests) fail on it too."""
         fail = np.ones(DRAWS)
         for j, est in enumerate(stages):
             fail = fail * (1.0 - self.draws(chain, j, est))
-        return 1.0 - fail
+        return (1.0 - float(self.stats.unrescuable()[0])) * (1.0 - fail)
 
     def success_low(self, chain: tuple[str, ...], stages: list[Estimate]) -> float:
         """The chain's success that it meets with probability :attr:`Settings.confidence`: a
@@ -319,6 +323,7 @@ class Evaluator:
         at its assumed (conservative) rate, and as rescuing nothing toward cost: every request
         reaching it is costed as going on down the chain."""
         rows = self.stats.w.shape[0]
+        gone = self.stats.unrescuable()  # fail on any chain, at what they cost
         reach, success, fail_low = np.ones(rows), np.zeros(rows), np.ones(rows)
         cost_reach, cost = np.ones(rows), np.zeros(rows)
         stages = []
@@ -332,7 +337,9 @@ class Evaluator:
             fail_low = fail_low * (1 - est.low)
             reach = reach * (1 - est.p)
             cost_reach = cost_reach * (1 - est.p_for_cost)
-        return success, 1 - fail_low, cost, stages
+        kept = 1.0 - gone
+        cost = kept * cost + gone * self.unrescuable_cost
+        return kept * success, kept * (1 - fail_low), cost, stages
 
     def evaluate(self, chain: tuple[str, ...]) -> ChainEval:
         success, _, cost, stages = self.vectors(chain)

@@ -220,8 +220,8 @@ def _plan(ev: TaskEvidence, current: tuple[str, ...], chain: tuple[str, ...]) ->
     n = len(ev.patterns)
     plan = _Plan(np.zeros(n), np.full(n, -1), np.zeros(n))
     for i, p in enumerate(ev.patterns):
-        if not on_chain(p, current):
-            continue
+        if not on_chain(p, current) or p.unrescuable:
+            continue  # not routed by this chain, or failed whatever the chain: kept as it was
         d = _agree(p, chain)
         ended = p.stages[d - 1].ok if d else False
         gave_up = not p.succeeded and len(p.stages) < len(current)

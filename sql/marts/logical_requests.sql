@@ -8,6 +8,7 @@
 -- same model: a retry on gpt-4o-mini-2024-07-18 after gpt-4o-mini is no fallback). priced: every
 -- attempt has a cost; cost per successful request is computed over priced requests only.
 -- Task, team, agent name and conversation id are the first attempt's (the first that has one).
+-- final_error_class: the last attempt's error class (NULL when it succeeded).
 WITH attempts AS (
     SELECT * FROM attempts
     WHERE getvariable('rl_derive_scope') IS NULL  -- see stg_gateway__attempts
@@ -32,6 +33,7 @@ SELECT
     arg_max(provider, attempt_index) AS final_provider,
     arg_max(model, attempt_index) AS final_model,
     arg_max(status, attempt_index) AS final_status,
+    arg_max(error_class, attempt_index) AS final_error_class,
     arg_max(status, attempt_index) = 'success' AS succeeded,
     -- ordered lists only where there is an order to keep: most requests have one attempt
     coalesce(list(model ORDER BY attempt_index) FILTER (WHERE attempt_count > 1),

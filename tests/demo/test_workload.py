@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
-from app.demo import payloads, spec, workload
+from app.demo import build, payloads, spec, workload
 from collectors import config as config_mod
 from collectors.prices import catalog
 from tests.conftest import LOG_FIXTURES
@@ -246,7 +247,7 @@ def test_manifest_matches_the_workload_and_the_interface() -> None:
     assert doc["validation"]["gates"]
 
 
-def test_demo_home_config_points_at_its_logs(demo_home: Path) -> None:
+def test_demo_home_config_points_at_its_logs(demo: build.BuildResult, demo_home: Path) -> None:
     cfg = config_mod.load(demo_home)
     assert cfg.timezone == spec.TIMEZONE
     assert [(s.path, s.format) for s in cfg.sources] == [
@@ -254,7 +255,15 @@ def test_demo_home_config_points_at_its_logs(demo_home: Path) -> None:
         ("logs/otel/*.traces.jsonl", "otel"),
     ]
     assert all(list(demo_home.glob(s.path)) for s in cfg.sources)
-    assert (demo_home / "manifest.yaml").read_text() == spec.MANIFEST.read_text()
+    # the manifest the demo's gateway started the month with, or the version approved since
+    original, now = spec.MANIFEST.read_text(), (demo_home / "manifest.yaml").read_text()
+    assert (now == original) == (not demo.approval)
+    if demo.approval:
+        with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as con:
+            stored = con.execute(
+                "SELECT stored_path FROM manifest_versions ORDER BY version"
+            ).fetchall()
+        assert [Path(p).read_text() for (p,) in stored] == [original, now]
     assert "manifest" in (demo_home / "routeledger.toml").read_text()
     assert len(list((demo_home / "prices" / "openrouter").glob("models-*.json"))) == spec.DAYS
 

@@ -148,6 +148,34 @@ def test_evaluator_reproduces_the_chain_arithmetic() -> None:
     assert e.success_low < 1.0
 
 
+def test_a_request_no_chain_can_rescue_fails_on_every_chain_and_tells_nothing_of_a() -> None:
+    """3 of 100 requests failed with the client's own refused request (bad_request, never
+    retried nor fallen back): a's success as primary is read from the other 97, and every chain
+    keeps those 3 failures, at what they cost."""
+    from app.tuner.evidence import ModelObs
+
+    ev = TaskEvidence("t", [
+        Pattern((Stage("a", True),), 77, cost=0.077),
+        Pattern((Stage("a", False), Stage("b", True)), 20, cost=0.22),
+        Pattern((Stage("a", False),), 3, cost=0.0, unrescuable=True),
+    ], {})  # fmt: skip
+    ev.models = {"a": ModelObs("a", cost={True: (0.077, 77), False: (0.02, 23)}),
+                 "b": ModelObs("b", cost={True: (0.2, 20)})}  # fmt: skip
+    ev_ = Evaluator(ev, Settings(min_samples=10, min_pair_samples=5))
+    first = ev_.stats.first("a")
+    assert (int(first.n[0]), int(first.k[0])) == (97, 77)
+    both = ev_.evaluate(("a", "b"))
+    assert both.success == pytest.approx(0.97)  # what the logs show: 97 of 100 succeeded
+    alone = ev_.evaluate(("a",))
+    assert alone.success == pytest.approx(0.97 * 77 / 97)
+    assert both.success_low <= 0.97 and ev_.success_draws(("a", "b"), both.stages).max() <= 0.97
+    # before, the 3 counted as a's failures that b would have rescued: 100% for a → b
+    ev.patterns[2] = Pattern((Stage("a", False),), 3, cost=0.0)
+    assert Evaluator(ev, Settings(min_samples=10, min_pair_samples=5)).evaluate(
+        ("a", "b")
+    ).success == pytest.approx(1.0)
+
+
 def test_every_change_has_a_reason_with_numbers(proposal: Proposal) -> None:
     for t in proposal.tasks:
         assert t.reasons, t.task
