@@ -1,5 +1,7 @@
 """``routeledger serve [--once]``: the scheduler (ingest, prices, budget alerts, the tuner's
-proposal, the weekly report), or every due job once for cron."""
+proposal, the weekly report) and, with ``[receiver] otlp_http``, the OTLP/HTTP receiver; or
+every due job once for cron (no receiver: it would listen only while the jobs run, and senders
+need an endpoint that stays up; ``--once`` still ingests what the receiver spooled)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import click
 from app.cli import Ctx, emit_json, main
 from app.jobs import JOBS
 from collectors import scheduler
+from collectors.remote import receiver
 
 
 @main.command("serve")
@@ -24,7 +27,7 @@ def serve_cmd(obj: Ctx, once: bool, as_json: bool) -> None:
 
     A stop lets the running jobs finish their current file or unit of work, then exits 0."""
     cfg = obj.config()
-    for name in ("collectors.jobs", "collectors.scheduler", "app.jobs"):
+    for name in ("collectors.jobs", "collectors.scheduler", "app.jobs", receiver.__name__):
         logging.getLogger(name).setLevel(logging.INFO)
     stop = threading.Event()
 
@@ -38,7 +41,12 @@ def serve_cmd(obj: Ctx, once: bool, as_json: bool) -> None:
     signal.signal(signal.SIGINT, on_signal)
     specs = scheduler.default_specs(cfg, JOBS)
     if not once:
-        scheduler.serve(cfg, stop, specs)
+        listening = receiver.start(cfg)  # before the jobs: a bad address stops here (exit 2)
+        try:
+            scheduler.serve(cfg, stop, specs)
+        finally:
+            if listening is not None:
+                listening.stop()
         return
     ran = scheduler.run_due(cfg, stop, specs)
     if as_json:
