@@ -31,6 +31,7 @@ PAGES = {
         st.Page("views/explorer.py", title="Request explorer", icon=":material/manage_search:"),
         st.Page("views/tokens.py", title="Tokens and cache", icon=":material/token:"),
         st.Page("views/reports.py", title="Reports", icon=":material/summarize:"),
+        st.Page("views/reconciliation.py", title="Reconciliation", icon=":material/receipt_long:"),
         st.Page("views/routing.py", title="Routing", icon=":material/alt_route:"),
     ],
     "Quality": [

@@ -9,6 +9,9 @@
                logged) when the routing manifest is absent
 ``report``     :func:`app.reports.weekly` for the last complete week, delivered on the channels
                it has not reached yet (``routeledger report weekly --send`` re-sends on purpose)
+``bills``      the providers' bills fetched with the admin keys that are set
+               (``routeledger prices bills``), then :func:`app.reports.bill_alerts.check`; the
+               drift alerts are also checked with the incidents (bills imported by hand)
 =============  =======================================================================
 
 Each is run by :func:`collectors.jobs.run` (its lock, its ``job_runs`` row) like the collectors'
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.reports import alerts, weekly
+from app.reports import alerts, bill_alerts, weekly
 from app.tuner import proposal
 from collectors import jobs, pipeline
+from collectors.bills import api as bills_api
 from collectors.config import Config
 from collectors.jobs import JobFn, Outcome
 
@@ -42,7 +46,26 @@ def incidents_job(cfg: Config, stop: threading.Event) -> Outcome:
     if not res["channels"]:
         return Outcome("skipped", "no webhook or e-mail configured ([delivery])")
     detail = f"{res['new']} new incidents, {res['sent']} alerts sent, {res['failed']} failed"
-    return Outcome("failed" if res["failed"] else "ok", detail)
+    drift = bill_alerts.check(cfg)  # the providers' bills drifting from RouteLedger's cost
+    if drift["new"] or drift["sent"] or drift["failed"]:
+        detail += (
+            f"; bill drift: {drift['new']} new, {drift['sent']} sent, {drift['failed']} failed"
+        )
+    return Outcome("failed" if res["failed"] or drift["failed"] else "ok", detail)
+
+
+def bills_job(cfg: Config, stop: threading.Event) -> Outcome:
+    """The providers' bills of the last ``bills.fetch_days`` UTC days, fetched with the admin
+    keys that are set (``routeledger prices bills``), then the drift alerts."""
+    today = datetime.now(UTC).date()
+    res = bills_api.fetch(cfg, today - timedelta(days=int(cfg.get("bills.fetch_days"))), today)
+    drift = bill_alerts.check(cfg)
+    parts = [f"{p['provider']} {p['status']}" + (f" ({p['error']})" if p["error"] else "")
+             for p in res["providers"]]  # fmt: skip
+    detail = f"{', '.join(parts)}; {res['lines_loaded']} lines, {res['days_replaced']} days "
+    detail += f"replaced; bill drift: {drift['new']} new, {drift['sent']} sent"
+    failed = any(p["status"] == "failed" for p in res["providers"]) or drift["failed"]
+    return Outcome("failed" if failed else "ok", detail)
 
 
 def tuner_job(cfg: Config, stop: threading.Event) -> Outcome:
@@ -81,5 +104,6 @@ JOBS: dict[str, JobFn] = {
     "incidents": incidents_job,
     "tuner": tuner_job,
     "report": report_job,
+    "bills": bills_job,
 }
 """Every job ``routeledger serve`` schedules, by name (:func:`collectors.scheduler.default_specs`)."""

@@ -47,8 +47,8 @@ class Ctx:
 # `routeledger ingest` from cron starts without the dashboard's, the demo's or the report's
 # libraries (half a second of imports, a third of a run with nothing new to read)
 COMMANDS = {
-    "dashboard": "dashboard", "demo": "demo", "evals": "tune", "ingest": "ingest",
-    "init": "init", "manifest": "tune", "prices": "prices", "report": "report",
+    "bills": "bills", "dashboard": "dashboard", "demo": "demo", "evals": "tune",
+    "ingest": "ingest", "init": "init", "manifest": "tune", "prices": "prices", "report": "report",
     "serve": "serve", "stats": "stats", "tune": "tune",
 }  # fmt: skip
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.cli import Ctx, emit_json, main
+from app.cli.bills import fetch_cmd as bills_fetch_cmd
 from app.cli.text import cell, clean, console, inline, print_table
 from collectors import pipeline
 from collectors.prices import api
@@ -31,7 +32,11 @@ def _from_file(
 
 @main.group("prices")
 def prices() -> None:
-    """Price history: refresh sources, show a model, unmatched models, review decisions."""
+    """Price history: refresh sources, show a model, unmatched models, review decisions; the
+    providers' bills (``prices bills``, as ``bills fetch``)."""
+
+
+prices.add_command(bills_fetch_cmd, "bills")
 
 
 @prices.command("refresh")

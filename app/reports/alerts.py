@@ -301,6 +301,10 @@ def _deliver(
     return ("sent" if worked else "failed"), ", ".join(worked), detail
 
 
+deliver_alert = _deliver
+"""The one delivery of every alert (budgets, incidents, provider bills: app.reports.bill_alerts)."""
+
+
 # -- incidents ------------------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app import money
+from app import bills, money
 from app.reports import alerts
 from app.reports import queries as q
 from app.reports.routing import decisions_in, pending_proposal, verification
@@ -221,6 +221,18 @@ def _budget(cfg: Config, con: Any, week: Week) -> dict[str, Any]:
     }
 
 
+def _bills(rows: list[dict[str, Any]], days: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The week's provider bills against RouteLedger (UTC days), each provider's drift with
+    its origins in words; None when no bill covers the week."""
+    if not rows:
+        return None
+    for r in rows:
+        r["origins"] = [{**o, "text": bills.origin_text(o["origin"])} for o in r["origins"] or []]
+    for d in days:
+        d["line"] = bills.day_line(d)
+    return {"providers": rows, "days": days}
+
+
 def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any]:
     """Every figure of the report for ``week`` (values as the marts give them: Decimal money)."""
     pipeline.update_marts(cfg)
@@ -239,6 +251,8 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
         models = q.model_task_stats(con, *week.days)
         budget = _budget(cfg, con, week)
         driver_rows = q.spend_drivers(con, week.days, prev.days)
+        bill_rows = q.bill_week(con, *week.days)
+        bill_days = q.bill_days(con, *week.days)
     for t in (cur_totals, prev_totals):
         _known(t, "spend_usd", "unpriced_attempts", "attempts")
         _known(t, "spend_on_failures_usd", "unpriced_failed_attempts", "failed_attempts")
@@ -285,5 +299,6 @@ def build(cfg: Config, week: Week, now: datetime | None = None) -> dict[str, Any
             driver_rows, int(prev_totals["logical_requests"]), int(cur_totals["logical_requests"])
         ),
     }
+    report["bills"] = _bills(bill_rows, bill_days)
     report["summary"] = summary(report)
     return report

@@ -415,3 +415,121 @@ def record_delivery(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None
             row.get("detail"),
         ],
     )
+
+
+# -- provider bills -------------------------------------------------------------------------------
+
+
+def _has_bills(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the reconciliation mart exists (a warehouse may predate it until migrated)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' "
+            "AND view_name = 'bill_reconciliation'"
+        ).fetchall()[0][0]
+    )
+
+
+def bill_days(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    """Per UTC day and provider of ``since``..``until``: billed, recomputed, reported, the
+    drift, its share and the origin of the model whose drift is largest."""
+    if not _has_bills(con):
+        return []
+    sql = """SELECT day, provider, sum(billed_usd) AS billed_usd,
+        sum(recomputed_usd) AS recomputed_usd, sum(reported_usd) AS reported_usd,
+        sum(billed_usd) - sum(recomputed_usd) AS drift_usd,
+        CASE WHEN sum(billed_usd) <> 0
+             THEN ((sum(billed_usd) - sum(recomputed_usd)) / sum(billed_usd))::DOUBLE END
+            AS drift_share,
+        arg_max(origin, abs(coalesce(drift_usd, billed_usd))) AS origin
+        FROM bill_reconciliation WHERE day BETWEEN ? AND ?
+        GROUP BY day, provider ORDER BY day, provider"""
+    return _rows(con.execute(sql, [since, until]))
+
+
+def bill_week(con: duckdb.DuckDBPyConnection, since: date, until: date) -> list[dict[str, Any]]:
+    """Per provider over ``since``..``until`` (UTC days): the week's bill against RouteLedger
+    and the gateway, and the drift of each origin (``origins``: origin -> USD)."""
+    if not _has_bills(con):
+        return []
+    sql = """WITH r AS (SELECT * FROM bill_reconciliation WHERE day BETWEEN ? AND ?),
+        o AS (SELECT provider, origin, sum(coalesce(drift_usd, billed_usd)) AS usd
+              FROM r GROUP BY ALL)
+        SELECT provider, count(DISTINCT day) AS days, sum(billed_usd) AS billed_usd,
+            sum(recomputed_usd) AS recomputed_usd, sum(reported_usd) AS reported_usd,
+            sum(billed_usd) - sum(recomputed_usd) AS drift_usd,
+            CASE WHEN sum(billed_usd) <> 0
+                 THEN ((sum(billed_usd) - sum(recomputed_usd)) / sum(billed_usd))::DOUBLE END
+                AS drift_share,
+            (SELECT list({'origin': origin, 'usd': usd} ORDER BY abs(usd) DESC)
+             FROM o WHERE o.provider = r.provider) AS origins
+        FROM r GROUP BY provider ORDER BY provider"""
+    return _rows(con.execute(sql, [since, until]))
+
+
+def bill_drifts(
+    con: duckdb.DuckDBPyConnection, since: date, share: float, min_usd: float
+) -> list[dict[str, Any]]:
+    """Provider-days from ``since`` on whose bill and recomputed cost differ by more than
+    ``share`` of the bill and at least ``min_usd``, never claimed before."""
+    if not _has_bills(con):
+        return []
+    sql = """WITH d AS (
+            SELECT day, provider, sum(billed_usd) AS billed_usd,
+                sum(recomputed_usd) AS recomputed_usd,
+                arg_max(origin, abs(coalesce(drift_usd, billed_usd))) AS origin
+            FROM bill_reconciliation WHERE day >= ? GROUP BY day, provider
+        )
+        SELECT day, provider, billed_usd, recomputed_usd,
+            billed_usd - recomputed_usd AS drift_usd,
+            ((billed_usd - recomputed_usd) / billed_usd)::DOUBLE AS drift_share, origin
+        FROM d
+        WHERE billed_usd > 0 AND recomputed_usd IS NOT NULL
+          AND abs(billed_usd - recomputed_usd) > ? * billed_usd
+          AND abs(billed_usd - recomputed_usd) >= ?
+          AND NOT EXISTS (SELECT 1 FROM bill_alerts a
+                          WHERE a.day = d.day AND a.provider = d.provider)
+        ORDER BY day, provider"""
+    return _rows(con.execute(sql, [since, share, min_usd]))
+
+
+def insert_bill_alert(
+    con: duckdb.DuckDBPyConnection, row: dict[str, Any], threshold: float, at: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO bill_alerts (day, provider, billed_usd, recomputed_usd, drift_usd, "
+        "drift_share, threshold, origin, detected_at, status, attempts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0) ON CONFLICT DO NOTHING",
+        [
+            row["day"],
+            row["provider"],
+            row["billed_usd"],
+            row["recomputed_usd"],
+            row["drift_usd"],
+            row["drift_share"],
+            threshold,
+            row["origin"],
+            at,
+        ],  # fmt: skip
+    )
+
+
+def bill_alerts_to_send(con: duckdb.DuckDBPyConnection, max_attempts: int) -> list[dict[str, Any]]:
+    sql = """SELECT * FROM bill_alerts WHERE status IN ('pending', 'failed') AND attempts < ?
+        ORDER BY day, provider"""
+    return _rows(con.execute(sql, [max_attempts]))
+
+
+def finish_bill_alerts(
+    con: duckdb.DuckDBPyConnection,
+    keys: list[tuple[date, str]],
+    status: str,
+    channels: str,
+    detail: str | None,
+) -> None:
+    for day, provider in keys:
+        con.execute(
+            "UPDATE bill_alerts SET status = ?, channels = ?, detail = ?, "
+            "attempts = attempts + 1 WHERE day = ? AND provider = ?",
+            [status, channels, detail, day, provider],
+        )
