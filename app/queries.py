@@ -23,7 +23,7 @@ for). Attempts are read through ``rl_attempts()``, the one place that names the 
 
 The Prices, Data health and Reports pages read ops marts over the warehouse's bookkeeping
 (``model_prices``, ``logged_models``, ``pending_price_reviews``, ``log_sources``, ``file_loads``,
-``quarantine_reasons``, ``quarantined_rows``, ``price_sources``, ``job_run_log``,
+``quarantine_reasons``, ``quarantined_rows``, ``price_sources``, ``source_read_log``, ``job_run_log``,
 ``report_delivery_log``, ``budget_alert_log``), never the tables themselves; a test
 (tests/app/test_reads_marts_only.py) holds every SQL string here to relations in ``sql/marts/``.
 """
@@ -976,6 +976,13 @@ def price_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, sql, [])
 
 
+def remote_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each bucket and PostgreSQL source: last read, lag of its newest record, rows, errors."""
+    sql = """SELECT source, kind, last_read_at, last_ok_at, newest_at, rows_last, rows_total,
+        errors_total, error FROM source_read_log ORDER BY source"""
+    return _df(con, sql, [])
+
+
 def job_runs(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
     sql = """SELECT job, started_at, ended_at, status, detail FROM job_run_log
         ORDER BY started_at DESC LIMIT ?"""
@@ -1553,3 +1560,102 @@ def spend_by(con: duckdb.DuckDBPyConnection, f: Filters, by: str, limit: int = 2
         "limit": int(limit),
     }
     return _named(con, sql, params)
+
+
+# -- provider bills (the Reconciliation page, `routeledger bills drift`) -------------------------
+
+_BILL_DAYS_SQL = """
+SELECT day, provider,
+    sum(billed_usd) AS billed_usd,
+    sum(recomputed_usd) AS recomputed_usd,
+    sum(reported_usd) AS reported_usd,
+    sum(billed_usd) - sum(recomputed_usd) AS drift_usd,
+    CASE WHEN sum(billed_usd) <> 0
+         THEN ((sum(billed_usd) - sum(recomputed_usd)) / sum(billed_usd))::DOUBLE END
+        AS drift_share,
+    CASE WHEN sum(billed_usd) <> 0 AND count(reported_usd) > 0
+         THEN ((sum(billed_usd) - sum(reported_usd)) / sum(billed_usd))::DOUBLE END
+        AS reported_drift_share,
+    arg_max(origin, abs(coalesce(drift_usd, billed_usd))) AS origin,
+    sum(attempts)::BIGINT AS attempts,
+    sum(unpriced_attempts)::BIGINT AS unpriced_attempts
+FROM bill_reconciliation
+WHERE day BETWEEN $since AND $until
+  AND ($providers IS NULL OR list_contains($providers, provider))
+GROUP BY day, provider
+ORDER BY day, provider
+"""
+"""Per UTC day and provider: the bill against RouteLedger's and the gateway's cost, the drift,
+and the origin of the model whose drift is largest (the one figure every surface shows)."""
+
+
+def _bill_params(since: date, until: date, providers: tuple[str, ...]) -> dict[str, Any]:
+    return {"since": since, "until": until, "providers": list(providers) or None}
+
+
+def bill_drift_days(
+    con: duckdb.DuckDBPyConnection, since: date, until: date, providers: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The CLI's rows of :data:`_BILL_DAYS_SQL` (Decimal money)."""
+    return rows(con.execute(_BILL_DAYS_SQL, _bill_params(since, until, providers)))
+
+
+def bill_days(
+    con: duckdb.DuckDBPyConnection, since: date, until: date, providers: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The page's frame of the same rows."""
+    return _named(con, _BILL_DAYS_SQL, _bill_params(since, until, providers))
+
+
+def bill_models(
+    con: duckdb.DuckDBPyConnection, since: date, until: date, providers: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Per UTC day, provider and model: billed, recomputed, reported, the drifts, the origin."""
+    sql = """SELECT day, provider, model, billed_usd, recomputed_usd, reported_usd, drift_usd,
+        drift_share, reported_drift_share, origin, attempts, failed_attempts, unpriced_attempts,
+        failed_usd, failed_unbilled_usd, cache_drift_usd, billed_tokens, gateway_tokens, exports
+        FROM bill_reconciliation
+        WHERE day BETWEEN $since AND $until
+          AND ($providers IS NULL OR list_contains($providers, provider))
+        ORDER BY day DESC, provider, abs(coalesce(drift_usd, billed_usd)) DESC, model"""
+    return _named(con, sql, _bill_params(since, until, providers))
+
+
+def bill_origins(
+    con: duckdb.DuckDBPyConnection, since: date, until: date, providers: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Per provider and origin: how much of the drift each origin holds, over the days."""
+    sql = """SELECT provider, origin, count(*) AS rows, sum(drift_usd) AS drift_usd,
+        sum(billed_usd) AS billed_usd
+        FROM bill_reconciliation
+        WHERE day BETWEEN $since AND $until
+          AND ($providers IS NULL OR list_contains($providers, provider))
+        GROUP BY provider, origin
+        ORDER BY provider, abs(sum(coalesce(drift_usd, billed_usd))) DESC"""
+    return _named(con, sql, _bill_params(since, until, providers))
+
+
+def bill_classes(
+    con: duckdb.DuckDBPyConnection, since: date, until: date, providers: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Per provider and token class, over the days: billed against recomputed, tokens too."""
+    sql = """SELECT provider, token_class, sum(billed_usd) AS billed_usd,
+        sum(recomputed_usd) AS recomputed_usd, sum(drift_usd) AS drift_usd,
+        sum(billed_tokens)::BIGINT AS billed_tokens, sum(gateway_tokens)::BIGINT AS gateway_tokens
+        FROM bill_reconciliation_classes
+        WHERE day BETWEEN $since AND $until
+          AND ($providers IS NULL OR list_contains($providers, provider))
+        GROUP BY provider, token_class
+        ORDER BY provider, abs(sum(coalesce(drift_usd, 0))) DESC, token_class"""
+    return _named(con, sql, _bill_params(since, until, providers))
+
+
+def bill_span(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The UTC days the bills cover: ``{"first", "last", "providers"}`` (None: no bill)."""
+    if not _has_view(con, "bill_reconciliation"):
+        return {"first": None, "last": None, "providers": []}
+    first, last, providers = con.execute(
+        "SELECT min(day), max(day), list(DISTINCT provider ORDER BY provider) "
+        "FROM bill_reconciliation"
+    ).fetchall()[0]
+    return {"first": first, "last": last, "providers": list(providers or [])}

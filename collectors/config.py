@@ -420,6 +420,68 @@ SETTINGS: tuple[Setting, ...] = (
         "not_billed_error_classes = [error class, ...]}",
     ),
     Setting(
+        "bills.openai_key_env",
+        "str",
+        "OPENAI_ADMIN_KEY",
+        "name of the environment variable holding an OpenAI admin key, for `routeledger prices "
+        "bills` (the organization's Costs and Usage API)",
+        _env_name_ok,
+        "the name of an environment variable (letters, digits, _), not the key itself",
+        secret=True,
+    ),
+    Setting(
+        "bills.anthropic_key_env",
+        "str",
+        "ANTHROPIC_ADMIN_KEY",
+        "name of the environment variable holding an Anthropic Admin API key (sk-ant-admin...), "
+        "for `routeledger prices bills` (the cost and usage reports)",
+        _env_name_ok,
+        "the name of an environment variable (letters, digits, _), not the key itself",
+        secret=True,
+    ),
+    Setting(
+        "bills.openai_url",
+        "str",
+        "https://api.openai.com/v1",
+        "base URL of OpenAI's API for the bills",
+        lambda v: v.startswith(("https://", "http://")),
+        "an http(s) URL",
+    ),
+    Setting(
+        "bills.anthropic_url",
+        "str",
+        "https://api.anthropic.com/v1",
+        "base URL of Anthropic's API for the bills",
+        lambda v: v.startswith(("https://", "http://")),
+        "an http(s) URL",
+    ),
+    Setting(
+        "bills.fetch_days",
+        "int",
+        7,
+        "`routeledger serve` fetches the bills of this many UTC days before today, daily, for "
+        "each provider whose admin key is set",
+        lambda v: 1 <= v <= 31,
+        "an integer number of days between 1 and 31",
+    ),
+    Setting(
+        "bills.drift_alert_share",
+        "float",
+        0.05,
+        "`routeledger serve` alerts once when a provider's bill for a UTC day differs from "
+        "RouteLedger's recomputed cost by more than this share of the bill (0 = never)",
+        lambda v: 0 <= v <= 10,
+        "a share such as 0.05",
+    ),
+    Setting(
+        "bills.drift_alert_min_usd",
+        "float",
+        1.0,
+        "... and by at least this many USD (small days drift by cents)",
+        lambda v: v >= 0,
+        "a number of USD, 0 or more",
+    ),
+    Setting(
         "report.regression_factor",
         "float",
         1.3,

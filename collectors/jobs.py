@@ -41,7 +41,7 @@ from collectors import pipeline
 from collectors.config import Config
 from collectors.ingest import Ingester, files_to_ingest
 from collectors.redact import describe, redact
-from collectors.remote import sources
+from collectors.remote import receiver_spool, sources
 from collectors.warehouse import Warehouse, ledger
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,13 @@ def ingest_job(cfg: Config, stop: threading.Event) -> Outcome:
     files = files_to_ingest(cfg)
     if not files and any(r.status == "failed" for r in remote):
         return Outcome("failed", "; ".join(f"{r.source}: {r.error}" for r in remote if r.error))
+    receiving = bool(cfg.get("receiver.otlp_http"))
     if not files:
-        return Outcome("skipped", "no [[sources]] configured" if not cfg.sources else "no files")
+        receiver_spool.prune(cfg)  # records that nothing from the receiver is pending
+        return Outcome(
+            "skipped",
+            "no [[sources]] configured" if not cfg.sources and not receiving else "no files",
+        )
     done, loaded, quarantined, load_ids, failed = 0, 0, 0, 0, []
     for f in files:
         if stop.is_set():
@@ -194,6 +199,8 @@ def ingest_job(cfg: Config, stop: threading.Event) -> Outcome:
         load_ids += len(summary.load_ids)
         failed += summary.failed_files
     pipeline.catch_up(cfg, load_ids > 0)
+    receiver_spool.prune(cfg)  # the receiver's segments read to their end are deleted
+    sources.prune(cfg)  # and the remote sources' spool files read a day ago
     detail = (
         f"{done} of {len(files)} files, {loaded:,} attempts loaded, {quarantined:,} quarantined"
     )

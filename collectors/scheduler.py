@@ -7,8 +7,10 @@ call the same functions the CLI commands call. Times follow
 
 * ``ingest``, ``budget`` and ``incidents`` every ``schedule.ingest_minutes`` (ingest at start,
   the budget check a minute later, the incident alerts two, then on the interval), each only when
-  it has something to do (``[[sources]]``, a budget, a delivery channel);
-* ``prices`` daily at ``schedule.prices_daily_at``;
+  it has something to do (``[[sources]]`` or the OTLP/HTTP receiver, a budget, a delivery
+  channel);
+* ``prices`` daily at ``schedule.prices_daily_at``, and ``bills`` then too when a provider's
+  admin key is set (``bills.openai_key_env``, ``bills.anthropic_key_env``);
 * ``tuner`` weekly, half an hour before the report; ``report`` on ``schedule.report_weekday`` at
   ``schedule.report_at`` (default Monday 08:00), for the calendar week before.
 
@@ -28,6 +30,7 @@ last successful run (interval jobs: always) runs once, in order, and it returns.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,11 +88,13 @@ def default_specs(cfg: Config, table: Mapping[str, jobs.JobFn]) -> list[JobSpec]
         ("incidents", IntervalTrigger(minutes=minutes, timezone=tz), timedelta(minutes=2)),
         ("tuner", weekly(t_day, rest // 60, rest % 60), None),
         ("report", weekly(day, r_hour, r_min), None),
+        ("bills", CronTrigger(hour=p_hour, minute=p_min, timezone=tz), None),
     ]
     unused = {
-        "ingest": not cfg.sources,
+        "ingest": not cfg.sources and not cfg.get("receiver.otlp_http"),
         "budget": not budgets_configured(cfg),
         "incidents": not delivery_configured(cfg),
+        "bills": not bill_keys_set(cfg),
     }
     for name in (n for n, off in unused.items() if off and n in table):
         log.info("job %s is not scheduled: %s", name, UNUSED[name])
@@ -101,10 +106,17 @@ def default_specs(cfg: Config, table: Mapping[str, jobs.JobFn]) -> list[JobSpec]
 
 
 UNUSED = {
-    "ingest": "no [[sources]] in routeledger.toml",
+    "ingest": "no [[sources]] nor [receiver] otlp_http in routeledger.toml",
     "budget": "no budget.monthly_usd, [budget.teams] or [budget.tasks]",
     "incidents": "no delivery.webhook_url, nor delivery.smtp.host with delivery.recipients",
+    "bills": "no admin key in the variables bills.openai_key_env, bills.anthropic_key_env name",
 }
+
+
+def bill_keys_set(cfg: Config) -> bool:
+    """Whether a provider's admin key is in the environment (the daily fetch of the bills)."""
+    names = (cfg.get("bills.openai_key_env"), cfg.get("bills.anthropic_key_env"))
+    return any(os.environ.get(str(n), "").strip() for n in names)
 
 
 def delivery_configured(cfg: Config) -> bool:

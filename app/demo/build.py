@@ -17,7 +17,9 @@ nothing is rebuilt (``routeledger demo`` asks it first, to say which it does). O
    :func:`collectors.prices.api.refresh` like ``routeledger prices refresh --from-file``, which
    rebuilds the versions, the source status and the model matches;
 4. the ingest, through the real collectors (:func:`collectors.pipeline.ingest` on the configured
-   sources), which refreshes the marts.
+   sources), which refreshes the marts;
+5. the providers' bills for the month (:func:`app.demo.bills.record`), imported like any
+   export, for the Reconciliation page.
 
 The month is lived in two parts, so the tuner's whole loop is on show: the logs of its first
 ``DAYS - APPROVED_DAYS_AGO`` days are written and ingested, the tuner proposes on them, and
@@ -43,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.demo import bills as demo_bills
 from app.demo import spec, workload
 from app.tuner import approvals, proposal
 from collectors import config as config_mod
@@ -57,6 +60,7 @@ log = logging.getLogger(__name__)
 MARKER = "demo.json"
 GENERATOR_VERSION = 2
 OWNED = (
+    "bills",
     "logs",
     "prices",
     "warehouse.duckdb",
@@ -253,6 +257,9 @@ def build(
     summary = ingest(cfg)
     result.timings["ingest_and_marts_s"] += round(time.monotonic() - t, 2)
     result.ingested = _sum_ingests(first.as_json(), summary.as_json())
+    t = time.monotonic()
+    demo_bills.record(cfg, w.now)  # the providers' bills for the month, to reconcile with
+    result.timings["bills_s"] = round(time.monotonic() - t, 2)
     if result.ingested["failed_files"] or result.ingested["quarantined"]:
         log.warning("demo ingest: %s", json.dumps(result.ingested)[:500])
     result.timings["total_s"] = round(time.monotonic() - t_all, 2)

@@ -1,5 +1,6 @@
-"""Data health: loads per source, quarantined rows by reason with samples, freshness of the logs
-and of every price source, and the scheduler's job runs."""
+"""Data health: loads per source, the bucket and PostgreSQL sources' reads, the OTLP/HTTP
+receiver, quarantined rows by reason with samples, freshness of the logs and of every price
+source, and the scheduler's job runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import queries, ui
+from collectors.remote import receiver_spool
 
 
 def age(then: datetime | None) -> str:
@@ -18,6 +20,67 @@ def age(then: datetime | None) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"
     return "just now"
+
+
+def receiver_panel(ctx: ui.Ctx) -> None:
+    """The OTLP/HTTP receiver: where it listens, what it accepted and rejected, how far the
+    ingest is behind it (:func:`collectors.remote.receiver_spool.status`)."""
+    assert ctx.cfg is not None
+    state = receiver_spool.status(ctx.cfg)
+    if state is None:
+        return
+    st.subheader("OTLP/HTTP receiver")
+    if not state["running"]:
+        st.warning(
+            "The receiver is not running: `routeledger serve` listens on "
+            f"`{state['configured'] or '[receiver] otlp_http'}` while it runs."
+        )
+    lag = state["lag_seconds"]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Listening on", state["listening"] or "not running", border=True)
+    c2.metric("Last received", age(state["last_received_at"]), border=True)
+    c3.metric(
+        "Spans received",
+        ui.count(state["spans"]),
+        f"{ui.count(state['requests'])} exports",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    c4.metric(
+        "Ingest lag",
+        "up to date" if not lag else age(state["pending_since"]).replace(" ago", ""),
+        f"{state['backlog_bytes'] / 2**20:,.1f} MiB waiting in the spool",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    rejected = state["rejected"]
+    if rejected:
+        st.caption(
+            f"{ui.count(sum(rejected.values()))} requests rejected (the sender was told why): "
+            + ", ".join(f"{reason} {ui.count(n)}" for reason, n in sorted(rejected.items()))
+        )
+
+
+def remote_panel(ctx: ui.Ctx) -> None:
+    """The bucket and PostgreSQL sources: each one's last read, how far behind its newest record
+    is, what it read and its last error (table ``source_reads``)."""
+    remote = ui.query(ctx, queries.remote_sources)
+    if remote.empty:
+        return
+    st.subheader("Buckets and databases")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for r in remote.itertuples():
+        if r.error:
+            st.warning(
+                f"Source {ui.md_text(r.source)}: the last read failed: {ui.md_text(r.error)}"
+            )
+    lag = (now - remote["newest_at"]).dt.total_seconds() / 60
+    ui.table(
+        remote.assign(lag_minutes=lag.round(1)).rename(columns={"rows_last": "rows_last_read"}),
+        "remote-sources",
+    )
 
 
 def body(ctx: ui.Ctx) -> None:
@@ -59,6 +122,9 @@ def body(ctx: ui.Ctx) -> None:
         ui.table(loads, "loads-per-source")
         with st.expander("Recent loads"):
             ui.table(ui.query(ctx, queries.recent_loads), "recent-loads")
+
+    remote_panel(ctx)
+    receiver_panel(ctx)
 
     st.subheader("Quarantined rows")
     if quarantine.empty:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from collectors.config import Config, Source
 from collectors.errors import RouteLedgerError
 from collectors.redact import redact
+from collectors.remote import spool
 from collectors.warehouse import Warehouse, ledger, transaction
 
 log = logging.getLogger(__name__)
@@ -123,3 +125,38 @@ def _fetch_one(cfg: Config, wh: Warehouse, s: Source, stop: threading.Event) -> 
         return ReadResult(s.label, s.kind, "failed", error=error)
     record(wh, s.label, s.kind, fetched, None)
     return ReadResult(s.label, s.kind, "ok", rows=fetched.rows)
+
+
+KEEP_SECONDS = 86400  # an ingested spool file stays a day (to look at), then it is deleted
+
+
+def prune(cfg: Config, now: float | None = None) -> int:
+    """Delete the remote sources' spool files read to their end more than :data:`KEEP_SECONDS`
+    ago, with their cursors: a spool file is written whole once and never grows, so nothing of
+    it is left to read. Called by the ingest job after its ingest (it holds the job's lock).
+    Returns the files deleted."""
+    folders = [spool.folder(cfg, s.label) for s in cfg.sources if s.kind != "files"]
+    paths = {str(p.resolve()): p for f in folders for p in spool.files(f)}
+    if not paths:
+        return 0
+    now = time.time() if now is None else now
+    with Warehouse.from_config(cfg).connect() as con:
+        read = dict(
+            con.execute(
+                "SELECT file, offset_bytes FROM file_cursors WHERE file IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [list(paths)],
+            ).fetchall()
+        )
+        gone = []
+        for key, path in paths.items():
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            if key in read and int(read[key]) >= st.st_size and now - st.st_mtime > KEEP_SECONDS:
+                path.unlink(missing_ok=True)
+                gone.append([key])
+        if gone:
+            con.executemany("DELETE FROM file_cursors WHERE file = ?", gone)
+    return len(gone)

@@ -295,7 +295,16 @@ REVIEWED: dict[str, set[str]] = {
         "_REQUEST_COUNTS",
     },
     "app/reports/queries.py": {"keys", "', '.join(cols)", "_ERROR_RATES_SQL.format"},
-    "app/tuner/queries.py": {"_GRID_SQL", "_PATTERN_COLUMNS"},  # constants
+    # constants; _unrescuable(alias) joins a constant class list with a constant table alias
+    "app/tuner/queries.py": {
+        "_GRID_SQL",
+        "_PATTERN_COLUMNS",
+        "_UNRESCUABLE_SQL",
+        "_unrescuable('r.')",
+    },
+    # error messages that name the table and the variable, not SQL (the query quotes the table
+    # with psycopg.sql.Identifier)
+    "collectors/remote/postgres.py": {"name", "table"},
     # the ingest engine: the attach alias, "?" placeholder lists, int(), format SQL from the
     # format modules (a mapping's keys and constants go through sql_ident / sql_literal), the
     # candidate column constants, the log's path as an escaped literal (stream_read_sql)
