@@ -7,6 +7,7 @@ Markdown image rendered as markup would)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ LAST_HEADING = {  # the heading each page renders last, so the wait covers its w
     "Reliability": "Money spent on failed attempts, per model",
     "Prices": "Logged models without a price",
     "Data health": "Job runs",
+    "Reconciliation": "Per day, provider and model",
 }
 # Elements a payload would have created had it been parsed as markup, in this document and in
 # every same-origin frame (Streamlit's components iframe holds the report preview).
@@ -94,6 +96,19 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         args += ["--source", source, "--from-file", f"{source}={CORPUS / 'prices' / name}"]
     run_json(home, *args)
     shutil.copyfile(CORPUS / "manifests" / "script_names.yaml", home / "manifest.yaml")
+    # a provider's cost export with payloads in its labels: one row kept (its workspace is a
+    # payload), one quarantined (its model is one), shown on Reconciliation and Data health
+    header = "usage_date_utc,model,workspace,api_key,usage_type,context_window,token_type,"
+    header += "cost_usd,list_price_usd,cost_type"
+    bill = root / "anthropic_cost.csv"
+    rows = [
+        f'2025-09-02,Claude Haiku 4.5,"{TITLE.replace(chr(34), chr(34) * 2)}",k,message,x,'
+        "input_no_cache,0.05,0.05,token",
+        f"2025-09-02,{SCRIPT},w,k,message,x,output,0.02,0.02,token",
+    ]
+    bill.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    imported = run_json(home, "bills", "import", str(bill))
+    assert "quarantined" in json.dumps(imported), imported
     report = run_json(home, "report", "weekly", "--week", WEEK)
     assert Path(report["files"]["html"]).is_file()
     return home
