@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -27,11 +28,14 @@ from collectors.bills.common import (
     BadLine,
     BillLine,
     Parsed,
+    api_buckets,
+    bucket_results,
     count,
     day_of_rfc3339,
     day_of_text,
     model_of,
     money,
+    page_cursor,
     text,
     usd,
 )
@@ -67,67 +71,53 @@ def token_class(token_type: Any, cost_type: Any) -> str | None:
 
 
 def buckets(doc: Any) -> list[dict[str, Any]]:
-    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-        raise BadLine("not_an_export", "not an Anthropic usage or cost report (no data list)")
-    return [b for b in doc["data"] if isinstance(b, dict)]
+    return api_buckets(doc, "an Anthropic usage or cost report")
 
 
-def _page(doc: dict[str, Any], out: Parsed) -> None:
-    out.has_more = doc.get("has_more") is True
-    nxt = doc.get("next_page")
-    out.next_page = nxt if isinstance(nxt, str) and nxt and out.has_more else None
+def _day(bucket: dict[str, Any]) -> date:
+    return day_of_rfc3339(bucket.get("starting_at"), bucket.get("ending_at"))
+
+
+def _results(bucket: dict[str, Any]) -> list[Any]:
+    res = bucket.get("results")
+    return res if isinstance(res, list) else []
 
 
 def parse_cost(doc: Any, source_file: str) -> Parsed:
     """One page of ``/v1/organizations/cost_report`` (amounts in cents, see the module)."""
     out = Parsed("anthropic-cost", PROVIDER, "cost", source_file)
-    n = 0
-    for bucket in buckets(doc):
-        n += 1
+    for n, day, r in bucket_results(out, buckets(doc), _day, _results):
         try:
-            day = day_of_rfc3339(bucket.get("starting_at"), bucket.get("ending_at"))
+            if not isinstance(r, dict):
+                raise BadLine("bad_amount", "a result that is not an object")
+            usd(r.get("currency"))
+            if not isinstance(r.get("amount"), str):
+                raise BadLine("bad_amount", "amount is not a decimal string of cents")
+            cents = money(r.get("amount"), "amount (cents)")
+            model, billed = model_of(PROVIDER, r.get("model"))
+            detail = "|".join(
+                str(text(r.get(k), k) or "") for k in ("context_window", "inference_geo")
+            )
+            out.lines.append(
+                BillLine(
+                    PROVIDER,
+                    "cost",
+                    out.export_format,
+                    day,
+                    n,
+                    project=text(r.get("workspace_id"), "workspace_id"),
+                    model=model,
+                    billed_model=billed,
+                    token_class=token_class(r.get("token_type"), r.get("cost_type")),
+                    line_item=text(r.get("description"), "description"),
+                    service_tier=text(r.get("service_tier"), "service_tier"),
+                    amount_usd=cents / CENTS,
+                    detail=detail.strip("|"),
+                )
+            )
         except BadLine as bad:
-            out.quarantine(n, bad, bucket)
-            continue
-        results = bucket.get("results")
-        if not isinstance(results, list) or not results:
-            out.lines.append(BillLine(PROVIDER, "cost", out.export_format, day, n, empty_day=True,
-                                      amount_usd=Decimal(0)))  # fmt: skip
-            continue
-        for i, r in enumerate(results):
-            if i:
-                n += 1
-            try:
-                if not isinstance(r, dict):
-                    raise BadLine("bad_amount", "a result that is not an object")
-                usd(r.get("currency"))
-                if not isinstance(r.get("amount"), str):
-                    raise BadLine("bad_amount", "amount is not a decimal string of cents")
-                cents = money(r.get("amount"), "amount (cents)")
-                model, billed = model_of(PROVIDER, r.get("model"))
-                detail = "|".join(
-                    str(text(r.get(k), k) or "") for k in ("context_window", "inference_geo")
-                )
-                out.lines.append(
-                    BillLine(
-                        PROVIDER,
-                        "cost",
-                        out.export_format,
-                        day,
-                        n,
-                        project=text(r.get("workspace_id"), "workspace_id"),
-                        model=model,
-                        billed_model=billed,
-                        token_class=token_class(r.get("token_type"), r.get("cost_type")),
-                        line_item=text(r.get("description"), "description"),
-                        service_tier=text(r.get("service_tier"), "service_tier"),
-                        amount_usd=cents / CENTS,
-                        detail=detail.strip("|"),
-                    )
-                )
-            except BadLine as bad:
-                out.quarantine(n, bad, r)
-    _page(doc, out)
+            out.quarantine(n, bad, r)
+    page_cursor(doc, out)
     out.dedupe()
     return out
 
@@ -135,62 +125,48 @@ def parse_cost(doc: Any, source_file: str) -> Parsed:
 def parse_usage(doc: Any, source_file: str) -> Parsed:
     """One page of ``/v1/organizations/usage_report/messages``: one line per token class."""
     out = Parsed("anthropic-usage", PROVIDER, "usage", source_file)
-    n = 0
-    for bucket in buckets(doc):
-        n += 1
+    for n, day, r in bucket_results(out, buckets(doc), _day, _results):
         try:
-            day = day_of_rfc3339(bucket.get("starting_at"), bucket.get("ending_at"))
-        except BadLine as bad:
-            out.quarantine(n, bad, bucket)
-            continue
-        results = bucket.get("results")
-        if not isinstance(results, list) or not results:
-            out.lines.append(BillLine(PROVIDER, "usage", out.export_format, day, n, empty_day=True))
-            continue
-        for i, r in enumerate(results):
-            if i:
-                n += 1
-            try:
-                if not isinstance(r, dict):
-                    raise BadLine("bad_tokens", "a result that is not an object")
-                creation = r.get("cache_creation") or {}
-                if not isinstance(creation, dict):
-                    raise BadLine("bad_tokens", "cache_creation is not an object")
-                model, billed = model_of(PROVIDER, r.get("model"))
-                common: dict[str, Any] = {
-                    "project": text(r.get("workspace_id"), "workspace_id"),
-                    "model": model,
-                    "billed_model": billed,
-                    "service_tier": text(r.get("service_tier"), "service_tier"),
-                    "detail": "|".join(
-                        str(text(r.get(k), k) or "")
-                        for k in ("api_key_id", "context_window", "inference_geo")
-                    ).strip("|"),
-                }
-                counts = (
-                    ("input", r.get("uncached_input_tokens")),
-                    ("cached_input", r.get("cache_read_input_tokens")),
-                    ("cache_write_5m", creation.get("ephemeral_5m_input_tokens")),
-                    ("cache_write_1h", creation.get("ephemeral_1h_input_tokens")),
-                    ("output", r.get("output_tokens")),
+            if not isinstance(r, dict):
+                raise BadLine("bad_tokens", "a result that is not an object")
+            creation = r.get("cache_creation") or {}
+            if not isinstance(creation, dict):
+                raise BadLine("bad_tokens", "cache_creation is not an object")
+            model, billed = model_of(PROVIDER, r.get("model"))
+            common: dict[str, Any] = {
+                "project": text(r.get("workspace_id"), "workspace_id"),
+                "model": model,
+                "billed_model": billed,
+                "service_tier": text(r.get("service_tier"), "service_tier"),
+                "detail": "|".join(
+                    str(text(r.get(k), k) or "")
+                    for k in ("api_key_id", "context_window", "inference_geo")
+                ).strip("|"),
+            }
+            counts = (
+                ("input", r.get("uncached_input_tokens")),
+                ("cached_input", r.get("cache_read_input_tokens")),
+                ("cache_write_5m", creation.get("ephemeral_5m_input_tokens")),
+                ("cache_write_1h", creation.get("ephemeral_1h_input_tokens")),
+                ("output", r.get("output_tokens")),
+            )
+            checked = [(cls, count(v, cls) or 0) for cls, v in counts]
+            for cls, tokens in checked:
+                out.lines.append(
+                    BillLine(
+                        PROVIDER,
+                        "usage",
+                        out.export_format,
+                        day,
+                        n,
+                        token_class=cls,
+                        tokens=tokens,
+                        **common,
+                    )  # fmt: skip
                 )
-                checked = [(cls, count(v, cls) or 0) for cls, v in counts]
-                for cls, tokens in checked:
-                    out.lines.append(
-                        BillLine(
-                            PROVIDER,
-                            "usage",
-                            out.export_format,
-                            day,
-                            n,
-                            token_class=cls,
-                            tokens=tokens,
-                            **common,
-                        )  # fmt: skip
-                    )
-            except BadLine as bad:
-                out.quarantine(n, bad, r)
-    _page(doc, out)
+        except BadLine as bad:
+            out.quarantine(n, bad, r)
+    page_cursor(doc, out)
     out.dedupe()
     return out
 

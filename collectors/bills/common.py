@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -259,3 +260,54 @@ def day_of_text(value: Any) -> date:
     if when.tzinfo is not None:
         when = when.astimezone(UTC)
     return when.date()
+
+
+def api_buckets(doc: Any, what: str) -> list[dict[str, Any]]:
+    """The daily buckets of one API page (``data``); ``what`` names the export in the error."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise BadLine("not_an_export", f"not {what} (no data list)")
+    return [b for b in doc["data"] if isinstance(b, dict)]
+
+
+def page_cursor(doc: dict[str, Any], out: Parsed) -> None:
+    """Where the next page is: ``next_page`` when the page says ``has_more``."""
+    out.has_more = doc.get("has_more") is True
+    nxt = doc.get("next_page")
+    out.next_page = nxt if isinstance(nxt, str) and nxt and out.has_more else None
+
+
+def bucket_results(
+    out: Parsed,
+    buckets: list[dict[str, Any]],
+    day_of: Callable[[dict[str, Any]], date],
+    results_of: Callable[[dict[str, Any]], list[Any]],
+) -> Iterator[tuple[int, date, Any]]:
+    """(line number, UTC day, result) of each result of a page's daily buckets, numbered as the
+    page's lines: a bucket whose day is wrong is quarantined, and a bucket with no result is a
+    day billed nothing (recorded as such, so a re-import replaces it)."""
+    n = 0
+    for bucket in buckets:
+        n += 1
+        try:
+            day = day_of(bucket)
+        except BadLine as bad:
+            out.quarantine(n, bad, bucket)
+            continue
+        results = results_of(bucket)
+        if not results:
+            zero = Decimal(0) if out.kind == "cost" else None
+            out.lines.append(
+                BillLine(
+                    out.provider,
+                    out.kind,
+                    out.export_format,
+                    day,
+                    n,
+                    empty_day=True,
+                    amount_usd=zero,
+                )  # fmt: skip
+            )
+        for i, r in enumerate(results):
+            if i:
+                n += 1
+            yield n, day, r

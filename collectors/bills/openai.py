@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 from collectors.bills.common import (
     BadLine,
     BillLine,
     Parsed,
+    api_buckets,
+    bucket_results,
     count,
     day_of_epoch,
     model_of,
     money,
+    page_cursor,
     text,
     usd,
 )
@@ -58,9 +62,11 @@ def line_item(value: Any) -> tuple[str | None, str | None, str | None]:
 
 
 def buckets(doc: Any) -> list[dict[str, Any]]:
-    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-        raise BadLine("not_an_export", "not an OpenAI usage or costs page (no data list)")
-    return [b for b in doc["data"] if isinstance(b, dict)]
+    return api_buckets(doc, "an OpenAI usage or costs page")
+
+
+def _day(bucket: dict[str, Any]) -> date:
+    return day_of_epoch(bucket.get("start_time"), bucket.get("end_time"))
 
 
 def _results(bucket: dict[str, Any]) -> list[Any]:
@@ -68,58 +74,38 @@ def _results(bucket: dict[str, Any]) -> list[Any]:
     return res if isinstance(res, list) else []
 
 
-def _page(doc: dict[str, Any], out: Parsed) -> None:
-    out.has_more = doc.get("has_more") is True
-    nxt = doc.get("next_page")
-    out.next_page = nxt if isinstance(nxt, str) and nxt and out.has_more else None
-
-
 def parse_costs(doc: Any, source_file: str) -> Parsed:
     """One page of ``/v1/organization/costs`` (JSON already read with Decimal numbers)."""
     out = Parsed("openai-costs", PROVIDER, "cost", source_file)
-    n = 0
-    for bucket in buckets(doc):
-        n += 1
+    for n, day, r in bucket_results(out, buckets(doc), _day, _results):
         try:
-            day = day_of_epoch(bucket.get("start_time"), bucket.get("end_time"))
-        except BadLine as bad:
-            out.quarantine(n, bad, bucket)
-            continue
-        results = _results(bucket)
-        if not results:
-            out.lines.append(BillLine(PROVIDER, "cost", out.export_format, day, n, empty_day=True,
-                                      amount_usd=money(0)))  # fmt: skip
-        for i, r in enumerate(results):
-            if i:
-                n += 1
-            try:
-                if not isinstance(r, dict):
-                    raise BadLine("bad_amount", "a result that is not an object")
-                amount = r.get("amount")
-                if not isinstance(amount, dict):
-                    raise BadLine("bad_amount", "a result without an amount object")
-                usd(amount.get("currency"))
-                billed, cls, item = line_item(r.get("line_item"))
-                model, billed = model_of(PROVIDER, billed)
-                out.lines.append(
-                    BillLine(
-                        PROVIDER,
-                        "cost",
-                        out.export_format,
-                        day,
-                        n,
-                        project=text(r.get("project_id"), "project_id"),
-                        model=model,
-                        billed_model=billed,
-                        token_class=cls,
-                        line_item=item,
-                        amount_usd=money(amount.get("value")),
-                        tokens=count(r.get("quantity"), "quantity"),
-                    )
+            if not isinstance(r, dict):
+                raise BadLine("bad_amount", "a result that is not an object")
+            amount = r.get("amount")
+            if not isinstance(amount, dict):
+                raise BadLine("bad_amount", "a result without an amount object")
+            usd(amount.get("currency"))
+            billed, cls, item = line_item(r.get("line_item"))
+            model, billed = model_of(PROVIDER, billed)
+            out.lines.append(
+                BillLine(
+                    PROVIDER,
+                    "cost",
+                    out.export_format,
+                    day,
+                    n,
+                    project=text(r.get("project_id"), "project_id"),
+                    model=model,
+                    billed_model=billed,
+                    token_class=cls,
+                    line_item=item,
+                    amount_usd=money(amount.get("value")),
+                    tokens=count(r.get("quantity"), "quantity"),
                 )
-            except BadLine as bad:
-                out.quarantine(n, bad, r)
-    _page(doc, out)
+            )
+        except BadLine as bad:
+            out.quarantine(n, bad, r)
+    page_cursor(doc, out)
     out.dedupe()
     return out
 
@@ -127,57 +113,44 @@ def parse_costs(doc: Any, source_file: str) -> Parsed:
 def parse_usage(doc: Any, source_file: str) -> Parsed:
     """One page of ``/v1/organization/usage/completions``: one line per token class."""
     out = Parsed("openai-usage", PROVIDER, "usage", source_file)
-    n = 0
-    for bucket in buckets(doc):
-        n += 1
+    for n, day, r in bucket_results(out, buckets(doc), _day, _results):
         try:
-            day = day_of_epoch(bucket.get("start_time"), bucket.get("end_time"))
+            if not isinstance(r, dict):
+                raise BadLine("bad_tokens", "a result that is not an object")
+            model, billed = model_of(PROVIDER, r.get("model"))
+            total_in = count(r.get("input_tokens"), "input_tokens") or 0
+            cached = count(r.get("input_cached_tokens"), "input_cached_tokens") or 0
+            if cached > total_in:
+                raise BadLine("bad_tokens", f"{cached} cached of {total_in} input tokens")
+            common: dict[str, Any] = {
+                "project": text(r.get("project_id"), "project_id"),
+                "model": model,
+                "billed_model": billed,
+                "service_tier": text(r.get("service_tier"), "service_tier"),
+                "detail": "batch" if r.get("batch") is True else "",
+            }
+            requests = count(r.get("num_model_requests"), "num_model_requests")
+            for cls, tokens in (
+                ("input", total_in - cached),
+                ("cached_input", cached),
+                ("output", count(r.get("output_tokens"), "output_tokens") or 0),
+            ):
+                out.lines.append(
+                    BillLine(
+                        PROVIDER,
+                        "usage",
+                        out.export_format,
+                        day,
+                        n,
+                        token_class=cls,
+                        tokens=tokens,
+                        requests=requests if cls == "input" else None,
+                        **common,
+                    )  # fmt: skip
+                )
         except BadLine as bad:
-            out.quarantine(n, bad, bucket)
-            continue
-        results = _results(bucket)
-        if not results:
-            out.lines.append(BillLine(PROVIDER, "usage", out.export_format, day, n, empty_day=True))
-        for i, r in enumerate(results):
-            if i:
-                n += 1
-            try:
-                if not isinstance(r, dict):
-                    raise BadLine("bad_tokens", "a result that is not an object")
-                model, billed = model_of(PROVIDER, r.get("model"))
-                total_in = count(r.get("input_tokens"), "input_tokens") or 0
-                cached = count(r.get("input_cached_tokens"), "input_cached_tokens") or 0
-                if cached > total_in:
-                    raise BadLine("bad_tokens", f"{cached} cached of {total_in} input tokens")
-                common: dict[str, Any] = {
-                    "project": text(r.get("project_id"), "project_id"),
-                    "model": model,
-                    "billed_model": billed,
-                    "service_tier": text(r.get("service_tier"), "service_tier"),
-                    "detail": "batch" if r.get("batch") is True else "",
-                }
-                requests = count(r.get("num_model_requests"), "num_model_requests")
-                for cls, tokens in (
-                    ("input", total_in - cached),
-                    ("cached_input", cached),
-                    ("output", count(r.get("output_tokens"), "output_tokens") or 0),
-                ):
-                    out.lines.append(
-                        BillLine(
-                            PROVIDER,
-                            "usage",
-                            out.export_format,
-                            day,
-                            n,
-                            token_class=cls,
-                            tokens=tokens,
-                            requests=requests if cls == "input" else None,
-                            **common,
-                        )  # fmt: skip
-                    )
-            except BadLine as bad:
-                out.quarantine(n, bad, r)
-    _page(doc, out)
+            out.quarantine(n, bad, r)
+    page_cursor(doc, out)
     out.dedupe()
     return out
 
