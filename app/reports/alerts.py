@@ -180,15 +180,7 @@ def describe(row: dict[str, Any]) -> str:
 def _payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
     if cfg.get("delivery.webhook_kind") == "json":
         return {"event": "budget_alert", "alerts": [deliver.jsonable(r) for r in rows]}
-    text = "RouteLedger budget alert\n" + "\n".join(f"- {line}" for line in lines)
-    items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
-    return {
-        "text": text,
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "RouteLedger budget alert"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": items[:2900]}},
-        ],
-    }
+    return deliver.chat_message("RouteLedger budget alert", lines)
 
 
 def check(
@@ -313,15 +305,8 @@ def _incident_payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]])
     if cfg.get("delivery.webhook_kind") == "json":
         items = [{**deliver.jsonable(r), "text": line} for r, line in zip(rows, lines, strict=True)]
         return {"event": "incident", "timezone": cfg.timezone, "incidents": items}
-    text = f"{title} (times in {cfg.timezone})\n" + "\n".join(f"- {line}" for line in lines)
-    items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
-    return {
-        "text": text,
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": title}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": items[:2900], "verbatim": True}},
-        ],
-    }
+    heading = f"{title} (times in {cfg.timezone})"
+    return deliver.chat_message(title, lines, heading=heading, verbatim=True)
 
 
 def check_incidents(

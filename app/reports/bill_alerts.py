@@ -28,14 +28,7 @@ def _payload(cfg: Config, lines: list[str], rows: list[dict[str, Any]]) -> dict[
     title = "RouteLedger: provider bill drift"
     if cfg.get("delivery.webhook_kind") == "json":
         return {"event": "bill_drift", "alerts": [deliver.jsonable(r) for r in rows]}
-    items = "\n".join(f"• {deliver.slack_escape(line)}" for line in lines)
-    return {
-        "text": title + "\n" + "\n".join(f"- {line}" for line in lines),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": title}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": items[:2900]}},
-        ],
-    }
+    return deliver.chat_message(title, lines)
 
 
 def check(

@@ -105,6 +105,25 @@ def slack_escape(text: object) -> str:
     return _MRKDWN_MARKERS.sub(f"{WORD_JOINER}\\1{WORD_JOINER}", line)
 
 
+def chat_message(
+    title: str, lines: list[str], *, heading: str | None = None, verbatim: bool = False
+) -> dict[str, Any]:
+    """An alert as a chat webhook's body (Slack's blocks, with a plain ``text`` fallback):
+    ``title`` as the header, each of ``lines`` a bullet; ``heading``: the fallback's first line
+    when it says more than the title."""
+    items = "\n".join(f"• {slack_escape(line)}" for line in lines)
+    section: dict[str, Any] = {"type": "mrkdwn", "text": items[:2900]}
+    if verbatim:
+        section["verbatim"] = True
+    return {
+        "text": (heading or title) + "\n" + "\n".join(f"- {line}" for line in lines),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title}},
+            {"type": "section", "text": section},
+        ],
+    }
+
+
 def webhook_target(url: str) -> str:
     """The scheme and host of a webhook URL: what errors, logs and records may show of it."""
     try:
