@@ -238,16 +238,31 @@ def _grouping(by: str) -> str:
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Whether the marts exist and hold attempts, and the span of local days they cover."""
+    """Whether the marts exist and hold attempts, the span of local days they cover, and when
+    the read snapshot was published if that is what ``con`` reads (a writer holds the
+    warehouse), else None."""
     has = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'attempts'"
     ).fetchall()[0][0]
     if not has:
-        return {"marts": False, "attempts": 0, "first_day": None, "last_day": None}
+        return {
+            "marts": False,
+            "attempts": 0,
+            "first_day": None,
+            "last_day": None,
+            "snapshot_at": None,
+        }
     n, first, last = con.execute(
         "SELECT sum(attempts), min(local_day), max(local_day) FROM spend_per_day"
     ).fetchall()[0]
-    return {"marts": True, "attempts": int(n or 0), "first_day": first, "last_day": last}
+    snapshot_at = con.execute("SELECT published_at FROM read_snapshot").fetchall()[0][0]
+    return {
+        "marts": True,
+        "attempts": int(n or 0),
+        "first_day": first,
+        "last_day": last,
+        "snapshot_at": snapshot_at,
+    }
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,6 +129,8 @@ def page(
         path = ctx.cfg.warehouse_path if ctx.cfg else "the warehouse"
         st.info(f"No warehouse yet at `{path}`. {EMPTY_HELP}")
         return
+    if ctx.state.get("snapshot_at"):
+        _snapshot_note(ctx)
     if needs_attempts and not ctx.state.get("attempts"):
         st.info(f"The warehouse holds no attempts yet. {EMPTY_HELP}")
         return
@@ -141,6 +143,17 @@ def page(
     except Exception as e:  # noqa: BLE001  (the edge: one line on screen, the trace in the log)
         log.exception("dashboard page %r failed", title)
         st.error(f"{title} could not be shown: {one_line(e)}")
+
+
+def _snapshot_note(ctx: Ctx) -> None:
+    """The page reads the read snapshot: a writer holds the warehouse (a refresh of the marts)."""
+    assert ctx.cfg is not None
+    at = ctx.state["snapshot_at"].replace(tzinfo=UTC).astimezone(ZoneInfo(ctx.cfg.timezone))
+    st.caption(
+        f"Showing the figures as of their last refresh ({at:%Y-%m-%d %H:%M} "
+        f"{ctx.cfg.timezone}): the marts are being refreshed, and the page shows the new "
+        "figures once that completes."
+    )
 
 
 def _busy() -> None:

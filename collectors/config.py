@@ -120,6 +120,13 @@ SETTINGS: tuple[Setting, ...] = (
         "a number of seconds between 0 and 3600",
     ),
     Setting(
+        "warehouse.read_snapshot",
+        "bool",
+        True,
+        "after each refresh of the marts, publish a read-only copy of the warehouse that readers "
+        "open while a writer holds it, so they never wait (one more copy of the file on disk)",
+    ),
+    Setting(
         "ingest.batch_bytes",
         "int",
         1024 * 1024 * 1024,

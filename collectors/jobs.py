@@ -86,7 +86,7 @@ def mark_interrupted(cfg: Config) -> int:
 
 def last_ok(cfg: Config) -> dict[str, datetime]:
     """Start (UTC) of each job's last successful run."""
-    with _ledger(cfg).connect(read_only=True) as con:
+    with _ledger(cfg).connect(read_only=True, fresh=True) as con:
         return ledger.last_ok_jobs(con)
 
 

@@ -62,6 +62,17 @@ def update_marts(
     return marts.refresh(wh, cfg, force=force)
 
 
+def marts_for_reading(cfg: Config) -> bool:
+    """Before a read (``stats``, ``tune``, ``bills drift``, the dashboard): :func:`update_marts`,
+    unless a writer holds the warehouse and a read snapshot is there meanwhile. Then the reader
+    reads the snapshot at once (the writer refreshes the marts when it is done) rather than
+    waiting for it. True when the marts were rebuilt."""
+    if Warehouse.from_config(cfg).readable_while_held():
+        log.info("a writer holds the warehouse: reading its read snapshot meanwhile")
+        return False
+    return update_marts(cfg)
+
+
 def catch_up(cfg: Config, loaded: bool) -> bool:
     """After loads: the marts, when anything was loaded or an earlier run was killed between its
     last commit and its refresh (the marts are behind the raw table)."""

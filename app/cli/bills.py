@@ -142,7 +142,7 @@ def drift_cmd(
     """Per UTC day and provider: billed, recomputed and gateway-reported cost, the drift and
     where it comes from."""
     cfg = obj.config()
-    pipeline.update_marts(cfg)
+    pipeline.marts_for_reading(cfg)
     with Warehouse.from_config(cfg).connect(read_only=True) as con:
         span = queries.bill_span(con)
         last = until.date() if until else span["last"] or datetime.now(UTC).date()

@@ -169,7 +169,7 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
         from collectors import pipeline
 
         try:
-            pipeline.update_marts(cfg)
+            pipeline.marts_for_reading(cfg)
         except (RouteLedgerError, duckdb.Error) as e:  # still serve what the warehouse holds
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             click.echo(

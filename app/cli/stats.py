@@ -31,7 +31,7 @@ from collectors.warehouse import Warehouse
 def stats_cmd(obj: Ctx, since: datetime | None, until: datetime | None, as_json: bool) -> None:
     """Per task and per model: spend, success, cost per success, P95 latency, retries."""
     cfg = obj.config()
-    pipeline.update_marts(cfg)
+    pipeline.marts_for_reading(cfg)
     with Warehouse.from_config(cfg).connect(read_only=True) as con:
         w = window_mod.resolve(
             cfg,

@@ -31,7 +31,7 @@ def _run(
     obj: Ctx, manifest: str | None, since: datetime | None, until: datetime | None
 ) -> tuple[Any, Proposal]:
     cfg = obj.config()
-    pipeline.update_marts(cfg)
+    pipeline.marts_for_reading(cfg)
     return cfg, propose(cfg, manifest, _d(since), _d(until))
 
 

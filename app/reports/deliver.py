@@ -344,7 +344,7 @@ def deliver(
         channels.append("webhook")
     wh = Warehouse.from_config(cfg)
     if only_missing and channels:
-        with wh.connect(read_only=True) as con:
+        with wh.connect(read_only=True, fresh=True) as con:  # never deliver twice
             done = q.delivered_channels(con, week)
         channels = [c for c in channels if c not in done]
     out = []

@@ -331,6 +331,7 @@ def _write_recorded(
             con.execute("COMMIT")
             _install(tmp, path)
             journal.unlink()
+            _republish(cfg, con)
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -346,6 +347,14 @@ def _write_recorded(
         "sha256": digest,
         "previous_sha256": before_sha,
     }
+
+
+def _republish(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
+    """A decision is part of what readers read: the read snapshot, if there is one, is
+    published again so a reader shown it while a writer holds the warehouse sees the decision."""
+    wh = Warehouse.from_config(cfg)
+    if wh.snapshot_path.exists():
+        wh.publish(con)
 
 
 def approve(
@@ -382,6 +391,7 @@ def reject(
         decision_id = _record(
             con, "rejected", path, d, before_sha, manifest_mod.sha256(text), window, proposal, None
         )
+        _republish(cfg, con)
     return {
         "decision": "rejected",
         "decision_id": decision_id,
@@ -400,7 +410,7 @@ def history(cfg: Config, path: Path) -> dict[str, Any]:
             with _LOCK, Warehouse.from_config(cfg).connect() as con:
                 queries.ensure_tables(con)
                 _recover(cfg, con)
-        with Warehouse.from_config(cfg).connect(read_only=True) as con:
+        with Warehouse.from_config(cfg).connect(read_only=True, fresh=True) as con:
             versions = queries.versions(con, str(path))
             decisions = queries.decisions(con, str(path))
     current = _read(path)

@@ -7,6 +7,7 @@
 ``migrate``     ``sql/`` applied in layer order, one dependency sort, the schema hash
 ``ledger``      loads, file cursors, job runs, interrupted-run marking
 ``marts``       the one owner of mart freshness: full or incremental rebuilds, ``behind``
+``snapshot``    the read snapshot readers open while a writer holds the file
 ==============  ===============================================================================
 """
 

@@ -3,7 +3,9 @@
 DuckDB lets one process write *or* several read, and a held connection locks every other
 process out. So no connection here outlives one unit of work: :meth:`Warehouse.connect` and
 :meth:`Warehouse.attach` are context managers that open, retry while another process holds the
-lock (exponential backoff with jitter, bounded by ``lock_timeout``), and always close.
+lock (exponential backoff with jitter, bounded by ``lock_timeout``), and always close. A reader
+never waits where a read snapshot is published (:mod:`collectors.warehouse.snapshot`): while a
+writer holds the file, it reads the snapshot.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import duckdb
 
 from collectors.config import Config
 from collectors.errors import WarehouseBusy, WarehouseError
+from collectors.warehouse import snapshot
 from collectors.warehouse.migrate import apply
 from collectors.warehouse.session import configure
 
@@ -64,14 +67,35 @@ def is_lock_error(e: BaseException) -> bool:
 class Warehouse:
     """The warehouse file and how long to wait for another process's lock."""
 
-    def __init__(self, path: str | Path, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | Path, lock_timeout: float = 30.0, publish_snapshot: bool = True
+    ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.publish_snapshot = publish_snapshot
 
     @classmethod
     def from_config(cls, cfg: Config) -> Warehouse:
         """The one way the code builds the configured warehouse."""
-        return cls(cfg.warehouse_path, float(cfg.get("warehouse.lock_timeout_seconds")))
+        return cls(
+            cfg.warehouse_path,
+            float(cfg.get("warehouse.lock_timeout_seconds")),
+            bool(cfg.get("warehouse.read_snapshot")),
+        )
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The read snapshot readers open while a writer holds the file."""
+        return snapshot.path_of(self.path)
+
+    def publish(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """After a refresh: publish the committed state as the read snapshot (``con``: this
+        warehouse's write connection, no transaction open), or remove the snapshot when
+        ``warehouse.read_snapshot`` is off. True when a snapshot was published."""
+        if not self.publish_snapshot:
+            snapshot.remove(self.path)
+            return False
+        return snapshot.publish(con, self.path) is not None
 
     def _retry(self, what: str, fn: Callable[[], T]) -> T:
         deadline = time.monotonic() + self.lock_timeout
@@ -92,15 +116,61 @@ class Warehouse:
                 time.sleep(min(delay * (0.5 + random.random()), remaining))
                 delay = min(delay * 2, 1.0)
 
+    def readable_while_held(self) -> bool:
+        """A writer holds the file and a read snapshot of this schema is there to read meanwhile
+        (the writer refreshes the marts when it is done). One try at each, no wait."""
+        if not self.path.exists() or not self.snapshot_path.exists():
+            return False
+        try:
+            duckdb.connect(str(self.path)).close()
+            return False
+        except duckdb.Error as e:
+            if not is_lock_error(e):
+                return False
+        try:
+            con = duckdb.connect(str(self.snapshot_path), read_only=True)
+        except duckdb.Error:
+            return False
+        try:
+            return snapshot.usable(con)
+        finally:
+            _quietly(con.close)
+
+    def _open_for_reading(self, fresh: bool) -> duckdb.DuckDBPyConnection:
+        """The file itself when no writer holds it; else, unless ``fresh``, the read snapshot at
+        once (when there is one of this schema); else wait for the writer as any open does."""
+        try:
+            return duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as e:
+            if not is_lock_error(e):
+                raise WarehouseError(f"{self.path}: open: {e}") from e
+        if not fresh and self.snapshot_path.exists():
+            try:
+                con = duckdb.connect(str(self.snapshot_path), read_only=True)
+            except duckdb.Error as e:  # replaced or removed under us: wait instead
+                log.debug("read snapshot not opened: %s", e)
+            else:
+                if snapshot.usable(con):
+                    return con
+                _quietly(con.close)
+        return self._retry("open", lambda: duckdb.connect(str(self.path), read_only=True))
+
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work. Read-only connections never create the file. An
-        I/O failure of the file (a full disk, a lost mount) becomes one :class:`WarehouseError`
+    def connect(
+        self, read_only: bool = False, *, fresh: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work. Read-only connections never create the file, and
+        read the snapshot while a writer holds the file, unless ``fresh`` (a reader that is about
+        to write, or must see the latest bookkeeping, waits for the writer instead). An I/O
+        failure of the file (a full disk, a lost mount) becomes one :class:`WarehouseError`
         that names its cause, whether the work or the final checkpoint hit it."""
         if read_only and not self.path.exists():
             raise WarehouseError(f"{self.path}: no warehouse yet; run `routeledger ingest` first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._retry("open", lambda: duckdb.connect(str(self.path), read_only=read_only))
+        if read_only:
+            con = self._open_for_reading(fresh)
+        else:
+            con = self._retry("open", lambda: duckdb.connect(str(self.path)))
         try:
             configure(con)
             yield con

@@ -9,6 +9,9 @@ materialized marts up to date in one transaction, so readers see the old marts o
   the days they touch (:func:`update_materialized`), so the write lock after an ingest lasts in
   proportion to what it loaded.
 
+After the commit it publishes the read snapshot (:mod:`collectors.warehouse.snapshot`) that
+readers open while the next writer holds the file.
+
 It neither loads prices nor matches models: :mod:`collectors.pipeline` does those first.
 """
 
@@ -25,7 +28,7 @@ import duckdb
 from collectors.config import WEEKDAYS, Config
 from collectors.warehouse.connect import Warehouse
 from collectors.warehouse.migrate import LOGIC_SUFFIX, materialized_files, schema_hash
-from collectors.warehouse.session import transaction
+from collectors.warehouse.session import background_priority, transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,9 @@ _MATCH_KEY = (
 
 
 def refresh(wh: Warehouse, cfg: Config, force: bool = False) -> bool:
-    """Bring the marts up to date; True when anything was rebuilt (see the module)."""
-    with wh.connect() as con:
+    """Bring the marts up to date; True when anything was rebuilt (see the module). Runs at a
+    lower CPU priority: readers of the snapshot come first."""
+    with background_priority(), wh.connect() as con:
         fingerprint = _static_fingerprint(con, cfg)
         row = con.execute(
             "SELECT fingerprint FROM derived_state ORDER BY built_at DESC LIMIT 1"
@@ -56,9 +60,16 @@ def refresh(wh: Warehouse, cfg: Config, force: bool = False) -> bool:
             with transaction(con):
                 _rebuild_marts(con, cfg, fingerprint, full, t0)
         except _UpToDate:
+            if wh.publish_snapshot != wh.snapshot_path.exists():
+                wh.publish(con)  # none yet (or no longer wanted): readers get one now
             return False  # rolled back: nothing was written
+        took = time.monotonic() - t0
+        wh.publish(con)
     log.info(
-        "%s rebuild of the marts in %.2fs", "full" if full else "incremental", time.monotonic() - t0
+        "%s rebuild of the marts in %.2fs, read snapshot published in %.2fs",
+        "full" if full else "incremental",
+        took,
+        time.monotonic() - t0 - took,
     )
     return True
 
@@ -96,7 +107,7 @@ def behind(wh: Warehouse) -> bool:
     its refresh): two counts DuckDB keeps in its metadata, so cheap enough for every run."""
     if not wh.path.exists():
         return False
-    with wh.connect(read_only=True) as con:
+    with wh.connect(read_only=True, fresh=True) as con:
         try:
             raw, marts = con.execute(
                 "SELECT (SELECT count(*) FROM raw_attempts), (SELECT count(*) FROM attempts)"

@@ -54,6 +54,7 @@ def test_a_writer_holding_the_warehouse_shows_busy_then_the_page(
         real_rerun()
 
     monkeypatch.setattr(ui.st, "rerun", rerun)
+    (home_copy / "warehouse.duckdb.snapshot").unlink()  # no read snapshot: the page must wait
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(home_copy / "warehouse.duckdb"), "3"],
         stdout=subprocess.PIPE,

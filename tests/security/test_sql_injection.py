@@ -369,6 +369,7 @@ REVIEWED: dict[str, set[str]] = {
         "row[0][0]",
     },  # fmt: skip
     "collectors/warehouse/session.py": {"memory_limit"},
+    "collectors/warehouse/snapshot.py": {"STAMP_TABLE"},
 }
 _SQL = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ATTACH|DETACH|SET|FROM|WHERE|COPY|PRAGMA|"
