@@ -8,6 +8,7 @@
 ``ledger``      loads, file cursors, job runs, interrupted-run marking
 ``marts``       the one owner of mart freshness: full or incremental rebuilds, ``behind``
 ``snapshot``    the read snapshot readers open while a writer holds the file
+``clickhouse``  the same ``sql/`` on ClickHouse: generated files, applied on a client
 ==============  ===============================================================================
 """
 

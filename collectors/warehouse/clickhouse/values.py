@@ -1,0 +1,231 @@
+"""Rewrite rules for scalar values (dev only, with :mod:`.dialect`): time zones, intervals and
+RANGE frames, globs, text formats, casts and exact money; and the tree helpers every rule uses.
+Each rule takes a DuckDB tree (sqlglot) and returns it ready for ClickHouse."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import sqlglot
+from sqlglot import exp
+
+# Money columns by name (prices DECIMAL(18,6), costs DECIMAL(24,12), bills DECIMAL(18,9)): an
+# arithmetic literal beside one becomes an exact Decimal instead of a Float64.
+_MONEY = re.compile(r"(_per_mtok|^per_request$|^per_image$|^discount_pct$|_usd$|_cost$|^diff$)")
+
+# The one time zone that is not a literal in sql/: the configured calendar's. ClickHouse wants
+# a constant zone; a scalar subquery is folded to one before the query runs.
+_CALENDAR_TZ = "(SELECT timezone FROM stg_config__calendar)"
+
+_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+_CAST_TYPES = {
+    exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
+    exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')",
+    exp.DataType.Type.TIME: "Time64(6)",
+    exp.DataType.Type.DATE: "Date32",
+}
+
+
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
+    """A ClickHouse function call."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def ch(sql: str) -> exp.Expr:
+    """A ClickHouse expression kept as is through the rest of the rules."""
+    return sqlglot.parse_one(sql, read="clickhouse")
+
+
+def call_name(node: exp.Expr) -> str:
+    """The lower-case name of a function sqlglot does not know (DuckDB's own), else ''."""
+    return node.name.lower() if isinstance(node, exp.Anonymous) else ""
+
+
+def aggregate_filter(node: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
+    """An aggregate and its FILTER condition (None without one)."""
+    if isinstance(node, exp.Filter):
+        return node.this, node.expression.this
+    return node, None
+
+
+def epoch_and_intervals(tree: exp.Expr) -> exp.Expr:
+    """``epoch_us(t)`` -> ``toUnixTimestamp64Micro``; ``to_days(n)``/``to_hours(n)`` ->
+    intervals (sqlglot writes MySQL's TO_DAYS, a day number)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if call_name(node) == "epoch_us":
+            return fn("toUnixTimestamp64Micro", node.expressions[0].copy())
+        if isinstance(node, exp.ToDays):
+            return fn("toIntervalDay", node.this.copy())
+        if call_name(node) == "to_hours":
+            return fn("toIntervalHour", node.expressions[0].copy())
+        return node
+
+    return tree.transform(swap)
+
+
+def globs(tree: exp.Expr) -> exp.Expr:
+    """``x GLOB p`` -> ``match(x, <p as an anchored regular expression>)``: regex characters
+    escaped, ``*`` -> ``.*``, ``?`` -> ``.``, ``[...]`` kept."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Glob):
+            return node
+        pattern = node.expression.sql("clickhouse")
+        regex = (
+            "concat('^', replaceRegexpAll(replaceRegexpAll(replaceRegexpAll("
+            f"{pattern}, '([.+^$(){{}}|\\\\\\\\])', '\\\\\\\\\\\\1'), '\\\\*', '.*'), '\\\\?', '.'), '$')"
+        )
+        return ch(f"match({node.this.sql('clickhouse')}, {regex})")
+
+    return tree.transform(swap)
+
+
+def _is_instant(node: exp.Expr) -> bool:
+    """An expression DuckDB types TIMESTAMPTZ: a cast to it, or ``timezone(z, <naive>)``."""
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.TIMESTAMPTZ:
+        return True
+    return call_name(node) == "timezone" and not _is_instant(node.expressions[1])
+
+
+def time_zones(tree: exp.Expr) -> exp.Expr:
+    """DuckDB's ``timezone(z, t)``: on an instant (TIMESTAMPTZ) the wall-clock time in z, on a
+    naive timestamp the instant it is in z. Timestamps are naive UTC DateTime64 on ClickHouse, so
+    the first is the instant shifted by z's offset then, the second the wall clock parsed in z;
+    ``timezone('UTC', t)`` is t itself. A zone read from a column is the calendar's."""
+
+    def zone(node: exp.Expr) -> str:
+        if isinstance(node, exp.Literal):
+            return node.sql("clickhouse")
+        return _CALENDAR_TZ
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if call_name(node) != "timezone" or len(node.expressions) != 2:
+            return node
+        z_node, value = node.expressions
+        z = zone(z_node)
+        inner = value.this if isinstance(value, exp.Cast) and _is_instant(value) else value
+        inner = inner.copy().transform(swap)  # a timezone() inside: converted first
+        t = inner.sql("clickhouse")
+        if z in ("'UTC'", "'utc'"):
+            return inner
+        if _is_instant(value):
+            return ch(f"addSeconds({t}, timeZoneOffset(toTimeZone({t}, {z})))")
+        return ch(f"toTimeZone(toDateTime64(toString({t}), 6, {z}), 'UTC')")
+
+    return tree.transform(swap)
+
+
+def _has_money(node: exp.Expr) -> bool:
+    return any(_MONEY.search(c.name) for c in node.find_all(exp.Column))
+
+
+def _decimal(literal: exp.Literal) -> exp.Expr:
+    d = Decimal(literal.this)
+    scale = max(0, -int(d.as_tuple().exponent))
+    return fn("toDecimal128", exp.Literal.string(str(d)), exp.Literal.number(scale))
+
+
+def exact_money(tree: exp.Expr) -> exp.Expr:
+    """Money stays Decimal: a fractional literal beside money (``* 0.000001``, ``0.05 *``) is a
+    Decimal128 of its own scale (ClickHouse would make the product Float64), and money
+    ``/ 10^k`` is ``* 10^-k`` (ClickHouse's Decimal division keeps the dividend's scale and
+    truncates the rest)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div) and _has_money(node):
+            n = node.expression.this if isinstance(node.expression, exp.Literal) else ""
+            if re.fullmatch(r"10*", n):
+                scaled = exp.Literal(this=str(Decimal(1).scaleb(-(len(n) - 1))), is_string=False)
+                return exp.Mul(this=node.this.copy(), expression=_decimal(scaled))
+            return exp.Div(
+                this=fn("toFloat64", node.this.copy()),
+                expression=fn("toFloat64", node.expression.copy()),
+            )
+        if isinstance(node, (exp.Mul, exp.Add, exp.Sub, exp.Greatest, exp.Least)):
+            if not _has_money(node):
+                return node
+            for key in ("this", "expression", "expressions"):
+                value = node.args.get(key)
+                items = value if isinstance(value, list) else [value]
+                for item in items:
+                    if isinstance(item, exp.Literal) and not item.is_string and "." in item.this:
+                        item.replace(_decimal(item))
+        return node
+
+    return tree.transform(swap)
+
+
+def casts(tree: exp.Expr) -> exp.Expr:
+    """Casts keep DuckDB's precision: TIMESTAMP is DateTime64(6) (sqlglot writes DateTime,
+    whole seconds), TIME Time64(6), DATE Date32 (DuckDB's range), each Nullable."""
+    for node in list(tree.find_all(exp.Cast)):
+        target = _CAST_TYPES.get(node.to.this)
+        if target is not None:
+            node.set("to", exp.DataType.build(target, udt=True))
+    return tree
+
+
+def text_formats(tree: exp.Expr) -> exp.Expr:
+    """``format('{:,}', n)`` (thousands separators) -> commas put in every three digits from the
+    right; ``strftime``'s ``%M`` (minutes) is ClickHouse's ``%i`` (its %M is the month name)."""
+    for node in list(tree.find_all(exp.Format)):
+        if node.this.this != "{:,}" or len(node.expressions) != 1:
+            raise ValueError(f"format({node.this.sql()}, ...): only '{{:,}}' is supported")
+        n = node.expressions[0].sql("clickhouse")
+        node.replace(
+            ch(
+                "reverse(replaceRegexpOne(replaceRegexpAll(reverse(toString("
+                f"{n})), '(\\\\d{{3}})', '\\\\1,'), ',(-?)$', '\\\\1'))"
+            )
+        )
+    for when in list(tree.find_all(exp.TimeToStr)):
+        fmt = when.args["format"]
+        when.set("format", exp.Literal.string(fmt.this.replace("%M", "%i")))
+    return tree
+
+
+def range_frames(tree: exp.Expr) -> exp.Expr:
+    """``RANGE BETWEEN INTERVAL n unit PRECEDING ...`` over a date or timestamp order: ClickHouse
+    has RANGE offsets over numbers only, so the order is ``toUnixTimestamp(k)`` and the offsets
+    seconds. A ``CASE`` of ``to_hours``/``to_days`` is one interval of seconds (ClickHouse has
+    no common type for two interval kinds)."""
+    for spec in list(tree.find_all(exp.WindowSpec)):
+        if str(spec.args.get("kind", "")).upper() != "RANGE":
+            continue
+        bounds = [spec.args.get(k) for k in ("start", "end")]
+        if not any(isinstance(b, exp.Interval) for b in bounds):
+            continue
+        for key, bound in zip(("start", "end"), bounds, strict=True):
+            if isinstance(bound, exp.Interval):
+                unit = bound.args["unit"].name.upper()
+                secs = int(bound.this.this) * _SECONDS[unit]
+                spec.set(key, exp.Literal.number(secs))
+        owner = spec.parent
+        order = owner.args.get("order") if owner is not None else None
+        for o in order.expressions if order is not None else []:
+            o.set("this", fn("toUnixTimestamp", o.this.copy()))
+    for case in list(tree.find_all(exp.Case)):
+        branches = [i.args["true"] for i in case.args.get("ifs", [])] + [case.args.get("default")]
+        if branches and all(call_name(b) in ("to_hours",) or isinstance(b, exp.ToDays)
+                            for b in branches):  # fmt: skip
+            for b in branches:
+                n = (b.expressions[0] if call_name(b) == "to_hours" else b.this).copy()
+                per = 3600 if call_name(b) == "to_hours" else 86400
+                b.replace(
+                    fn("toIntervalSecond", exp.Mul(this=n, expression=exp.Literal.number(per)))
+                )
+    return tree
+
+
+def day_differences(tree: exp.Expr) -> exp.Expr:
+    """``day_a - day_b`` (DuckDB: days between two DATEs, by the column names: ``*day``) ->
+    ``dateDiff('day', day_b, day_a)`` (ClickHouse does not subtract Date32s)."""
+    for node in list(tree.find_all(exp.Sub)):
+        sides = (node.this, node.expression)
+        if all(isinstance(x, exp.Column) and x.name.endswith("day") for x in sides):
+            node.replace(fn("dateDiff", exp.Literal.string("day"), sides[1].copy(),
+                             sides[0].copy()))  # fmt: skip
+    return tree

@@ -1,0 +1,12 @@
+-- generated from sql/ledger/bucket_objects.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
+CREATE TABLE IF NOT EXISTS bucket_objects (
+    source LowCardinality(String),
+    object_key String,
+    etag String,
+    day Nullable(Date32),
+    size_bytes Int64,
+    read_at DateTime64(6, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (source, object_key);

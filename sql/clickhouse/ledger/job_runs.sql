@@ -1,0 +1,11 @@
+-- generated from sql/ledger/job_runs.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
+CREATE TABLE IF NOT EXISTS job_runs (
+    job LowCardinality(String),
+    started_at DateTime64(6, 'UTC'),
+    ended_at Nullable(DateTime64(6, 'UTC')),
+    status LowCardinality(String),
+    detail Nullable(String)
+)
+ENGINE = MergeTree
+ORDER BY (job, started_at);

@@ -1,0 +1,16 @@
+-- generated from sql/ledger/source_reads.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
+CREATE TABLE IF NOT EXISTS source_reads (
+    source LowCardinality(String),
+    kind LowCardinality(String),
+    last_read_at Nullable(DateTime64(6, 'UTC')),
+    last_ok_at Nullable(DateTime64(6, 'UTC')),
+    newest_at Nullable(DateTime64(6, 'UTC')),
+    rows_last Int64 DEFAULT 0,
+    rows_total Int64 DEFAULT 0,
+    errors_total Int64 DEFAULT 0,
+    error Nullable(String),
+    cursor Nullable(String)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY source;

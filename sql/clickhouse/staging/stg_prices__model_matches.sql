@@ -1,0 +1,22 @@
+-- generated from sql/staging/stg_prices__model_matches.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
+CREATE OR REPLACE VIEW stg_prices__model_matches AS
+SELECT
+  provider,
+  logged_model,
+  requested_model,
+  base_model,
+  priced_provider,
+  priced_model_id,
+  match_rule,
+  reason,
+  matched_at,
+  model_provider,
+  model,
+  model_snapshot
+FROM model_matches
+QUALIFY
+  ROW_NUMBER() OVER (
+    PARTITION BY provider, logged_model, requested_model, base_model
+    ORDER BY matched_at DESC
+  ) = 1;

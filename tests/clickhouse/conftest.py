@@ -1,0 +1,75 @@
+"""One embedded ClickHouse (chdb) per test session, one database per warehouse under test.
+
+chdb allows a single data path per process ("EmbeddedServer already initialized with path X"),
+so every client here opens the same session-wide path; each warehouse gets a database of its
+own. The DuckDB warehouses are built through the real pipeline: the dashboard fixture home and
+a small demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+clickhouse_connect = pytest.importorskip("clickhouse_connect")
+pytest.importorskip("chdb")
+
+from app.demo import build as demo_build  # noqa: E402
+from collectors.warehouse.clickhouse import apply  # noqa: E402
+from tests.app import warehouse_fixture  # noqa: E402
+from tests.clickhouse import parity  # noqa: E402
+
+DEMO_NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+
+
+@dataclass
+class Pair:
+    """One warehouse on both engines."""
+
+    name: str
+    duck: duckdb.DuckDBPyConnection
+    client: Any
+    copied: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def chdb_client(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Any]:
+    """A client on the session's one chdb path, its database created and current."""
+    path = tmp_path_factory.mktemp("chdb")
+
+    def connect(database: str) -> Any:
+        admin = clickhouse_connect.get_client(dsn=f"chdb://{path}")
+        admin.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+        return clickhouse_connect.get_client(dsn=f"chdb://{path}", database=database)
+
+    return connect
+
+
+def _pair(name: str, warehouse: Path, connect: Callable[[str], Any]) -> Pair:
+    duck = duckdb.connect(str(warehouse), read_only=True)
+    client = connect(name)
+    copied = parity.copy_tables(duck, client)
+    apply.apply(client, name)
+    return Pair(name, duck, client, copied)
+
+
+@pytest.fixture(scope="session")
+def warehouses(
+    tmp_path_factory: pytest.TempPathFactory, chdb_client: Callable[[str], Any]
+) -> Iterator[dict[str, Pair]]:
+    root = tmp_path_factory.mktemp("parity")
+    fixture_home = warehouse_fixture.build(root / "fixture")
+    demo = demo_build.build(root / "demo", requests=3000, seed=11, now=DEMO_NOW)
+    pairs = {
+        "fixture": _pair("fixture", fixture_home / "warehouse.duckdb", chdb_client),
+        "demo": _pair("demo", Path(demo.home) / "warehouse.duckdb", chdb_client),
+    }
+    yield pairs
+    for p in pairs.values():
+        p.duck.close()
