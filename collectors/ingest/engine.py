@@ -44,6 +44,7 @@ from collectors.ingest.plan import (
 from collectors.ingest.read_jsonl import stream_read_sql
 from collectors.ingest.stream import RowStream
 from collectors.logs.base import LogFormat, SqlFormat
+from collectors.remote import spool
 from collectors.warehouse import Warehouse, ledger, transaction
 from collectors.warehouse.ledger import Cursor
 
@@ -107,16 +108,20 @@ def _counts(s: IngestSummary) -> tuple[int, int, int, int, int, Counter[str]]:
 
 
 def _loaded_nothing(
-    s: IngestSummary, path: Path, before: tuple[int, int, int, int, int, Counter[str]]
+    s: IngestSummary,
+    path: Path,
+    before: tuple[int, int, int, int, int, Counter[str]],
+    spooled: bool = False,
 ) -> None:
     """Record ``path`` as a file that loaded nothing when its new bytes gave no attempt (and no
     repeat of one already loaded), saying why: a whole log silently dropped is a mistake (a
-    wrong format or mapping) the run must name."""
+    wrong format or mapping) the run must name. A spool file whose rows were only skipped is
+    not one: the receiver is sent whatever spans an app exports, LLM calls or not."""
     loaded, dups, bad, skipped, waiting = (
         a - b for a, b in zip(_counts(s)[:5], before[:5], strict=True)
     )
     reasons = s.quarantined_by_reason - before[5]
-    if loaded or dups or (waiting and not bad and not skipped):
+    if loaded or dups or (waiting and not bad and not skipped) or (spooled and not bad):
         return
     why = []
     if bad:
@@ -178,7 +183,7 @@ class Ingester:
             before = _counts(summary)
             try:
                 if self._ingest_file(path, fmt_name, mapping, summary):
-                    _loaded_nothing(summary, path, before)
+                    _loaded_nothing(summary, path, before, spool.holds(self.cfg, path))
             except RouteLedgerError as e:
                 if isinstance(e, WarehouseError) and not isinstance(e, WarehouseBusy):
                     raise  # the warehouse itself failed (a full disk, ...): nothing can load

@@ -30,6 +30,11 @@ def receiver_folder(cfg: Config) -> Path:
     return cfg.home / SPOOL / RECEIVER
 
 
+def holds(cfg: Config, path: Path) -> bool:
+    """``path`` is a spool file (written by a remote source or the receiver, not a user's log)."""
+    return path.resolve().is_relative_to((cfg.home / SPOOL).resolve())
+
+
 def write(where: Path, name: str, data: bytes) -> Path:
     """``data`` as ``where/name``, durably and all at once; returns the path."""
     where.mkdir(parents=True, exist_ok=True)
