@@ -3,6 +3,7 @@ relation on both engines: same rows by key, money exactly, floats to 1e-9 relati
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from collectors.warehouse.clickhouse import apply
 from collectors.warehouse.migrate import TABLE_LAYERS, SqlFile, sql_files
@@ -125,3 +128,78 @@ def differences(
         if len(out) >= limit:
             break
     return out
+
+
+# -- results of the app's query functions (tests/clickhouse/test_app_queries.py) --
+
+
+def plain(v: Any) -> Any:
+    """A result as plain values: a frame as its columns, dtype kinds and rows; NaN/NaT as None."""
+    if isinstance(v, pd.DataFrame):
+        # the kind of dtype: datetime, bool, number, object (DuckDB's HUGEINT sums are floats in
+        # a frame, ClickHouse's Int64 sums integers: both numbers)
+        kinds = [dt.kind if dt.kind in "MbO" else "n" for dt in v.dtypes]
+        data = [[plain(x) for x in r] for r in v.astype(object).itertuples(index=False)]
+        return {"columns": list(v.columns), "kinds": kinds, "rows": data}
+    if isinstance(v, pd.Series):
+        return {k: plain(x) for k, x in v.items()}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return {k: plain(x) for k, x in zip(v._fields, v, strict=True)}
+    if isinstance(v, np.ndarray):
+        return [plain(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        return plain(v.item())
+    if v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, dict):
+        return {repr(k): plain(x) for k, x in sorted(v.items(), key=lambda kv: repr(kv[0]))}
+    if isinstance(v, set):
+        return sorted(plain(x) for x in v)
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return normal(v)
+
+
+def result_differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two plain results differ (empty: the same, as :func:`same` compares values)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{where}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in result_differences(a[k], b[k], f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{where}: {len(a)} items != {len(b)}"]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in result_differences(x, y, f"{where}[{i}]")
+        ]
+    return [] if same(a, b) else [f"{where}: duckdb {a!r} != clickhouse {b!r}"]
+
+
+def sorted_rows(v: Any) -> Any:
+    """Rows (of a list, or of each variant's frame) in the order of their values (floats to 9
+    significant digits, so the 1e-9 tolerance does not reorder them)."""
+
+    def key(row: Any) -> str:
+        items = row.items() if isinstance(row, dict) else enumerate(row)
+        return repr([(k, f"{x:.9g}" if isinstance(x, float) else x) for k, x in items])
+
+    if isinstance(v, dict) and "rows" in v:
+        return {**v, "rows": sorted(v["rows"], key=key)}
+    return sorted(v, key=key) if isinstance(v, list) else v
+
+
+def empty(v: Any) -> bool:
+    """Whether a plain result holds nothing: no rows, None, False or 0 everywhere."""
+    if isinstance(v, dict) and "rows" in v:
+        return not v["rows"]
+    if isinstance(v, dict):
+        return all(empty(x) for x in v.values())
+    if isinstance(v, list):
+        return all(empty(x) for x in v)
+    return v is None or v is False or v == 0

@@ -371,11 +371,38 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/warehouse/session.py": {"memory_limit"},
     "collectors/warehouse/snapshot.py": {"STAMP_TABLE"},
     # file stems of sql/ (identifiers by the architecture test); the database name is checked
-    # against an identifier pattern in apply()
-    "collectors/warehouse/clickhouse/apply.py": {"LOGIC_SUFFIX", "database", "f.name"},
+    # against an identifier pattern in apply(); table/column from the constant RETENTION;
+    # int(retention_days) checked a whole number >= 1
+    "collectors/warehouse/clickhouse/apply.py": {
+        "LOGIC_SUFFIX",
+        "database",
+        "f.name",
+        "table",
+        "column",
+        "int(retention_days)",
+    },
+    # the database name matched against an identifier pattern by parse_url()
+    "collectors/warehouse/clickhouse/client.py": {"target.database"},
+    # a module constant (column names)
+    "collectors/warehouse/clickhouse/load.py": {"_LOAD_COLUMNS"},
+    # constants; f.name file stems of sql/; db the current database matched against an
+    # identifier pattern; pid/listed from int(m) (months as yyyymm)
+    "collectors/warehouse/clickhouse/refresh.py": {
+        "LOGIC_SUFFIX",
+        "NEXT",
+        "NEXT_LOGIC",
+        "_MATCH_KEY",
+        "_PARTITION",
+        "db",
+        "f.name",
+        "listed",
+        "logic",
+        "pid",
+    },
     # a development tool: SQL text generated from sql/'s own files and its parsed tree
     "collectors/warehouse/clickhouse/generate.py": {
         "', '.join(m.params)",
+        "DEDUPLICATION_WINDOW",
         "LOGIC_SUFFIX",
         "_mart_key(f)",
         "_type(dt, action.name, True)",
@@ -385,6 +412,8 @@ REVIEWED: dict[str, set[str]] = {
         "body.sql(dialect='clickhouse')",
         "f.name",
         "m.name",
+        "note",
+        "partition",
         "sql",
     },
 }

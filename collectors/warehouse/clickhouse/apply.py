@@ -43,7 +43,12 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 class Client(Protocol):
     database: str | None
 
-    def command(self, cmd: str, settings: dict[str, Any] | None = None) -> Any: ...
+    def command(
+        self,
+        cmd: str,
+        parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Any: ...
 
 
 def generated_text(f: SqlFile) -> str:
@@ -73,9 +78,10 @@ def run_file(client: Client, f: SqlFile) -> None:
             raise WarehouseError(f"sql/clickhouse/{f.layer}/{f.name}.sql: {e}") from e
 
 
-def apply(client: Client, database: str) -> None:
+def apply(client: Client, database: str, retention_days: int | None = None) -> None:
     """Create the tables, functions and views of ``sql/`` in ``database`` (created if missing),
-    then build the materialized marts."""
+    set or remove the raw tables' retention (:func:`set_retention`), then build the
+    materialized marts."""
     if not _IDENTIFIER.fullmatch(database):
         raise WarehouseError(f"{database!r} is not a ClickHouse database name (letters, digits, _)")
     client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
@@ -89,9 +95,51 @@ def apply(client: Client, database: str) -> None:
             layer_files = [f for f in files if f.layer == layer]
             for f in dependency_order(layer_files, f"sql/{layer}: views"):
                 run_file(client, f)
+        set_retention(client, retention_days)
         build_marts(client)
     finally:
         client.database = before
+
+
+# The raw tables a retention applies to, and the time each row ages from.
+RETENTION = {"raw_attempts": "started_at", "raw_quarantine": "quarantined_at"}
+
+
+def set_retention(client: Client, retention_days: int | None) -> None:
+    """Keep raw rows ``retention_days`` days (a TTL ClickHouse applies as parts merge), or for
+    ever when None (the TTL removed). The marts keep what they hold until a full rebuild."""
+    if retention_days is not None and (
+        isinstance(retention_days, bool)
+        or not isinstance(retention_days, int)
+        or retention_days < 1
+    ):
+        raise WarehouseError(
+            f"retention_days must be a whole number of days >= 1, not {retention_days!r}"
+        )
+    for table, column in RETENTION.items():
+        if retention_days is not None:
+            sql = (
+                f"ALTER TABLE {table} MODIFY TTL toDateTime({column}) "
+                f"+ INTERVAL {int(retention_days)} DAY"
+            )
+        elif has_ttl(client, table):
+            sql = f"ALTER TABLE {table} REMOVE TTL"
+        else:
+            continue  # REMOVE TTL on a table without one is an error
+        try:
+            client.command(sql, settings=SETTINGS)
+        except Exception as e:  # as above
+            raise WarehouseError(f"{table}: {e}") from e
+
+
+def has_ttl(client: Client, table: str) -> bool:
+    """The table of the client's database has a table TTL."""
+    query = client.command(
+        "SELECT create_table_query FROM system.tables "
+        "WHERE database = currentDatabase() AND name = {table:String}",
+        parameters={"table": table},
+    )
+    return " TTL " in str(query)
 
 
 def build_marts(client: Client) -> None:

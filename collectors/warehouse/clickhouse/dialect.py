@@ -1,5 +1,5 @@
 """DuckDB SQL text -> ClickHouse SQL text: sqlglot's transpile plus rewrite rules over the parsed
-tree for what it gets wrong (a dev-time module: only the generator imports it).
+tree for what it gets wrong (the generator's, and the reader's at run time).
 
 Each rule is one function over the DuckDB tree (:mod:`.shapes`: aggregates, lists, windows,
 names; :mod:`.values`: time, money, text), applied before ClickHouse SQL is written
@@ -105,6 +105,7 @@ def rules(list_columns: set[str], params: tuple[str, ...] = ()) -> tuple[shapes.
         shapes.medians,
         values.day_differences,
         shapes.quantiles,
+        shapes.discrete_quantiles,
         shapes.list_coalesce(list_columns),  # before ordered_lists: it reads the list aggregate
         shapes.ordered_lists,
         values.epoch_and_intervals,

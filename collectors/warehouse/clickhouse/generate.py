@@ -10,7 +10,11 @@ other a MergeTree ordered by the non-NULL columns of its ``-- key:``. Names (pro
 task, status, ...) are LowCardinality, money Decimal, Nullable only where DuckDB allows NULL.
 Scalar macros become ClickHouse functions (the views inline them instead, so a view never needs
 a function of another database); table macros parameterized views; materialized marts the view
-``<name>__logic`` and an empty table ``<name>`` of its shape, ordered by its ``-- key:``.
+``<name>__logic`` and an empty table ``<name>`` of its shape, ordered by its ``-- key:`` and, when
+it has a ``local_day``, partitioned by its month (a refresh swaps a month whole:
+:mod:`.refresh`). Tables of ``sql/raw`` and ``sql/ledger`` keep the last 1000 insert tokens
+(``non_replicated_deduplication_window``), so a batch re-sent with its token is dropped
+(:mod:`.load`).
 ``--check`` writes nothing and exits 1 listing the stale files.
 """
 
@@ -46,6 +50,22 @@ RAW_ATTEMPTS = (
     "ENGINE = ReplacingMergeTree\nPARTITION BY toYYYYMM(started_at)\n"
     "ORDER BY (logical_request_id, attempt_id, started_at)"
 )
+# Tables ingest and the bookkeeping write: a non-replicated MergeTree drops a repeated
+# insert_deduplication_token only when it keeps a window of recent tokens.
+DEDUPLICATED_LAYERS = ("raw", "ledger")
+DEDUPLICATION_WINDOW = 1000
+DEDUPLICATION_NOTE = (
+    "-- Inserts into this table carry an insert_deduplication_token "
+    "(collectors/warehouse/clickhouse/load.py):\n"
+    f"-- the tokens of its last {DEDUPLICATION_WINDOW} insert blocks are kept, so a batch re-sent "
+    "after a crash\n-- (rows landed, cursor not yet moved) is dropped by the engine, never "
+    "counted twice.\n"
+)
+# Materialized marts with a local day: partitioned by its month, so a refresh can swap the months
+# new loads touched (ALTER TABLE ... REPLACE PARTITION) while readers keep reading. A month, not a
+# day: a year of days would be hundreds of partitions (each its own parts and merges) for tables
+# of a few thousand rows a day; ClickHouse advises partitions of a month or coarser.
+MART_PARTITION = "toYYYYMM(local_day)"
 _KEY_RE = re.compile(r"^--\s*key:\s*([a-z_, ]+)", re.MULTILINE)
 _TYPES = {
     exp.DataType.Type.VARCHAR: "String",
@@ -125,7 +145,16 @@ def table_sql(f: SqlFile) -> str:
         m = _KEY_RE.search(f.text)
         keys = [k.strip() for k in m.group(1).split(",")] if m else []
         engine = f"ENGINE = MergeTree\nORDER BY {_order_by([k for k in keys if k in not_null])}"
-    out = [f"CREATE TABLE IF NOT EXISTS {f.name} (\n" + ",\n".join(lines) + f"\n)\n{engine}"]
+    note = ""
+    if f.layer in DEDUPLICATED_LAYERS:
+        engine += f"\nSETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}"
+        note = DEDUPLICATION_NOTE
+    out = [f"{note}CREATE TABLE IF NOT EXISTS {f.name} (\n" + ",\n".join(lines) + f"\n)\n{engine}"]
+    if note:  # a table created before the setting existed gains it
+        out.append(
+            f"ALTER TABLE {f.name} MODIFY SETTING "
+            f"non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}"
+        )
     for s in statements:
         if isinstance(s, exp.Alter):
             for action in s.actions:
@@ -175,9 +204,12 @@ def view_sql(
     params = tuple(p.strip() for p in (f.macro_params or "").split(",") if p.strip())
     body = dialect.view_sql(f.text, macros, _describer(con, f), lists, params)
     if f.materialized:
+        columns = {r[0] for r in con.execute(f"DESCRIBE {f.name}").fetchall()}
+        partition = f"PARTITION BY {MART_PARTITION}\n" if "local_day" in columns else ""
         return (
             f"CREATE OR REPLACE VIEW {f.name}{LOGIC_SUFFIX} AS\n{body};\n\n"
-            f"CREATE TABLE IF NOT EXISTS {f.name}\nENGINE = MergeTree\nORDER BY {_mart_key(f)}\n"
+            f"CREATE TABLE IF NOT EXISTS {f.name}\nENGINE = MergeTree\n{partition}"
+            f"ORDER BY {_mart_key(f)}\n"
             f"SETTINGS allow_nullable_key = 1\nEMPTY AS SELECT * FROM {f.name}{LOGIC_SUFFIX};\n"
         )
     return f"CREATE OR REPLACE VIEW {f.name} AS\n{body};\n"

@@ -1,10 +1,12 @@
-"""Rewrite rules for the shape of a query (dev only, with :mod:`.dialect`): aggregates
-(quantiles, ordered lists, string_agg, median, count's type), lists and structs, lag/lead,
-LATERAL VALUES, column names, CTE hints, session variables and a table macro's parameters."""
+"""Rewrite rules for the shape of a query (with :mod:`.dialect`; the generator's and the
+reader's): aggregates (quantiles, ordered lists, string_agg, median, count's type), lists and
+structs, lag/lead, LATERAL VALUES, column names, CTE hints, session variables, a table macro's
+parameters; and for the app's queries GROUP BY ALL, ORDER BY aliases, side-by-side unnests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -79,9 +81,11 @@ def ordered_lists(tree: exp.Expr) -> exp.Expr:
             return fn("arraySort", gathered)
         pair = exp.Tuple(expressions=[exp.Tuple(expressions=keys), value.copy()])
         gathered = fn("groupArray" + ("If" if cond else ""), pair, *_cond(cond))
-        if any(o.args.get("desc") for o in order.expressions):
-            raise ValueError("list(... ORDER BY k DESC) is not supported")
-        return ch(f"arrayMap(p -> p.2, arraySort(p -> p.1, {gathered.sql('clickhouse')}))")
+        desc = {bool(o.args.get("desc")) for o in order.expressions}
+        if len(desc) > 1:
+            raise ValueError("list(... ORDER BY a, b DESC): one direction for every key")
+        sort = "arrayReverseSort" if desc == {True} else "arraySort"
+        return ch(f"arrayMap(p -> p.2, {sort}(p -> p.1, {gathered.sql('clickhouse')}))")
 
     return tree.transform(swap)
 
@@ -125,7 +129,7 @@ def list_coalesce(list_columns: set[str]) -> Rule:
                     true=fallback.copy(),
                     false=first.copy(),
                 )
-        elif not isinstance(first, (exp.ArrayAgg, exp.Filter)):
+        elif not isinstance(aggregate_filter(first)[0], exp.ArrayAgg):
             return node
         return exp.If(this=fn("notEmpty", first.copy()), true=first.copy(), false=fallback.copy())
 
@@ -281,3 +285,99 @@ def parameters(params: tuple[str, ...]) -> Callable[[exp.Expr], exp.Expr]:
         return tree.transform(swap)
 
     return rule
+
+
+def array_overlaps(tree: exp.Expr) -> exp.Expr:
+    """``list_has_any(a, b)`` -> ``hasAny(a, b)`` (sqlglot writes ``a && b``, a logical AND in
+    ClickHouse)."""
+    for node in list(tree.find_all(exp.ArrayOverlaps)):
+        node.replace(fn("hasAny", node.this.copy(), node.expression.copy()))
+    return tree
+
+
+def ordered_string_aggs(tree: exp.Expr) -> exp.Expr:
+    """``string_agg(x, sep ORDER BY k)`` -> ``array_to_string(list(x ORDER BY k), sep)``, for
+    :func:`ordered_lists` and :func:`lists_and_structs` to write (a DISTINCT one is
+    :func:`string_aggs`')."""
+    for node in list(tree.find_all(exp.GroupConcat)):
+        inner = node.this
+        if not isinstance(inner, exp.Order) or isinstance(inner.this, exp.Distinct):
+            continue
+        sep = node.args.get("separator") or exp.Literal.string(",")
+        node.replace(exp.ArrayToString(this=exp.ArrayAgg(this=inner.copy()), expression=sep.copy()))
+    return tree
+
+
+def _aggregates(node: exp.Expr) -> bool:
+    """Whether ``node`` holds an aggregate outside a window."""
+    return any(a.find_ancestor(exp.Window) is None for a in node.find_all(exp.AggFunc))
+
+
+def group_by_all(tree: exp.Expr) -> exp.Expr:
+    """``GROUP BY ALL`` -> the projections holding no aggregate, as expressions (ClickHouse's
+    would group ``coalesce(c, 'x') AS c`` by the column ``c`` under prefer_column_name_to_alias);
+    a name in ``ORDER BY`` that is a projection's alias (or in ``HAVING`` an aggregate's) -> its
+    expression (DuckDB reads the alias, ClickHouse the column of that name)."""
+    for select in list(tree.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is not None and group.args.get("all"):
+            keys = [e.unalias().copy() for e in select.expressions if not _aggregates(e)]
+            select.set("group", exp.Group(expressions=keys) if keys else None)
+        for key in ("order", "having"):
+            clause = select.args.get(key)
+            aliased = {
+                e.alias: e.unalias() for e in select.expressions
+                if isinstance(e, exp.Alias) and (key == "order" or _aggregates(e))
+                and not (isinstance(e.this, exp.Column) and e.this.name == e.alias)
+            }  # fmt: skip
+            for column in list(clause.find_all(exp.Column)) if clause and aliased else []:
+                inside = column.find_ancestor(exp.AggFunc, exp.Select)
+                if column.table or column.name not in aliased or isinstance(inside, exp.AggFunc):
+                    continue
+                column.replace(aliased[column.name].copy())
+    return tree
+
+
+def zipped_unnests(tree: exp.Expr) -> exp.Expr:
+    """``SELECT unnest(a) AS x, unnest(b) AS y`` (side by side in DuckDB) -> the elements of
+    ``arrayJoin(arrayZip(a, b))`` (two arrayJoins would be their product)."""
+    for select in list(tree.find_all(exp.Select)):
+        unnests = [e for e in select.expressions if isinstance(e.unalias(), exp.Explode)]
+        if len(unnests) < 2:
+            continue
+        zipped = fn("arrayZip", *[u.unalias().this.copy() for u in unnests])
+        for i, u in enumerate(unnests, 1):
+            u.unalias().replace(fn("tupleElement", fn("arrayJoin", zipped.copy()),
+                                   exp.Literal.number(i)))  # fmt: skip
+    return tree
+
+
+def discrete_quantiles(tree: exp.Expr) -> exp.Expr:
+    """``quantile_disc(x, q)`` (a level or a list of them, decimal literals) -> the element of
+    the sorted values at DuckDB's index, ``max(1, ceil(n * q))`` counted from 1 in exact integer
+    arithmetic (as DuckDB does for a DECIMAL level); NULL over no values (a list of levels: an
+    empty array, ClickHouse's NULL array)."""
+
+    def index(level: exp.Expr, n: str) -> str:
+        if not isinstance(level, exp.Literal) or level.is_string:
+            raise ValueError(f"quantile_disc: the level must be a number, got {level.sql()}")
+        d = Decimal(level.this)
+        scale = max(0, -int(d.as_tuple().exponent))
+        num, den = int(d.scaleb(scale)), 10**scale
+        return f"greatest(1, intDiv({n} * {num} + {den - 1}, {den}))"
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        agg, cond = aggregate_filter(node)
+        if not isinstance(agg, exp.PercentileDisc):
+            return node
+        x = agg.this.sql("clickhouse")
+        suffix, extra = ("If", f", {cond.sql('clickhouse')}") if cond is not None else ("", "")
+        values = f"arraySort(groupArray{suffix}({x}{extra}))"
+        n = f"count{suffix}({x}{extra})"
+        levels = agg.expression
+        if isinstance(levels, exp.Array):
+            picks = ", ".join(f"{values}[{index(q, n)}]" for q in levels.expressions)
+            return ch(f"if({n} = 0, [], [{picks}])")
+        return ch(f"if({n} = 0, NULL, {values}[{index(levels, n)}])")
+
+    return tree.transform(swap)

@@ -1,10 +1,12 @@
-"""Rewrite rules for scalar values (dev only, with :mod:`.dialect`): time zones, intervals and
-RANGE frames, globs, text formats, casts and exact money; and the tree helpers every rule uses.
+"""Rewrite rules for scalar values (with :mod:`.dialect`; the generator's and the reader's): time
+zones, intervals and RANGE frames, globs, text formats, casts, exact money, mode, rounding,
+booleans; and the tree helpers every rule uses.
 Each rule takes a DuckDB tree (sqlglot) and returns it ready for ClickHouse."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import sqlglot
@@ -119,7 +121,19 @@ def time_zones(tree: exp.Expr) -> exp.Expr:
 
 
 def _has_money(node: exp.Expr) -> bool:
-    return any(_MONEY.search(c.name) for c in node.find_all(exp.Column))
+    """Whether a money column is in ``node`` (not as a DOUBLE: ``cost_usd::DOUBLE`` is not)."""
+
+    def as_money(c: exp.Expr) -> bool:
+        while c is not node and c.parent is not None:
+            c = c.parent
+            if isinstance(c, exp.Cast) and c.to.this in _FLOATS:
+                return False
+        return True
+
+    return any(_MONEY.search(c.name) and as_money(c) for c in node.find_all(exp.Column))
+
+
+_FLOATS = (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
 
 
 def _decimal(literal: exp.Literal) -> exp.Expr:
@@ -220,12 +234,95 @@ def range_frames(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_DATES = ("day", "_week", "_month")  # DATE columns by name: local_day, local_week, ...
+
+
 def day_differences(tree: exp.Expr) -> exp.Expr:
-    """``day_a - day_b`` (DuckDB: days between two DATEs, by the column names: ``*day``) ->
+    """``day_a - day_b`` (DuckDB: days between two DATEs, by the column names: ``*day``,
+    ``*_week``, ``*_month``) ->
     ``dateDiff('day', day_b, day_a)`` (ClickHouse does not subtract Date32s)."""
     for node in list(tree.find_all(exp.Sub)):
         sides = (node.this, node.expression)
-        if all(isinstance(x, exp.Column) and x.name.endswith("day") for x in sides):
+        if all(isinstance(x, exp.Column) and x.name.endswith(_DATES) for x in sides):
             node.replace(fn("dateDiff", exp.Literal.string("day"), sides[1].copy(),
                              sides[0].copy()))  # fmt: skip
+    return tree
+
+
+def view_arguments(views: set[str]) -> Callable[[exp.Expr], exp.Expr]:
+    """A parameterized view's named arguments (``task_stats(since = <bound>)``) are text, as its
+    ``{since:String}`` parameters: a bound date or timestamp its ISO text, a number its digits."""
+
+    def text(value: exp.Expr) -> exp.Expr:
+        if isinstance(value, exp.Anonymous) and value.name in ("toDate32", "toDateTime64"):
+            return value.expressions[0].copy()
+        if isinstance(value, exp.Literal):
+            return exp.Literal.string(value.this)
+        if isinstance(value, exp.Boolean):
+            return exp.Literal.string("true" if value.this else "false")
+        raise ValueError(f"a table macro's argument must be a bound value, got {value.sql()}")
+
+    def rule(tree: exp.Expr) -> exp.Expr:
+        for table in tree.find_all(exp.Table):
+            call = table.this
+            if isinstance(call, exp.Anonymous) and call.name in views:
+                for arg in call.expressions:
+                    if isinstance(arg, exp.EQ):
+                        arg.set("expression", text(arg.expression))
+        return tree
+
+    return rule
+
+
+def money_coalesce(tree: exp.Expr) -> exp.Expr:
+    """``coalesce(a, b)`` of two money columns or more (DECIMALs of other scales: a cost's 12, a
+    bill's 9) -> each a ``Decimal(38, 12)``, DuckDB's common type (ClickHouse has none)."""
+    for node in list(tree.find_all(exp.Coalesce)):
+        args = [node.this, *node.expressions]
+        money = [a for a in args if isinstance(a, exp.Column) and _MONEY.search(a.name)]
+        if len(money) >= 2:
+            for a in money:
+                a.replace(fn("toDecimal128", a.copy(), exp.Literal.number(12)))
+    return tree
+
+
+def half_away_rounding(tree: exp.Expr) -> exp.Expr:
+    """``round(x)`` of a DOUBLE rounds a half away from zero in DuckDB, to even in ClickHouse:
+    ``sign(x) * floor(abs(x) + 0.5)`` (money, a DECIMAL, rounds away in both and is kept)."""
+    for node in list(tree.find_all(exp.Round)):
+        if node.args.get("decimals") is None and not _has_money(node.this):
+            x = node.this.sql("clickhouse")
+            node.replace(ch(f"sign({x}) * floor(abs({x}) + 0.5)"))
+    return tree
+
+
+def modes(tree: exp.Expr) -> exp.Expr:
+    """``mode(x)`` (the most frequent non-NULL value, NULL over none) -> the key of the largest
+    count of ``sumMap`` (keys sorted, so a tie goes to the smallest value)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Mode):
+            return node
+        x = node.this.sql("clickhouse")
+        counts = f"sumMapIf([assumeNotNull({x})], [toUInt64(1)], ({x}) IS NOT NULL)"
+        return ch(
+            f"if(empty(({counts}).1), NULL, "
+            f"({counts}).1[indexOf(({counts}).2, arrayMax(({counts}).2))])"
+        )
+
+    return tree.transform(swap)
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not,
+                exp.Is, exp.In, exp.Between, exp.Like, exp.ILike, exp.NullSafeEQ)  # fmt: skip
+
+
+def boolean_projections(tree: exp.Expr) -> exp.Expr:
+    """A projected comparison (``grouping(t) = 1 AS is_total``) is BOOLEAN in DuckDB, UInt8 in
+    ClickHouse: ``toBool(..)``."""
+    for select in list(tree.find_all(exp.Select)):
+        for e in select.expressions:
+            inner = e.this if isinstance(e, exp.Alias) else e
+            if isinstance(inner, _COMPARISONS):
+                inner.replace(fn("toBool", inner.copy()))
     return tree

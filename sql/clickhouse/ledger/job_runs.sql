@@ -1,5 +1,8 @@
 -- generated from sql/ledger/job_runs.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
+-- Inserts into this table carry an insert_deduplication_token (collectors/warehouse/clickhouse/load.py):
+-- the tokens of its last 1000 insert blocks are kept, so a batch re-sent after a crash
+-- (rows landed, cursor not yet moved) is dropped by the engine, never counted twice.
 CREATE TABLE IF NOT EXISTS job_runs (
     job LowCardinality(String),
     started_at DateTime64(6, 'UTC'),
@@ -8,4 +11,7 @@ CREATE TABLE IF NOT EXISTS job_runs (
     detail Nullable(String)
 )
 ENGINE = MergeTree
-ORDER BY (job, started_at);
+ORDER BY (job, started_at)
+SETTINGS non_replicated_deduplication_window = 1000;
+
+ALTER TABLE job_runs MODIFY SETTING non_replicated_deduplication_window = 1000;

@@ -1,0 +1,252 @@
+"""Keeping the materialized marts current on ClickHouse, with readers never waiting and never
+seeing a partial or empty mart.
+
+* **Full** (:func:`rebuild_full`): every mart is built into ``<name>__next`` (created from the
+  generated DDL, so a rebuild also brings a mart to the current engine and partitioning), in
+  dependency order, each from ``<name>__next_logic``: its logic view with the marts it reads
+  pointed at their ``__next`` tables. Then one ``EXCHANGE TABLES a AND a__next, b AND b__next,
+  ...`` swaps them all. Each pair swaps atomically; the pairs of the one statement swap one after
+  another within microseconds, so a reader querying two marts at that instant could see the new
+  ``attempts`` beside the old ``logical_requests``. No reader ever sees an empty or half-filled
+  mart, and nobody waits: the old tables serve every query until the swap.
+* **Incremental** (:func:`refresh_months`): the marts with a ``local_day`` are partitioned by
+  its month (:mod:`.generate`). The months that raw rows landed since the last build touch
+  (every attempt of their logical requests, a day either side of their UTC start so any time
+  zone's local day is inside) are computed from the logic views into ``<name>__next`` and
+  swapped in with ``ALTER TABLE <name> REPLACE PARTITION ID '<yyyymm>' FROM <name>__next``
+  (atomic per partition; a month left empty replaces the old one with nothing). Marts read the
+  live upstream marts, already updated, so between two marts' swaps a reader may see the new
+  ``attempts`` of a month with the old ``spend_per_day`` of it, for as long as the later marts
+  take to compute; each mart on its own is always whole. Marts without a ``local_day`` (small
+  aggregates) are rebuilt whole and exchanged.
+
+:func:`refresh` chooses as :mod:`collectors.warehouse.marts` does: full when the SQL, the
+prices or an existing model match changed (a fingerprint), incremental when raw rows landed
+since the last build, nothing otherwise. It records ``derived_state`` (the row's ``built_at`` is
+when the build started reading: rows landed later are the next build's) and
+``derived_matches``. Copying the configuration into ``config_*`` is the caller's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from collectors.errors import WarehouseError
+from collectors.warehouse.clickhouse.apply import SETTINGS, generated_text, statements
+from collectors.warehouse.ledger import now_utc
+from collectors.warehouse.migrate import LOGIC_SUFFIX, SqlFile, materialized_files, schema_hash
+
+NEXT = "__next"
+NEXT_LOGIC = "__next_logic"
+# rows whose ingested_at is this close before the last build's start are recomputed again: a
+# batch stamped just before the build started may have landed after it read raw_attempts
+LANDING_SLACK = timedelta(minutes=5)
+_MATCH_KEY = (
+    "provider, logged_model, requested_model, base_model, priced_provider, priced_model_id, "
+    "model_provider, model"
+)
+_PARTITION = "toYYYYMM(local_day)"
+
+
+def _run(client: Any, sql: str, parameters: dict[str, Any] | None = None, **settings: Any) -> None:
+    try:
+        client.command(sql, parameters=parameters, settings={**SETTINGS, **settings})
+    except Exception as e:  # the driver's and chdb's errors share no base class
+        raise WarehouseError(" ".join(str(e).split())[:400]) from e
+
+
+def _rows(client: Any, sql: str, **parameters: Any) -> list[Any]:
+    try:
+        return list(client.query(sql, parameters=parameters, settings=SETTINGS).result_rows)
+    except Exception as e:  # as above
+        raise WarehouseError(" ".join(str(e).split())[:400]) from e
+
+
+def _database(client: Any) -> str:
+    """The client's database; an identifier (apply and the URL parser check it)."""
+    db = str(_rows(client, "SELECT currentDatabase()")[0][0])
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", db):
+        raise WarehouseError(f"{db!r} is not a database name this module can redirect views in")
+    return db
+
+
+def _create_next(client: Any, f: SqlFile) -> None:
+    """``<name>__next``, empty, from the generated DDL of the mart."""
+    head = f"CREATE TABLE IF NOT EXISTS {f.name}\n"
+    ddl = next((s for s in statements(generated_text(f)) if s.startswith(head)), None)
+    if ddl is None:
+        raise WarehouseError(f"sql/clickhouse/{f.layer}/{f.name}.sql creates no table {f.name}")
+    _run(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
+    _run(client, f"CREATE TABLE {f.name}{NEXT}\n" + ddl[len(head) :])
+
+
+def _next_logic(client: Any, db: str, f: SqlFile, built: list[str]) -> str:
+    """A view ``<name>__next_logic``: the mart's logic reading the ``__next`` tables of
+    ``built`` (the marts before it) instead of the live ones."""
+    text = str(
+        _rows(
+            client,
+            "SELECT create_table_query FROM system.tables "
+            "WHERE database = {db:String} AND name = {name:String}",
+            db=db,
+            name=f"{f.name}{LOGIC_SUFFIX}",
+        )[0][0]
+    )
+    head = f"CREATE VIEW {db}.{f.name}{LOGIC_SUFFIX} "
+    if not text.startswith(head) or re.search(rf"\bAS {db}\b", text):
+        raise WarehouseError(f"{f.name}{LOGIC_SUFFIX}: unexpected definition, cannot redirect it")
+    text = f"CREATE VIEW {db}.{f.name}{NEXT_LOGIC} " + text[len(head) :]
+    for name in built:
+        text = re.sub(rf"(?<![\w.`]){db}\.{name}(?![\w`])", f"{db}.{name}{NEXT}", text)
+    _run(client, f"DROP VIEW IF EXISTS {f.name}{NEXT_LOGIC}")
+    _run(client, text)
+    return f"{f.name}{NEXT_LOGIC}"
+
+
+def _drop_next(client: Any, files: list[SqlFile]) -> None:
+    for f in files:
+        _run(client, f"DROP VIEW IF EXISTS {f.name}{NEXT_LOGIC}")
+        _run(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
+
+
+def rebuild_full(client: Any) -> None:
+    """Every materialized mart rebuilt whole into ``__next`` tables, then all swapped in by one
+    ``EXCHANGE TABLES`` (see the module)."""
+    files = materialized_files()
+    db = _database(client)
+    built: list[str] = []
+    try:
+        for f in files:
+            _create_next(client, f)
+            logic = _next_logic(client, db, f, built)
+            _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}")
+            built.append(f.name)
+        pairs = ", ".join(f"{f.name} AND {f.name}{NEXT}" for f in files)
+        _run(client, f"EXCHANGE TABLES {pairs}")
+    finally:
+        _drop_next(client, files)  # after the swap: the old marts
+
+
+def partitioned(client: Any, name: str) -> bool:
+    """The live mart is partitioned by the month of its local day (a mart created before the
+    partitioning is rebuilt whole instead)."""
+    rows = _rows(
+        client,
+        "SELECT partition_key FROM system.tables "
+        "WHERE database = currentDatabase() AND name = {name:String}",
+        name=name,
+    )
+    return bool(rows) and rows[0][0] == _PARTITION
+
+
+def touched_months(client: Any, since: datetime) -> list[int]:
+    """Months (yyyymm) of local days the raw rows landed from ``since`` on can change: every
+    attempt of their logical requests, a day either side of its UTC start."""
+    rows = _rows(
+        client,
+        "SELECT DISTINCT toYYYYMM(toDate(started_at + toIntervalDay(d))) AS m "
+        "FROM raw_attempts ARRAY JOIN [-1, 0, 1] AS d WHERE logical_request_id IN "
+        "(SELECT logical_request_id FROM raw_attempts WHERE ingested_at >= {since:DateTime64(6)}) "
+        "ORDER BY m",
+        since=since,
+    )
+    return [int(r[0]) for r in rows]
+
+
+def refresh_months(client: Any, months: list[int]) -> None:
+    """Recompute ``months`` of the partitioned marts and swap them in partition by partition;
+    rebuild the other marts whole and exchange them (see the module)."""
+    ids = [f"{int(m):06d}" for m in months]
+    for f in materialized_files():
+        try:
+            _create_next(client, f)
+            logic = f"{f.name}{LOGIC_SUFFIX}"
+            if partitioned(client, f.name):
+                if not ids:
+                    continue
+                listed = ", ".join(ids)
+                _run(
+                    client,
+                    f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic} "
+                    f"WHERE {_PARTITION} IN ({listed})",
+                )
+                for pid in ids:
+                    _run(
+                        client,
+                        f"ALTER TABLE {f.name} REPLACE PARTITION ID '{pid}' FROM {f.name}{NEXT}",
+                        allow_replace_partition_from_empty_source=1,
+                    )
+            else:
+                _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}")
+                _run(client, f"EXCHANGE TABLES {f.name} AND {f.name}{NEXT}")
+        finally:
+            _drop_next(client, [f])
+
+
+def fingerprint(client: Any, config_fingerprint: str = "") -> str:
+    """What forces a full rebuild when it changes: the SQL, the configuration (the caller's
+    fingerprint of it), the prices."""
+    prices = _rows(
+        client,
+        "SELECT count(), max(coalesce(last_observed_at, valid_from)), max(valid_to), "
+        "sum(cityHash64(version_id, input_per_mtok, output_per_mtok, cached_input_per_mtok, "
+        "discount_pct)) FROM price_versions",
+    )
+    parts = [schema_hash(), config_fingerprint, repr(prices)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _matches_still_hold(client: Any) -> bool:
+    changed = _rows(
+        client,
+        f"SELECT count() FROM (SELECT {_MATCH_KEY} FROM derived_matches "
+        f"EXCEPT SELECT {_MATCH_KEY} FROM model_matches)",
+    )
+    return int(changed[0][0]) == 0
+
+
+def refresh(
+    client: Any,
+    config_fingerprint: str = "",
+    force: bool = False,
+    slack: timedelta = LANDING_SLACK,
+) -> str:
+    """Bring the marts of the client's database up to date: ``full``, ``incremental`` or
+    ``none`` (nothing landed since ``slack`` before the last build started)."""
+    started = now_utc()
+    t0 = time.monotonic()
+    fp = fingerprint(client, config_fingerprint)
+    last = _rows(client, "SELECT fingerprint, built_at FROM derived_state ORDER BY built_at DESC")
+    if force or not last or last[0][0] != fp or not _matches_still_hold(client):
+        kind = "full"
+        rebuild_full(client)
+    else:
+        months = touched_months(client, last[0][1].replace(tzinfo=None) - slack)
+        if not months:
+            return "none"
+        kind = "incremental"
+        refresh_months(client, months)
+    record(client, fp, started, time.monotonic() - t0, kind)
+    return kind
+
+
+def record(client: Any, fp: str, started: datetime, seconds: float, kind: str) -> None:
+    """The build in ``derived_state`` (the new row first, then the older ones deleted, so a
+    reader always finds one) and the matches it used in ``derived_matches``."""
+    _run(client, "TRUNCATE TABLE derived_matches")
+    _run(client, f"INSERT INTO derived_matches SELECT {_MATCH_KEY} FROM model_matches")
+    client.insert(
+        "derived_state",
+        [[fp, started, float(seconds), kind]],
+        column_names=["fingerprint", "built_at", "seconds", "kind"],
+        settings=SETTINGS,
+    )
+    _run(
+        client,
+        "DELETE FROM derived_state WHERE built_at < {built:DateTime64(6)}",
+        parameters={"built": started},
+    )
