@@ -21,5 +21,7 @@
               then the cursor, then the load's counters); cursors and loads as newer rows
 ``refresh``   the materialized marts kept current by swaps: ``__next`` tables and one
               ``EXCHANGE TABLES``, or the touched months by ``REPLACE PARTITION``
+``cluster``   ``python -m collectors.warehouse.clickhouse.cluster --cluster NAME``: the same SQL as
+              DDL for a replicated, sharded cluster (``ON CLUSTER``, Keeper, ``Distributed``)
 ============  ===================================================================================
 """
