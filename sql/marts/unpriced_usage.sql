@@ -20,7 +20,7 @@ SELECT
     sum(u.reported_cost_usd) AS reported_cost_usd,
     min(u.started_at) AS first_seen,
     max(u.started_at) AS last_seen,
-    coalesce(any_value(m.reason), 'no price match attempted yet') AS reason
+    coalesce(min(m.reason), 'no price match attempted yet') AS reason  -- one reason, the same every build
 FROM unpriced u
 LEFT JOIN matches m
     ON u.logged_provider IS NOT DISTINCT FROM m.provider AND u.served_model = m.logged_model

@@ -1,4 +1,6 @@
 -- generated from sql/marts/unpriced_usage.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: one logged (provider, served model) with attempts that have no price
+-- key: provider, model
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 CREATE OR REPLACE VIEW unpriced_usage__logic AS
 WITH unpriced AS (
@@ -24,7 +26,7 @@ SELECT
   SUM(u.reported_cost_usd) AS reported_cost_usd,
   MIN(u.started_at) AS first_seen,
   MAX(u.started_at) AS last_seen,
-  COALESCE(any(m.reason) IGNORE NULLS, 'no price match attempted yet') AS reason
+  COALESCE(MIN(m.reason), 'no price match attempted yet') AS reason
 FROM unpriced AS u
 LEFT JOIN matches AS m
   ON u.logged_provider IS NOT DISTINCT FROM m.provider
