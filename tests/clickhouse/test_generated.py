@@ -53,6 +53,9 @@ def test_every_file_names_its_source_and_forbids_edits() -> None:
         text = apply.generated_text(f)
         assert text.startswith(f"-- generated from sql/{f.layer}/{f.name}.sql by `"), f.name
         assert "do not edit" in text.splitlines()[0]
+        source = [x for x in f.text.splitlines()[:5] if x.startswith(("-- grain:", "-- key:"))]
+        assert len(source) == 2, f.name  # the source states both
+        assert text.splitlines()[1:3] == source, f.name  # and the generated file repeats them
 
 
 @pytest.fixture(scope="module")

@@ -84,8 +84,13 @@ _TYPES = {
 def header(f: SqlFile, override: bool = False) -> str:
     how = "copied from the override " if override else "generated from "
     where = f"sql/clickhouse/overrides/{f.layer}/{f.name}.sql" if override else ""
+    # the source's grain and key, as every SQL file of the project states them
+    grain_key = "".join(
+        f"{line}\n" for line in f.text.splitlines()[:5] if line.startswith(("-- grain:", "-- key:"))
+    )
     return (
         f"-- {how}{where or f'sql/{f.layer}/{f.name}.sql'} by `{COMMAND}`: do not edit.\n"
+        f"{grain_key}"
         f"-- Queries need the settings {', '.join(f'{k}={v!r}' for k, v in SETTINGS.items())}.\n"
     )
 

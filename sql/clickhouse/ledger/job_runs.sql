@@ -1,4 +1,6 @@
 -- generated from sql/ledger/job_runs.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: one run of one job
+-- key: job, started_at
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 -- Inserts into this table carry an insert_deduplication_token (collectors/warehouse/clickhouse/load.py):
 -- the tokens of its last 1000 insert blocks are kept, so a batch re-sent after a crash

@@ -1,4 +1,6 @@
 -- generated from sql/macros/rl_in_window.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: a scalar macro (no rows)
+-- key: (none)
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 CREATE OR REPLACE FUNCTION rl_in_window AS (t, ws, we) ->
     CASE WHEN ws IS NULL THEN TRUE WHEN ws <= we THEN t >= ws AND t < we ELSE t >= ws OR t < we END;

@@ -1,4 +1,6 @@
 -- generated from sql/marts/bill_reconciliation_classes.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: one UTC day x provider x model x token class of a bill that names token classes
+-- key: day, provider, model, token_class
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 CREATE OR REPLACE VIEW bill_reconciliation_classes AS
 WITH bills AS (

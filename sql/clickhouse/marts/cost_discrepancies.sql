@@ -1,4 +1,6 @@
 -- generated from sql/marts/cost_discrepancies.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: one (provider, model: canonical) whose gateway-reported cost differs from the recomputed one
+-- key: provider, model
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 CREATE OR REPLACE VIEW cost_discrepancies__logic AS
 WITH both_costs AS (

@@ -1,4 +1,6 @@
 -- generated from sql/state/price_reviews.sql by `python -m collectors.warehouse.clickhouse.generate`: do not edit.
+-- grain: one price change held for review
+-- key: review_id
 -- Queries need the settings join_use_nulls=1, prefer_column_name_to_alias=1, session_timezone='UTC', enable_named_columns_in_function_tuple=1, aggregate_functions_null_for_empty=1.
 CREATE TABLE IF NOT EXISTS price_reviews (
     review_id String,
