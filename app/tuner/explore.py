@@ -74,7 +74,10 @@ class Plan:
             "days": self.days,
             "estimated_success": round(self.estimated_success, 6),
             "meet_probability": round(self.meet_probability, 4),
-            "extra_cost_usd": round(self.extra_cost_usd, 6),
+            # unknown (None, not NaN: JSON has no NaN) when a chain is not priced
+            "extra_cost_usd": (
+                round(self.extra_cost_usd, 6) if math.isfinite(self.extra_cost_usd) else None
+            ),
             "extra_failures": round(self.extra_failures, 2),
         }
 
@@ -171,8 +174,12 @@ def plan(
                 f"{1 - c.cost_per_success / current.cost_per_success:.0%} less per successful "
                 f"request, but the logs hold too few of its requests to show it meets the "
                 f"target (a {meet:.0%} chance today); while it runs it is expected to "
-                f"{'save' if extra_cost < 0 else 'cost'} ${abs(extra_cost):,.2f} and add "
-                f"{extra_fail:,.1f} failed requests"
+                + (
+                    f"{'save' if extra_cost < 0 else 'cost'} ${abs(extra_cost):,.2f} and add "
+                    if math.isfinite(extra_cost)
+                    else "cost an unknown amount (a chain is not fully priced) and add "
+                )
+                + f"{extra_fail:,.1f} failed requests"
             ),
         )
     return best

@@ -186,3 +186,14 @@ def test_the_routing_page_shows_the_experiment(tmp_path: Path) -> None:
     assert len(shown) == 1
     assert "cheap" in shown[0] and "10% of the task's traffic" in shown[0]
     assert "saves $" in shown[0]
+
+
+def test_an_unknown_extra_cost_is_null_in_json_not_nan() -> None:
+    """A chain that is not fully priced has no known extra cost (the demo's tuner met one): the
+    plan's JSON says null, as JSON has no NaN, and ``tune --json`` stays valid JSON."""
+    plan = explore.Plan("exp-1", "t", ("cheap",), 0.1, 40, 3, 0.97, 0.8, math.nan, 0.4, "r")
+    doc = plan.as_dict()
+    assert doc["extra_cost_usd"] is None
+    json.dumps(doc, allow_nan=False)
+    priced = explore.Plan("exp-1", "t", ("cheap",), 0.1, 40, 3, 0.97, 0.8, -0.25, 0.4, "r")
+    assert priced.as_dict()["extra_cost_usd"] == -0.25
