@@ -78,6 +78,7 @@ from app.ui_page import (
     one_line,
     page,
     query,
+    warehouse_stamp,
 )
 from app.ui_tables import (
     EXPLORE_COLUMN,
@@ -103,6 +104,7 @@ __all__ = [
     "one_line",
     "page",
     "query",
+    "warehouse_stamp",
     # who may change things
     "FRAME_PROBE_KEY",
     "FRAMED_MESSAGE",

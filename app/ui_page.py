@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,7 +53,7 @@ class Ctx:
 
     @property
     def has_warehouse(self) -> bool:
-        return self.cfg is not None and self.cfg.warehouse_path.exists()
+        return self.cfg is not None and Warehouse.from_config(self.cfg).exists()
 
     @property
     def today(self) -> date:
@@ -65,16 +64,16 @@ class Ctx:
 # -- queries --------------------------------------------------------------------------------------
 
 
-def _stamp(path: Path) -> tuple[float, float]:
-    wal = path.with_name(path.name + ".wal")
-    return (path.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+def warehouse_stamp(cfg: config_mod.Config) -> str:
+    """The configured warehouse's version (:meth:`Warehouse.version`): a cache key."""
+    return Warehouse.from_config(cfg).version()
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
 def _cached(
-    name: str, path: str, stamp: tuple[float, float], args: tuple[Any, ...], _fn: Callable[..., Any]
+    name: str, where: str, stamp: str, args: tuple[Any, ...], _fn: Callable[..., Any], _wh: Any
 ) -> Any:
-    with Warehouse(path, LOCK_TIMEOUT_SECONDS).connect(read_only=True) as con:
+    with _wh.connect(read_only=True) as con:
         return _fn(con, *args)
 
 
@@ -82,9 +81,10 @@ def query(ctx: Ctx, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(con, *args)`` (a query function, e.g. from :mod:`app.queries`) on a read-only
     connection of its own, cached per function, warehouse version and arguments."""
     assert ctx.cfg is not None
-    path = ctx.cfg.warehouse_path
+    wh = Warehouse.from_config(ctx.cfg)
+    wh.lock_timeout = LOCK_TIMEOUT_SECONDS
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached(name, str(path), _stamp(path), tuple(args), _fn=fn)
+    return _cached(name, wh.describe(), wh.version(), tuple(args), _fn=fn, _wh=wh)
 
 
 # -- the context ----------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def page(
         st.error(ctx.error)
         return
     if not ctx.has_warehouse:
-        path = ctx.cfg.warehouse_path if ctx.cfg else "the warehouse"
+        path = Warehouse.from_config(ctx.cfg).describe() if ctx.cfg else "the warehouse"
         st.info(f"No warehouse yet at `{path}`. {EMPTY_HELP}")
         return
     if ctx.state.get("snapshot_at"):

@@ -127,6 +127,42 @@ SETTINGS: tuple[Setting, ...] = (
         "open while a writer holds it, so they never wait (one more copy of the file on disk)",
     ),
     Setting(
+        "warehouse.backend",
+        "str",
+        "duckdb",
+        "where the warehouse lives: duckdb (the file above) or clickhouse (warehouse.url; "
+        "install with pip install 'routeledger[clickhouse]')",
+        lambda v: v in ("duckdb", "clickhouse"),
+        "duckdb or clickhouse",
+    ),
+    Setting(
+        "warehouse.url",
+        "str",
+        "",
+        "the ClickHouse warehouse: chdb:///abs/path[?database=x] (the embedded engine) or "
+        "http(s)://[user@]host:port/database; empty: chdb in clickhouse/ under the home",
+        lambda v: v == "" or v.startswith(("chdb:", "http://", "https://")),
+        "chdb:///abs/path or http(s)://host:port/database",
+    ),
+    Setting(
+        "warehouse.password_env",
+        "str",
+        "",
+        "the environment variable holding the ClickHouse server's password (never the password "
+        "itself)",
+        lambda v: v == "" or (v.replace("_", "a").isalnum() and not v[0].isdigit()),
+        "an environment variable name (letters, digits, _)",
+    ),
+    Setting(
+        "warehouse.retention_days",
+        "int",
+        0,
+        "ClickHouse: keep raw attempts and quarantined rows this many days (a TTL); 0 keeps them "
+        "for ever",
+        lambda v: v >= 0,
+        "a whole number of days, 0 for ever",
+    ),
+    Setting(
         "ingest.batch_bytes",
         "int",
         1024 * 1024 * 1024,

@@ -11,6 +11,7 @@ the command exits. (SIGKILL leaves no command to do it.)
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ import duckdb
 
 from app.cli import Ctx, main
 from collectors.errors import RouteLedgerError
+from collectors.warehouse import Warehouse
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard.py"  # the Streamlit script
 SERVER = DASHBOARD.with_name("dashboard_server.py")  # serves it, with the anti-framing headers
@@ -147,6 +149,22 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _refresh_marts(home: str) -> None:
+    from collectors import config, pipeline
+
+    pipeline.marts_for_reading(config.load(Path(home)))
+
+
+def _refresh_in_a_child(home: Path) -> None:
+    """:func:`pipeline.marts_for_reading` in a process of its own, which ends (releasing an
+    embedded engine's data path) before the server starts."""
+    child = multiprocessing.get_context("spawn").Process(target=_refresh_marts, args=(str(home),))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RouteLedgerError(f"refreshing the marts ended with exit code {child.exitcode}")
+
+
 @main.command("dashboard")
 @click.option(
     "--host",
@@ -165,11 +183,16 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
     """Browse spend, cost per success, latency, reliability, prices and data health."""
     cfg = obj.config()
-    if cfg.warehouse_path.exists():  # bring the marts up to date with the configuration first
-        from collectors import pipeline
-
+    wh = Warehouse.from_config(cfg)
+    # an embedded engine (chdb) is opened by one process only: here, never (the server opens it)
+    if wh.path.exists() if wh.embedded else wh.exists():  # the marts up to date first
         try:
-            pipeline.marts_for_reading(cfg)
+            if wh.embedded:
+                _refresh_in_a_child(cfg.home)
+            else:
+                from collectors import pipeline
+
+                pipeline.marts_for_reading(cfg)
         except (RouteLedgerError, duckdb.Error) as e:  # still serve what the warehouse holds
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             click.echo(
@@ -178,7 +201,7 @@ def dashboard_cmd(obj: Ctx, host: str, port: int) -> None:
             )
     else:
         click.echo(
-            f"No warehouse yet at {cfg.warehouse_path}: the dashboard will say how to load data "
+            f"No warehouse yet at {wh.describe()}: the dashboard will say how to load data "
             "(`routeledger ingest` or `routeledger demo`).",
             err=True,
         )

@@ -36,7 +36,7 @@ def init(obj: Ctx, force: bool) -> None:
         click.echo(f"wrote {ignore} (keeps the configuration and data out of git)")
     cfg = config_mod.load(home)
     Warehouse.from_config(cfg).migrate()
-    click.echo(f"warehouse ready at {cfg.warehouse_path}")
+    click.echo(f"warehouse ready at {Warehouse.from_config(cfg).describe()}")
 
 
 GITIGNORE = """\

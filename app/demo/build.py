@@ -65,6 +65,8 @@ OWNED = (
     "prices",
     "warehouse.duckdb",
     "warehouse.duckdb.wal",
+    "warehouse.duckdb.snapshot",
+    "clickhouse",  # the warehouse of a demo built with --clickhouse (chdb's data path)
     "manifest.yaml",
     "manifests",
     "routeledger.toml",
@@ -167,9 +169,11 @@ def reusable(
     requests: int = workload.DEFAULT_REQUESTS,
     seed: int = workload.DEFAULT_SEED,
     now: datetime | None = None,
+    backend: str = "duckdb",
 ) -> BuildResult | None:
     """The demo home at ``home`` as it was built (``built=False``) when it can be reused: built
-    today (UTC) with these parameters by this generator, its warehouse there; else None."""
+    today (UTC) with these parameters by this generator on ``backend``, its warehouse there;
+    else None."""
     marker = home / MARKER
     if not marker.exists():
         return None
@@ -183,7 +187,8 @@ def reusable(
         and done.get("requests") == requests
         and done.get("seed") == seed
         and done.get("built_on") == today
-        and (home / "warehouse.duckdb").exists()
+        and done.get("backend", "duckdb") == backend
+        and (home / ("clickhouse" if backend == "clickhouse" else "warehouse.duckdb")).exists()
     ):
         return None
     kept = {k: done[k] for k in BuildResult.__dataclass_fields__ if k in done}
@@ -196,8 +201,10 @@ def build(
     requests: int = workload.DEFAULT_REQUESTS,
     seed: int = workload.DEFAULT_SEED,
     now: datetime | None = None,
+    warehouse: str = "",
 ) -> BuildResult:
-    """Build the demo home from scratch (see the module docstring)."""
+    """Build the demo home from scratch (see the module docstring); ``warehouse``: a TOML
+    ``[warehouse]`` table's lines (e.g. ``backend = "clickhouse"``) for the demo's config."""
     w = spec.window(now)
     _clear(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -211,7 +218,9 @@ def build(
     )
     t_all = time.monotonic()
     (home / "routeledger.toml").write_text(
-        CONFIG.format(tz=spec.TIMEZONE, home=home), encoding="utf-8"
+        CONFIG.format(tz=spec.TIMEZONE, home=home)
+        + (f"\n[warehouse]\n{warehouse}\n" if warehouse else ""),
+        encoding="utf-8",
     )
     shutil.copyfile(spec.MANIFEST, home / "manifest.yaml")
     (home / "price_overrides.yaml").write_text(OVERRIDES, encoding="utf-8")
@@ -245,7 +254,7 @@ def build(
         workers=1,  # no fork once DuckDB's threads have run in this process
     )
     gen.add(rest)
-    result.timings["generate_s"] += round(time.monotonic() - t, 2)
+    result.timings["generate_s"] = round(result.timings["generate_s"] + time.monotonic() - t, 2)
     result.generated = {
         "requests": gen.requests,
         "gateway_attempts": gen.attempts,
@@ -255,7 +264,9 @@ def build(
     }
     t = time.monotonic()
     summary = ingest(cfg)
-    result.timings["ingest_and_marts_s"] += round(time.monotonic() - t, 2)
+    result.timings["ingest_and_marts_s"] = round(
+        result.timings["ingest_and_marts_s"] + time.monotonic() - t, 2
+    )
     result.ingested = _sum_ingests(first.as_json(), summary.as_json())
     t = time.monotonic()
     demo_bills.record(cfg, w.now)  # the providers' bills for the month, to reconcile with
@@ -263,7 +274,8 @@ def build(
     if result.ingested["failed_files"] or result.ingested["quarantined"]:
         log.warning("demo ingest: %s", json.dumps(result.ingested)[:500])
     result.timings["total_s"] = round(time.monotonic() - t_all, 2)
-    marker = {"generator_version": GENERATOR_VERSION, **result.as_json()}
+    backend = str(cfg.get("warehouse.backend"))
+    marker = {"generator_version": GENERATOR_VERSION, "backend": backend, **result.as_json()}
     marker.pop("built")
     (home / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     return result

@@ -405,7 +405,7 @@ def reject(
 def history(cfg: Config, path: Path) -> dict[str, Any]:
     versions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
-    if cfg.warehouse_path.exists():
+    if Warehouse.from_config(cfg).exists():
         if _unsettled(cfg):  # a write was killed: settle it first
             with _LOCK, Warehouse.from_config(cfg).connect() as con:
                 queries.ensure_tables(con)

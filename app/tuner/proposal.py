@@ -280,7 +280,7 @@ def window(cfg: Config, since: date | None, until: date | None) -> tuple[date, d
     """The evidence window (:func:`app.window.resolve`): ``until`` defaults to the last day with
     data (never after today), ``since`` to ``calendar.window_days`` days ending on ``until``."""
     last = None
-    if until is None and cfg.warehouse_path.exists():
+    if until is None and Warehouse.from_config(cfg).exists():
         with Warehouse.from_config(cfg).connect(read_only=True) as con:
             last = queries.last_day(con)
     return window_mod.resolve(cfg, since, until, last).as_tuple()

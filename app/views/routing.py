@@ -109,7 +109,7 @@ def body(ctx: ui.Ctx) -> None:
         f"Manifest {path} · evidence {since} .. {until} (the sidebar's days; other filters "
         "do not apply)"
     )
-    stamp = (_mtime(cfg.warehouse_path), _mtime(path), _mtime(cfg.file))
+    stamp = (ui.warehouse_stamp(cfg), _mtime(path), _mtime(cfg.file))
     data = _proposal(str(cfg.home), stamp, since, until)
     j = data["json"]
     s = j["savings"]

@@ -32,6 +32,7 @@ from collectors.config import Config
 from collectors.errors import RouteLedgerError, WarehouseBusy, WarehouseError
 from collectors.ingest.batch import Parsed, mem_connection, normalize_batch, run_format, source_name
 from collectors.ingest.candidates import BatchResult, load_candidates
+from collectors.ingest.normalize import NORMALISER_VERSION
 from collectors.ingest.plan import (
     SNIFF_BYTES,
     Batch,
@@ -46,6 +47,7 @@ from collectors.ingest.stream import RowStream
 from collectors.logs.base import LogFormat, SqlFormat
 from collectors.remote import spool
 from collectors.warehouse import Warehouse, ledger, transaction
+from collectors.warehouse.clickhouse import load as ch_load
 from collectors.warehouse.ledger import Cursor
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,8 @@ class Ingester:
         self.planner = Planner(self.batch_bytes, self.max_line, self.workers)
         self.progress = progress
         self.run_id = uuid.uuid4().hex[:12]
+        # on ClickHouse, batches ship as typed Arrow with tokens (collectors.warehouse.clickhouse)
+        self.clickhouse = self.wh.backend == "clickhouse"
 
     # -- public ---------------------------------------------------------------------------
     def run(self, files: list[tuple[Path, str, str | None]]) -> IngestSummary:
@@ -387,21 +391,35 @@ class Ingester:
             yield from self.planner.spans(f, stream.resume_offset, size, waiting)
 
     # -- warehouse units of work ----------------------------------------------------------
+    def _client(self) -> Any:
+        return self.wh.client()  # type: ignore[attr-defined]
+
     def _read_cursor(self, key: str) -> Cursor:
+        if self.clickhouse:
+            return ch_load.read_cursor(self._client(), key)
         with self.wh.connect() as con:
             return ledger.read_cursor(con, key)
 
     def _mark_interrupted(self) -> None:
+        if self.clickhouse:
+            ch_load.mark_interrupted_loads(self._client())
+            return
         with self.wh.connect() as con:
             ledger.mark_interrupted_loads(con)
 
     def _start_load(self, key: str, source: str) -> str:
         load_id = f"{self.run_id}-{uuid.uuid4().hex[:8]}"
+        if self.clickhouse:
+            ch_load.start_load(self._client(), load_id, self.run_id, source, key)
+            return load_id
         with self.wh.connect() as con:
             ledger.start_load(con, load_id, self.run_id, source, key)
         return load_id
 
     def _end_load(self, load_id: str, status: str, error: str | None = None) -> None:
+        if self.clickhouse:
+            ch_load.end_load(self._client(), load_id, status, error)
+            return
         with self.wh.connect() as con:
             ledger.end_load(con, load_id, status, error)
 
@@ -420,6 +438,26 @@ class Ingester:
         quarantined rows, the advanced cursor and the load's counters."""
         src, key, load_id = source_name(job.fmt), job.key, job.load_id
         total_ok, lo, hi, skipped = parsed.total_ok, parsed.lo, parsed.hi, parsed.skipped
+        if self.clickhouse:
+            counts = ch_load.commit_batch(
+                self._client(),
+                con,
+                load_id=load_id,
+                source=src,
+                file_key=key,
+                start=end - nbytes,
+                end=end,
+                lines=lines,
+                head_hash=head_hash,
+                size=job.size,
+                nbytes=nbytes,
+                normaliser_version=f"{NORMALISER_VERSION}:{src}",
+                total_ok=int(total_ok),
+                skipped=int(skipped),
+            )
+            self._counted(key, lines, counts["rows_loaded"], counts["duplicates"],
+                          counts["quarantined"], parsed, summary)  # fmt: skip
+            return
         with self.wh.attach(con) as wh, transaction(con):
             inserted = 0
             if lo is not None:
@@ -447,6 +485,13 @@ class Ingester:
                 skipped=skipped,
                 nbytes=nbytes,
             )
+        self._counted(key, lines, int(inserted), dups, int(n_bad), parsed, summary)
+
+    @staticmethod
+    def _counted(
+        key: str, lines: int, inserted: int, dups: int, n_bad: int, parsed: Parsed,
+        summary: IngestSummary,
+    ) -> None:  # fmt: skip
         log.info(
             "%s: committed through line %d (%d loaded, %d duplicates, %d quarantined)",
             key,
@@ -455,16 +500,16 @@ class Ingester:
             dups,
             n_bad,
         )
-        summary.attempts_loaded += int(inserted)
+        summary.attempts_loaded += inserted
         summary.duplicates_skipped += dups
-        summary.quarantined += int(n_bad)
-        summary.skipped += int(skipped)
+        summary.quarantined += n_bad
+        summary.skipped += int(parsed.skipped)
         summary.quarantined_by_reason.update(parsed.reasons)
 
     def _finish(self, summary: IngestSummary) -> None:
         if not summary.load_ids:
             return
-        with self.wh.connect() as con:
+        with self.wh.connect(read_only=self.clickhouse) as con:
             marks = ", ".join("?" for _ in summary.load_ids)
             n, lo, hi = con.execute(
                 f"SELECT count(DISTINCT logical_request_id), min(started_at), max(started_at) "

@@ -33,6 +33,9 @@ import duckdb
 from collectors.records import ERROR_CLASSES
 from collectors.redact import MASK, SECRET_PATTERN
 
+# Bump when these rules produce other rows from the same bytes: a ClickHouse insert's
+# deduplication token names it (collectors.warehouse.clickhouse.load.batch_token)
+NORMALISER_VERSION = "1"
 MAX_TOKENS = 100_000_000
 MAX_LATENCY_MS = 86_400_000
 ERROR_CLASS_NAMES = ERROR_CLASSES

@@ -12,6 +12,8 @@
 ==============  ===============================================================================
 """
 
+# registers warehouse.backend = "clickhouse" (the engine's client is imported only when used)
+from collectors.warehouse.clickhouse import home as _clickhouse_home  # noqa: E402, F401
 from collectors.warehouse.connect import Warehouse, is_lock_error
 from collectors.warehouse.session import configure, transaction
 

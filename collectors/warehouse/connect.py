@@ -64,8 +64,20 @@ def is_lock_error(e: BaseException) -> bool:
     return isinstance(e, duckdb.Error) and any(m in str(e).lower() for m in _LOCK_MARKERS)
 
 
+_BACKENDS: dict[str, Callable[[Config], Warehouse]] = {}
+
+
+def register_backend(name: str, factory: Callable[[Config], Warehouse]) -> None:
+    """``warehouse.backend = name`` builds its warehouse with ``factory`` (the ClickHouse
+    package registers itself; this module imports no backend)."""
+    _BACKENDS[name] = factory
+
+
 class Warehouse:
     """The warehouse file and how long to wait for another process's lock."""
+
+    backend = "duckdb"
+    embedded = False  # an engine inside the one process that opens it (chdb)
 
     def __init__(
         self, path: str | Path, lock_timeout: float = 30.0, publish_snapshot: bool = True
@@ -76,12 +88,32 @@ class Warehouse:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Warehouse:
-        """The one way the code builds the configured warehouse."""
+        """The one way the code builds the configured warehouse (``warehouse.backend``)."""
+        backend = str(cfg.get("warehouse.backend"))
+        if backend != "duckdb":
+            if backend not in _BACKENDS:
+                raise WarehouseError(f"warehouse.backend {backend!r} is not available")
+            return _BACKENDS[backend](cfg)
         return cls(
             cfg.warehouse_path,
             float(cfg.get("warehouse.lock_timeout_seconds")),
             bool(cfg.get("warehouse.read_snapshot")),
         )
+
+    def exists(self) -> bool:
+        """There is a warehouse to read (a first ingest or ``routeledger init`` made it)."""
+        return self.path.exists()
+
+    def describe(self) -> str:
+        """The warehouse in a message."""
+        return str(self.path)
+
+    def version(self) -> str:
+        """Changes whenever anything in the warehouse may have (a cache key for readers): the
+        file's and its write-ahead log's modification times."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        mtime = self.path.stat().st_mtime if self.path.exists() else 0.0
+        return f"{mtime}:{wal.stat().st_mtime if wal.exists() else 0.0}"
 
     @property
     def snapshot_path(self) -> Path:

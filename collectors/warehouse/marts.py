@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 import duckdb
 
 from collectors.config import WEEKDAYS, Config
+from collectors.warehouse.clickhouse import refresh as ch_refresh
+from collectors.warehouse.clickhouse.home import ClickHouseWarehouse
 from collectors.warehouse.connect import Warehouse
 from collectors.warehouse.migrate import LOGIC_SUFFIX, materialized_files, schema_hash
 from collectors.warehouse.session import background_priority, transaction
@@ -48,7 +50,15 @@ _MATCH_KEY = (
 
 def refresh(wh: Warehouse, cfg: Config, force: bool = False) -> bool:
     """Bring the marts up to date; True when anything was rebuilt (see the module). Runs at a
-    lower CPU priority: readers of the snapshot come first."""
+    lower CPU priority: readers of the snapshot come first. On ClickHouse, the configuration is
+    copied as here and the marts are swapped in by :mod:`.clickhouse.refresh`."""
+    if isinstance(wh, ClickHouseWarehouse):
+        with background_priority():
+            with wh.connect() as con, transaction(con):
+                sync_config(con, cfg)
+            kind = ch_refresh.refresh(wh.client(), _config_fingerprint(cfg), force=force)
+        log.info("%s rebuild of the marts on ClickHouse", kind)
+        return kind != "none"
     with background_priority(), wh.connect() as con:
         fingerprint = _static_fingerprint(con, cfg)
         row = con.execute(
@@ -104,7 +114,10 @@ def _rebuild_marts(
 
 def behind(wh: Warehouse) -> bool:
     """The marts miss attempts the raw table holds (a run killed between its last commit and
-    its refresh): two counts DuckDB keeps in its metadata, so cheap enough for every run."""
+    its refresh): two counts DuckDB keeps in its metadata, so cheap enough for every run. On
+    ClickHouse: rows landed since the last build started."""
+    if isinstance(wh, ClickHouseWarehouse):
+        return wh.exists() and ch_refresh.behind(wh.client())
     if not wh.path.exists():
         return False
     with wh.connect(read_only=True, fresh=True) as con:

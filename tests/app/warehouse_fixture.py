@@ -119,11 +119,20 @@ BAD_LINES = [
 ]
 
 
-def build(home: Path, end: date = date(2026, 10, 20), days: int = 56, per_day: int = 30) -> Path:
-    """Build the home (config, logs, prices, warehouse); returns it."""
+def build(
+    home: Path,
+    end: date = date(2026, 10, 20),
+    days: int = 56,
+    per_day: int = 30,
+    warehouse: str = "",
+) -> Path:
+    """Build the home (config, logs, prices, warehouse); returns it. ``warehouse``: lines of the
+    config's ``[warehouse]`` table (the ClickHouse backend's tests set it)."""
     home.mkdir(parents=True, exist_ok=True)
+    extra = f"[warehouse]\n{warehouse}\n" if warehouse else ""
     (home / "routeledger.toml").write_text(
-        '[calendar]\ntimezone = "Europe/Berlin"\nweek_start = "monday"\n', encoding="utf-8"
+        '[calendar]\ntimezone = "Europe/Berlin"\nweek_start = "monday"\n' + extra,
+        encoding="utf-8",
     )
     cfg = config.load(home)
     first = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=days)

@@ -36,12 +36,19 @@ class Pair:
     duck: duckdb.DuckDBPyConnection
     client: Any
     copied: dict[str, int]
+    home: Path
 
 
 @pytest.fixture(scope="session")
-def chdb_client(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Any]:
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's one chdb data path (a ``chdb://`` warehouse URL names it too)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture(scope="session")
+def chdb_client(chdb_path: Path) -> Callable[[str], Any]:
     """A client on the session's one chdb path, its database created and current."""
-    path = tmp_path_factory.mktemp("chdb")
+    path = chdb_path
 
     def connect(database: str) -> Any:
         admin = clickhouse_connect.get_client(dsn=f"chdb://{path}")
@@ -51,12 +58,12 @@ def chdb_client(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Any
     return connect
 
 
-def _pair(name: str, warehouse: Path, connect: Callable[[str], Any]) -> Pair:
-    duck = duckdb.connect(str(warehouse), read_only=True)
+def _pair(name: str, home: Path, connect: Callable[[str], Any]) -> Pair:
+    duck = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     client = connect(name)
     copied = parity.copy_tables(duck, client)
     apply.apply(client, name)
-    return Pair(name, duck, client, copied)
+    return Pair(name, duck, client, copied, home)
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +74,8 @@ def warehouses(
     fixture_home = warehouse_fixture.build(root / "fixture")
     demo = demo_build.build(root / "demo", requests=3000, seed=11, now=DEMO_NOW)
     pairs = {
-        "fixture": _pair("fixture", fixture_home / "warehouse.duckdb", chdb_client),
-        "demo": _pair("demo", Path(demo.home) / "warehouse.duckdb", chdb_client),
+        "fixture": _pair("fixture", fixture_home, chdb_client),
+        "demo": _pair("demo", Path(demo.home), chdb_client),
     }
     yield pairs
     for p in pairs.values():

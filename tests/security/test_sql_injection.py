@@ -385,6 +385,20 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/warehouse/clickhouse/client.py": {"target.database"},
     # a module constant (column names)
     "collectors/warehouse/clickhouse/load.py": {"_LOAD_COLUMNS"},
+    # name/n: relation names of sql/'s files (relations()), never a caller's text; SWAP a
+    # constant suffix; final " FINAL" or ""; was "rl_was_" + such a name; cols the quoted
+    # column names DuckDB describes of that table; sql a query built here from those; template
+    # the path of the schema file this module created in a fresh temporary directory
+    "collectors/warehouse/clickhouse/home.py": {
+        "SWAP",
+        "cols",
+        "final",
+        "n",
+        "name",
+        "quoted",
+        "sql",
+        "was",
+    },  # fmt: skip
     # constants; f.name file stems of sql/; db the current database matched against an
     # identifier pattern; pid/listed from int(m) (months as yyyymm)
     "collectors/warehouse/clickhouse/refresh.py": {

@@ -21,6 +21,9 @@
               then the cursor, then the load's counters); cursors and loads as newer rows
 ``refresh``   the materialized marts kept current by swaps: ``__next`` tables and one
               ``EXCHANGE TABLES``, or the touched months by ``REPLACE PARTITION``
+``home``      ``warehouse.backend = "clickhouse"``: :class:`ClickHouseWarehouse`, the one door on
+              ClickHouse (reads by ``reader``, marts by ``refresh``, ingest by ``load``), and the
+              ``Mirror`` that runs every other writer's DuckDB SQL and writes back what changed
 ``cluster``   ``python -m collectors.warehouse.clickhouse.cluster --cluster NAME``: the same SQL as
               DDL for a replicated, sharded cluster (``ON CLUSTER``, Keeper, ``Distributed``)
 ============  ===================================================================================

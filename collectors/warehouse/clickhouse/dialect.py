@@ -115,6 +115,7 @@ def rules(list_columns: set[str], params: tuple[str, ...] = ()) -> tuple[shapes.
         shapes.typed_aggregates,
         shapes.named_columns,
         shapes.plain_ctes,
+        shapes.newer_rows,
         *((shapes.parameters(params),) if params else ()),
     )
 

@@ -234,6 +234,22 @@ def refresh(
     return kind
 
 
+def behind(client: Any, slack: timedelta = timedelta(0)) -> bool:
+    """Raw rows landed since the last build started (a run killed between its last batch and
+    its refresh), or the marts were never built."""
+    last = _rows(client, "SELECT max(built_at) FROM derived_state")
+    if not last or last[0][0] is None:
+        return True
+    since = last[0][0].replace(tzinfo=None) - slack
+    landed = _rows(
+        client,
+        "SELECT count() FROM (SELECT 1 FROM raw_attempts WHERE ingested_at > "
+        "{since:DateTime64(6)} LIMIT 1)",
+        since=since,
+    )
+    return bool(landed[0][0])
+
+
 def record(client: Any, fp: str, started: datetime, seconds: float, kind: str) -> None:
     """The build in ``derived_state`` (the new row first, then the older ones deleted, so a
     reader always finds one) and the matches it used in ``derived_matches``."""

@@ -273,6 +273,46 @@ def plain_ctes(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+# Ledger tables ingest updates by inserting a newer row per key (ReplacingMergeTree,
+# collectors.warehouse.clickhouse.load): a view reads them FINAL, one row per key. Tiny tables.
+NEWER_ROWS = frozenset({"loads", "file_cursors"})
+
+
+def _cte_reference(table: exp.Table) -> bool:
+    """``table`` names a CTE of an enclosing WITH (and is not inside that CTE's own body)."""
+    node: exp.Expr | None = table.parent
+    while node is not None:
+        with_ = node.args.get("with_") or node.args.get("with")
+        if isinstance(with_, exp.With):
+            for cte in with_.expressions:
+                if cte.alias_or_name == table.name and not _within(table, cte):
+                    return True
+        node = node.parent
+    return False
+
+
+def _within(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    p: exp.Expr | None = node
+    while p is not None:
+        if p is ancestor:
+            return True
+        p = p.parent
+    return False
+
+
+def newer_rows(tree: exp.Expr) -> exp.Expr:
+    """The ledger tables of :data:`NEWER_ROWS` read ``FINAL``."""
+    for table in list(tree.find_all(exp.Table)):
+        if (
+            table.name in NEWER_ROWS
+            and not table.args.get("db")
+            and not isinstance(table.parent, exp.Final)
+            and not _cte_reference(table)
+        ):
+            table.replace(exp.Final(this=table.copy()))
+    return tree
+
+
 def parameters(params: tuple[str, ...]) -> Callable[[exp.Expr], exp.Expr]:
     """A table macro's parameters become a parameterized view's ``{name:String}``."""
 

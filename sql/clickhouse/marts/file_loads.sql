@@ -6,7 +6,7 @@ CREATE OR REPLACE VIEW file_loads AS
 WITH loads AS (
   SELECT
     *
-  FROM loads
+  FROM loads FINAL
 )
 SELECT
   load_id,
