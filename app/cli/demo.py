@@ -8,6 +8,7 @@ home built today is reused; ``--rebuild`` builds it again.
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import time
 import webbrowser
@@ -48,14 +49,29 @@ HEALTH_TIMEOUT_S = 90.0
     help="Logical requests in the month (smaller for tests).",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, hidden=True, help="Random seed.")
+@click.option(
+    "--clickhouse",
+    is_flag=True,
+    help="Build the warehouse on ClickHouse (chdb, embedded, in <home>/clickhouse) instead of "
+    "DuckDB; needs pip install 'routeledger[clickhouse]'.",
+)
+@click.option("--no-serve", is_flag=True, help="Build (or reuse) the demo home, then exit.")
 @click.pass_context
 def demo_cmd(
-    ctx: click.Context, port: int, no_browser: bool, rebuild: bool, n_requests: int, seed: int
+    ctx: click.Context,
+    port: int,
+    no_browser: bool,
+    rebuild: bool,
+    n_requests: int,
+    seed: int,
+    clickhouse: bool,
+    no_serve: bool,
 ) -> None:
     """Build a demo home (30 days of LiteLLM and OpenTelemetry logs, priced) and open the
     dashboard on it. Home: ./.routeledger-demo unless --home is given."""
     home = _home(ctx)
-    reused = None if rebuild else build.reusable(home, n_requests, seed)
+    backend = "clickhouse" if clickhouse else "duckdb"
+    reused = None if rebuild else build.reusable(home, n_requests, seed, backend=backend)
     if reused is not None:
         click.echo(
             f"Demo home: {home}, reusing the demo built today at {_local_time(reused)} "
@@ -69,7 +85,7 @@ def demo_cmd(
             err=True,
         )
         t0 = time.monotonic()
-        result = build.build(home, n_requests, seed)
+        result = _build(home, n_requests, seed, backend)
         g, i = result.generated, result.ingested
         click.echo(
             f"Built in {fmt_seconds(time.monotonic() - t0)}: {g['requests']:,} requests, "
@@ -79,7 +95,28 @@ def demo_cmd(
             err=True,
         )
     build.point_reports_at(home, port)  # the weekly report links to this dashboard
-    serve(home, port, open_browser=not no_browser)
+    if not no_serve:
+        serve(home, port, open_browser=not no_browser)
+
+
+def _build_in_child(home: str, requests: int, seed: int) -> None:
+    build.build(Path(home), requests, seed, warehouse='backend = "clickhouse"')
+
+
+def _build(home: Path, requests: int, seed: int, backend: str) -> build.BuildResult:
+    """The demo built on ``backend``; on ClickHouse in a process of its own, which ends before
+    the dashboard's server opens the embedded engine (one process per data path)."""
+    if backend == "duckdb":
+        return build.build(home, requests, seed)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_build_in_child, args=(str(home), requests, seed)
+    )
+    child.start()
+    child.join()
+    result = build.reusable(home, requests, seed, backend=backend)
+    if child.exitcode != 0 or result is None:
+        raise RouteLedgerError(f"building the demo on ClickHouse failed (exit {child.exitcode})")
+    return result
 
 
 def _local_time(result: build.BuildResult) -> str:
