@@ -23,6 +23,7 @@ from tests.browser.test_dashboard_browser import (
     ROOT,
     _free_port,
     _need_chromium,
+    assert_no_error,
     open_page,
     start_server,
     stop,
@@ -65,9 +66,7 @@ def test_every_page_renders_on_clickhouse(ch_server: tuple[str, Path]) -> None:
             for path, title in PAGES:
                 name = path or "overview"
                 open_page(page, f"{url}/{path}", LAST_HEADING.get(title, title))
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                errors = page.locator('[data-testid="stAlertContentError"]')
-                assert errors.count() == 0, f"{name}: {errors.all_inner_texts()}"
+                assert_no_error(page, name)
                 if name == "overview":
                     spend = page.locator('[data-testid="stMetric"]').first.inner_text()
                     assert "$" in spend and "$0.00" not in spend, spend

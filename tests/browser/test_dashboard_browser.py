@@ -115,6 +115,13 @@ def open_page(page, url: str, heading: str, timeout_ms: int = 60_000) -> None:  
     page.wait_for_timeout(500)  # charts lay out after the script ends
 
 
+def assert_no_error(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """No exception and no error box on the page."""
+    assert page.locator('[data-testid="stException"]').count() == 0, name
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, f"{name}: {errors.all_inner_texts()}"
+
+
 def full_page_screenshot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Streamlit scrolls inside its main section: grow the viewport to its height first."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -141,9 +148,7 @@ def test_every_page_renders_in_chromium(server: str) -> None:
                 open_page(page, f"{server}/{path}", LAST_HEADING.get(title, title))
                 assert page.get_by_role("heading", name=title, exact=True).first.is_visible()
                 full_page_screenshot(page, SHOTS / f"{name}.png")
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                errors = page.locator('[data-testid="stAlertContentError"]')
-                assert errors.count() == 0, f"{name}: {errors.all_inner_texts()}"
+                assert_no_error(page, name)
                 assert page.get_by_text("Page not found").count() == 0, name
                 assert page.get_by_role("heading", name="Filters").is_visible(), name
         finally:
