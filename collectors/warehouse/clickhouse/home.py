@@ -27,8 +27,10 @@ table. Clients are kept per thread and URL (chdb allows one data path per proces
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -126,6 +128,7 @@ _TEMPLATE_LOCK = threading.Lock()
 def _template() -> str:
     """A DuckDB file with the empty schema of ``sql/``, built once per process."""
     folder = Path(tempfile.mkdtemp(prefix="routeledger-mirror-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / f"schema-{schema_hash()}.duckdb"
     con = duckdb.connect(str(path))
     try:
