@@ -1,8 +1,9 @@
 """A home on ClickHouse in a real browser: ``routeledger demo --clickhouse --no-serve`` builds the
 demo on the embedded engine (chdb) in processes of its own, then ``routeledger dashboard`` (which
-refreshes the marts in a child process, so the server alone opens the engine) serves it, and every
-page renders in headless Chromium with no exception or error box. That the figures equal DuckDB's
-is tests/clickhouse/test_backend.py's (AppTest); this is the real server on the real engine."""
+refreshes the marts in a child process, so the server alone opens the engine) serves it, and three
+pages (Overview, Cost, Data health) render in headless Chromium with no exception or error box.
+That every page's figures equal DuckDB's is tests/clickhouse/test_backend.py's (AppTest); this
+is the real server on the real engine."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def ch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         stop(proc)
 
 
-def test_every_page_renders_on_clickhouse(ch_server: tuple[str, Path]) -> None:
+def test_the_pages_render_on_clickhouse(ch_server: tuple[str, Path]) -> None:
     from playwright.sync_api import sync_playwright
 
     url, home = ch_server
@@ -63,7 +64,8 @@ def test_every_page_renders_on_clickhouse(ch_server: tuple[str, Path]) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            for path, title in PAGES:
+            # three pages here (every page's figures are compared under AppTest)
+            for path, title in [p for p in PAGES if p[0] in ("", "cost", "data_health")]:
                 name = path or "overview"
                 open_page(page, f"{url}/{path}", LAST_HEADING.get(title, title))
                 assert_no_error(page, name)

@@ -8,6 +8,7 @@ a small demo.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,11 @@ def chdb_client(chdb_path: Path) -> Callable[[str], Any]:
 
 
 def _pair(name: str, home: Path, connect: Callable[[str], Any]) -> Pair:
-    duck = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    """The home's warehouse copied, and the copy held open read-only for the session: the home
+    stays free for commands and pages that write (tests/clickhouse/test_backend.py)."""
+    reference = home.parent / f"{name}-reference.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", reference)
+    duck = duckdb.connect(str(reference), read_only=True)
     client = connect(name)
     copied = parity.copy_tables(duck, client)
     apply.apply(client, name)

@@ -263,8 +263,11 @@ def test_a_batch_sent_twice_lands_once_and_another_file_is_deduped_by_the_marts(
     counts = _commit(ch, span, "L2", str(copy), size)  # other file: other token, same ids
     assert counts["rows_loaded"] == span.total_ok  # counted by its load ...
     assert _one(ch, "SELECT count() FROM raw_attempts") == 2 * span.total_ok  # ... and landed
-    assert refresh.refresh(ch, slack=timedelta(0)) == "incremental"
-    assert _figures(ch) == once  # ... but the marts count each attempt once
+    # ... but the marts hold each attempt once already: nothing to recompute
+    assert refresh.touched_days(ch, datetime(2000, 1, 1)) == []
+    assert refresh.refresh(ch, slack=timedelta(0)) == "none"
+    assert refresh.refresh(ch, force=True) == "full"
+    assert _figures(ch) == once  # a full rebuild counts each attempt once too
     assert _one(ch, "SELECT count() FROM attempts") == span.total_ok
     assert _one(ch, "SELECT uniqExact(load_id) FROM attempts") == 1  # the first landed kept
     assert load.batch_token(home.key, 0, size, VERSION, "raw_attempts", "head") != (
@@ -358,11 +361,13 @@ def test_between_any_two_statements_a_reader_sees_whole_marts(
     assert any(n == 0 or s is None for n, s in naive.seen)
 
 
-def test_an_incremental_refresh_replaces_only_the_months_touched(grown: Any) -> None:
+def test_an_incremental_refresh_replaces_only_the_days_touched(grown: Any) -> None:
     ch, old = grown
-    # the log is one evening (2026-12-06, UTC): a day either side stays in December
-    assert refresh.touched_months(ch, datetime(2000, 1, 1)) == [202612]
-    # a row in another month's partition: an incremental refresh leaves that partition alone
+    dates = [r[0] for r in ch.query("SELECT DISTINCT toDate(started_at) FROM raw_attempts "
+                                    "ORDER BY 1").result_rows]  # fmt: skip
+    around = sorted({d + timedelta(days=k) for d in dates for k in (-1, 0, 1)})
+    assert refresh.touched_days(ch, datetime(2000, 1, 1)) == around
+    # a row on another day's partition: an incremental refresh leaves that partition alone
     ch.command(
         "INSERT INTO spend_per_day (local_day, provider, model, attempts) "
         "VALUES ('2025-01-15', 'planted', 'planted', 1)"
@@ -371,13 +376,76 @@ def test_an_incremental_refresh_replaces_only_the_months_touched(grown: Any) -> 
     assert refresh.refresh(ch, slack=timedelta(0)) == "incremental"
     assert _figures(ch)[0] > old[0]
     assert _one(ch, planted) == 1
+    # nothing of the build is left: no scoped view, an empty scope
+    assert _one(ch, "SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                    f"AND name LIKE '%{refresh.SCOPED}'") == 0  # fmt: skip
+    assert _one(ch, "SELECT count() FROM derive_scope") == 0
     assert refresh.refresh(ch, force=True) == "full"  # a full rebuild does not keep it
     assert _one(ch, planted) == 0
     keys = dict(ch.query("SELECT name, partition_key FROM system.tables "
                          "WHERE database = currentDatabase()").result_rows)  # fmt: skip
-    by_month = {f.name for f in materialized_files() if keys[f.name] == "toYYYYMM(local_day)"}
-    assert by_month == {"attempts", "logical_requests", "spend_per_day", "bill_gateway_days",
-                        "incident_hours", "incident_model_days"}  # fmt: skip
+    by_day = {f.name for f in materialized_files() if keys[f.name] == "toYYYYMMDD(local_day)"}
+    assert by_day == {"attempts", "logical_requests", "spend_per_day", "bill_gateway_days",
+                      "incident_hours", "incident_model_days"}  # fmt: skip
+
+
+def test_an_incremental_refresh_equals_a_full_rebuild(grown: Any) -> None:
+    """The days recomputed from their own requests (the scoped logic) give every mart exactly
+    what a full rebuild gives."""
+    ch, _ = grown
+    assert refresh.refresh(ch, slack=timedelta(0)) == "incremental"
+    incremental = _mart_rows(ch)
+    assert refresh.refresh(ch, force=True) == "full"
+    assert _mart_rows(ch) == incremental
+    assert incremental["attempts"] and incremental["logical_requests"]
+
+
+def test_the_scoped_views_read_only_the_requests_in_scope(grown: Any) -> None:
+    """The copies a build reads are cut to derive_scope; the views readers use are not."""
+    ch, _ = grown
+    some = ch.query("SELECT DISTINCT logical_request_id FROM raw_attempts ORDER BY 1 LIMIT 3")
+    ids = [r[0] for r in some.result_rows]
+    ch.insert("derive_scope", [[i] for i in ids], column_names=["logical_request_id"])
+    db = ch.query("SELECT currentDatabase()").result_rows[0][0]
+    made = refresh._create_scoped(ch, db)
+    try:
+        scoped = _one(ch, f"SELECT uniqExact(logical_request_id) FROM logical_requests__logic"
+                          f"{refresh.SCOPED}")  # fmt: skip
+        assert scoped == len(ids)
+        whole = _one(ch, "SELECT uniqExact(logical_request_id) FROM stg_gateway__attempts")
+        assert whole == _one(ch, "SELECT uniqExact(logical_request_id) FROM raw_attempts") > 3
+    finally:
+        for name in made:
+            ch.command(f"DROP VIEW IF EXISTS {name}")
+        ch.command("TRUNCATE TABLE derive_scope")
+    assert {f.name for f in refresh.scoped_chain()} >= {"stg_gateway__attempts"}
+
+
+def test_a_mart_of_more_than_a_hundred_days_is_built(
+    home: Home, chdb_client: Callable[[str], Any]
+) -> None:
+    """ClickHouse refuses an insert spanning more than 100 partitions by default: a year of
+    days must still build (and swap in)."""
+    ch = _database(chdb_client, "wp_many_days", home)
+    ch.command(
+        "INSERT INTO raw_attempts (attempt_id, logical_request_id, started_at, provider, "
+        "served_model, status, source, source_file, source_line, load_id, ingested_at) "
+        "SELECT concat('a', toString(number)), concat('r', toString(number)), "
+        "toDateTime64('2026-01-01 12:00:00', 6) + toIntervalDay(number), 'openai', 'gpt-4o', "
+        "'success', 'litellm', 'f', number, 'l1', now64(6) FROM numbers(150)"
+    )
+    assert refresh.refresh(ch) == "full"
+    assert _one(ch, "SELECT count() FROM attempts") == 150
+    parts = "SELECT uniqExact(partition) FROM system.parts WHERE database = currentDatabase() "
+    assert _one(ch, parts + "AND table = 'attempts' AND active") == 150
+    ch.command(
+        "INSERT INTO raw_attempts (attempt_id, logical_request_id, started_at, provider, "
+        "served_model, status, source, source_file, source_line, load_id, ingested_at) "
+        "VALUES ('b1', 'r5', '2026-01-06 13:00:00', 'openai', 'gpt-4o', 'success', 'litellm', "
+        "'f', 999, 'l2', now64(6) + toIntervalSecond(1))"
+    )
+    assert refresh.refresh(ch, slack=timedelta(0)) == "incremental"
+    assert _one(ch, "SELECT attempts FROM logical_requests WHERE logical_request_id = 'r5'") == 2
 
 
 # -- (e) retention ---------------------------------------------------------------------------------

@@ -387,8 +387,9 @@ REVIEWED: dict[str, set[str]] = {
     "collectors/warehouse/clickhouse/load.py": {"_LOAD_COLUMNS"},
     # name/n: relation names of sql/'s files (relations()), never a caller's text; SWAP a
     # constant suffix; final " FINAL" or ""; was "rl_was_" + such a name; cols the quoted
-    # column names DuckDB describes of that table; sql a query built here from those; template
-    # the path of the schema file this module created in a fresh temporary directory
+    # column names DuckDB describes of that table; sql a query built here from those; quoted
+    # the path of the schema file this module created in a fresh temporary directory, quotes
+    # doubled
     "collectors/warehouse/clickhouse/home.py": {
         "SWAP",
         "cols",
@@ -399,9 +400,13 @@ REVIEWED: dict[str, set[str]] = {
         "sql",
         "was",
     },  # fmt: skip
-    # constants; f.name file stems of sql/; db the current database matched against an
-    # identifier pattern; pid/listed from int(m) (months as yyyymm)
+    # constants (SCOPED a suffix); f.name, base and name file stems of sql/ (or those with a
+    # constant suffix); db the current database matched against an identifier pattern; pid
+    # (yyyymmdd) and listed (ISO dates) formatted from date objects read from ClickHouse
     "collectors/warehouse/clickhouse/refresh.py": {
+        "SCOPED",
+        "base",
+        "name",
         "LOGIC_SUFFIX",
         "NEXT",
         "NEXT_LOGIC",

@@ -20,7 +20,7 @@
 ``load``      one ingest batch written in a repeatable order (rows with deduplication tokens,
               then the cursor, then the load's counters); cursors and loads as newer rows
 ``refresh``   the materialized marts kept current by swaps: ``__next`` tables and one
-              ``EXCHANGE TABLES``, or the touched months by ``REPLACE PARTITION``
+              ``EXCHANGE TABLES``, or the touched days by ``REPLACE PARTITION``
 ``home``      ``warehouse.backend = "clickhouse"``: :class:`ClickHouseWarehouse`, the one door on
               ClickHouse (reads by ``reader``, marts by ``refresh``, ingest by ``load``), and the
               ``Mirror`` that runs every other writer's DuckDB SQL and writes back what changed

@@ -36,6 +36,9 @@ SETTINGS: dict[str, Any] = {
     "enable_named_columns_in_function_tuple": 1,
     "aggregate_functions_null_for_empty": 1,
 }
+# An INSERT filling a mart partitioned by day spans as many partitions as the mart has days
+# (ClickHouse refuses more than 100 in one insert block by default).
+INSERT_SETTINGS: dict[str, Any] = {"max_partitions_per_insert_block": 0}
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -151,6 +154,6 @@ def build_marts(client: Client) -> None:
             f"INSERT INTO {f.name} SELECT * FROM {f.name}{LOGIC_SUFFIX}",
         ):
             try:
-                client.command(sql, settings=SETTINGS)
+                client.command(sql, settings={**SETTINGS, **INSERT_SETTINGS})
             except Exception as e:  # as above
                 raise WarehouseError(f"{f.name}: {e}") from e

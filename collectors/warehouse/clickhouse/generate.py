@@ -11,7 +11,7 @@ task, status, ...) are LowCardinality, money Decimal, Nullable only where DuckDB
 Scalar macros become ClickHouse functions (the views inline them instead, so a view never needs
 a function of another database); table macros parameterized views; materialized marts the view
 ``<name>__logic`` and an empty table ``<name>`` of its shape, ordered by its ``-- key:`` and, when
-it has a ``local_day``, partitioned by its month (a refresh swaps a month whole:
+it has a ``local_day``, partitioned by it (a refresh swaps the days it recomputes:
 :mod:`.refresh`). Tables of ``sql/raw`` and ``sql/ledger`` keep the last 1000 insert tokens
 (``non_replicated_deduplication_window``), so a batch re-sent with its token is dropped
 (:mod:`.load`).
@@ -61,11 +61,12 @@ DEDUPLICATION_NOTE = (
     "after a crash\n-- (rows landed, cursor not yet moved) is dropped by the engine, never "
     "counted twice.\n"
 )
-# Materialized marts with a local day: partitioned by its month, so a refresh can swap the months
-# new loads touched (ALTER TABLE ... REPLACE PARTITION) while readers keep reading. A month, not a
-# day: a year of days would be hundreds of partitions (each its own parts and merges) for tables
-# of a few thousand rows a day; ClickHouse advises partitions of a month or coarser.
-MART_PARTITION = "toYYYYMM(local_day)"
+# Materialized marts with a local day: partitioned by it, so a refresh recomputes and swaps only
+# the days new loads touched (ALTER TABLE ... REPLACE PARTITION) while readers keep reading: an
+# hour's ingest recomputes a day or two, not a month. About 400 partitions for 13 months of
+# retention: within what ClickHouse handles; at a billion attempts a month a day of attempts is
+# tens of millions of rows, the size a partition should be.
+MART_PARTITION = "toYYYYMMDD(local_day)"
 _KEY_RE = re.compile(r"^--\s*key:\s*([a-z_, ]+)", re.MULTILINE)
 _TYPES = {
     exp.DataType.Type.VARCHAR: "String",

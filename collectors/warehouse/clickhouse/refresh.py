@@ -9,16 +9,23 @@ seeing a partial or empty mart.
   another within microseconds, so a reader querying two marts at that instant could see the new
   ``attempts`` beside the old ``logical_requests``. No reader ever sees an empty or half-filled
   mart, and nobody waits: the old tables serve every query until the swap.
-* **Incremental** (:func:`refresh_months`): the marts with a ``local_day`` are partitioned by
-  its month (:mod:`.generate`). The months that raw rows landed since the last build touch
-  (every attempt of their logical requests, a day either side of their UTC start so any time
-  zone's local day is inside) are computed from the logic views into ``<name>__next`` and
-  swapped in with ``ALTER TABLE <name> REPLACE PARTITION ID '<yyyymm>' FROM <name>__next``
-  (atomic per partition; a month left empty replaces the old one with nothing). Marts read the
-  live upstream marts, already updated, so between two marts' swaps a reader may see the new
-  ``attempts`` of a month with the old ``spend_per_day`` of it, for as long as the later marts
-  take to compute; each mart on its own is always whole. Marts without a ``local_day`` (small
-  aggregates) are rebuilt whole and exchanged.
+* **Incremental** (:func:`refresh_days`): the marts with a ``local_day`` are partitioned by
+  it (:mod:`.generate`). The days that raw rows landed since the last build touch (every attempt
+  of their logical requests, a day either side of their UTC start so any time zone's local day
+  is inside) are recomputed into ``<name>__next`` and swapped in with ``ALTER TABLE <name>
+  REPLACE PARTITION ID '<yyyymmdd>' FROM <name>__next`` (atomic per partition; a day left empty
+  replaces the old one with nothing). A day is recomputed whole but from its own requests only,
+  as DuckDB's incremental build does: ``derive_scope`` holds every logical request with an
+  attempt on those days, and ``attempts`` and ``logical_requests`` are computed from
+  ``<name>__logic__rl_scoped``, a copy of their logic whose views read ``raw_attempts`` and
+  ``attempts`` cut to that scope (``raw_attempts`` is ordered by request, so the cut reads only
+  their granules). The scope is a table, not a session variable, so the views readers may use
+  are never scoped: only the copies, made for the build and dropped after, read it; one build at
+  a time. The marts keyed by day read the live upstream marts, already updated, filtered to the
+  days (partition pruning): between two marts' swaps a reader may see the new ``attempts`` of a
+  day with the old ``spend_per_day`` of it, for as long as the later marts take to compute;
+  each mart on its own is always whole. Marts without a ``local_day`` (small aggregates) are
+  rebuilt whole and exchanged.
 
 :func:`refresh` chooses as :mod:`collectors.warehouse.marts` does: full when the SQL, the
 prices or an existing model match changed (a fingerprint), incremental when raw rows landed
@@ -32,13 +39,26 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from collectors.errors import WarehouseError
-from collectors.warehouse.clickhouse.apply import SETTINGS, generated_text, statements
+from collectors.warehouse.clickhouse.apply import (
+    INSERT_SETTINGS,
+    SETTINGS,
+    generated_text,
+    statements,
+)
 from collectors.warehouse.ledger import now_utc
-from collectors.warehouse.migrate import LOGIC_SUFFIX, SqlFile, materialized_files, schema_hash
+from collectors.warehouse.migrate import (
+    LOGIC_SUFFIX,
+    VIEW_LAYERS,
+    SqlFile,
+    dependency_order,
+    materialized_files,
+    schema_hash,
+    sql_files,
+)
 
 NEXT = "__next"
 NEXT_LOGIC = "__next_logic"
@@ -49,7 +69,10 @@ _MATCH_KEY = (
     "provider, logged_model, requested_model, base_model, priced_provider, priced_model_id, "
     "model_provider, model"
 )
-_PARTITION = "toYYYYMM(local_day)"
+_PARTITION = "toYYYYMMDD(local_day)"
+SCOPED = "__rl_scoped"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_COMMENT = re.compile(r"--[^\n]*")
 
 
 def _run(client: Any, sql: str, parameters: dict[str, Any] | None = None, **settings: Any) -> None:
@@ -123,7 +146,7 @@ def rebuild_full(client: Any) -> None:
         for f in files:
             _create_next(client, f)
             logic = _next_logic(client, db, f, built)
-            _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}")
+            _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}", **INSERT_SETTINGS)
             built.append(f.name)
         pairs = ", ".join(f"{f.name} AND {f.name}{NEXT}" for f in files)
         _run(client, f"EXCHANGE TABLES {pairs}")
@@ -132,8 +155,8 @@ def rebuild_full(client: Any) -> None:
 
 
 def partitioned(client: Any, name: str) -> bool:
-    """The live mart is partitioned by the month of its local day (a mart created before the
-    partitioning is rebuilt whole instead)."""
+    """The live mart is partitioned by its local day (a mart created with another partitioning
+    is rebuilt whole instead)."""
     rows = _rows(
         client,
         "SELECT partition_key FROM system.tables "
@@ -143,48 +166,154 @@ def partitioned(client: Any, name: str) -> bool:
     return bool(rows) and rows[0][0] == _PARTITION
 
 
-def touched_months(client: Any, since: datetime) -> list[int]:
-    """Months (yyyymm) of local days the raw rows landed from ``since`` on can change: every
-    attempt of their logical requests, a day either side of its UTC start."""
+def touched_days(client: Any, since: datetime) -> list[date]:
+    """Days whose marts the raw rows landed from ``since`` on can change: the UTC dates of every
+    attempt of their logical requests, a day either side (any time zone's local day is
+    inside). A row the marts already hold (landed within the slack before the last build, and
+    read by it) changes nothing and touches no day."""
     rows = _rows(
         client,
-        "SELECT DISTINCT toYYYYMM(toDate(started_at + toIntervalDay(d))) AS m "
+        "WITH landed AS (SELECT logical_request_id, attempt_id FROM raw_attempts "
+        "    WHERE ingested_at >= {since:DateTime64(6)}), "
+        "held AS (SELECT logical_request_id, attempt_id FROM attempts "
+        "    WHERE logical_request_id IN (SELECT logical_request_id FROM landed)) "
+        "SELECT DISTINCT toDate(started_at + toIntervalDay(d)) AS day "
         "FROM raw_attempts ARRAY JOIN [-1, 0, 1] AS d WHERE logical_request_id IN "
-        "(SELECT logical_request_id FROM raw_attempts WHERE ingested_at >= {since:DateTime64(6)}) "
-        "ORDER BY m",
+        "(SELECT logical_request_id FROM landed "
+        " WHERE (logical_request_id, attempt_id) NOT IN (SELECT * FROM held)) "
+        "ORDER BY day",
         since=since,
     )
-    return [int(r[0]) for r in rows]
+    return [r[0] for r in rows]
 
 
-def refresh_months(client: Any, months: list[int]) -> None:
-    """Recompute ``months`` of the partitioned marts and swap them in partition by partition;
-    rebuild the other marts whole and exchange them (see the module)."""
-    ids = [f"{int(m):06d}" for m in months]
+def _scope(client: Any, days: list[date]) -> int:
+    """``derive_scope``: every logical request with an attempt on one of ``days`` as any time
+    zone sees them (its UTC date within a day of one), so each day is recomputed whole."""
+    wide = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)})
+    _run(client, "TRUNCATE TABLE derive_scope")
+    _run(
+        client,
+        "INSERT INTO derive_scope SELECT DISTINCT logical_request_id FROM raw_attempts "
+        "WHERE toDate(started_at) IN {days:Array(Date)}",
+        {"days": wide},
+    )
+    return int(_rows(client, "SELECT count() FROM derive_scope")[0][0])
+
+
+def scoped_chain() -> list[SqlFile]:
+    """The views between ``raw_attempts`` and the marts' logic (not the materialized marts: a
+    mart is a table, refreshed on its own), in dependency order."""
+    files = [f for f in sql_files() if f.layer in VIEW_LAYERS and not f.materialized]
+    names = {f.name for f in files}
+    reads = {f.name: set(_WORD.findall(_COMMENT.sub(" ", f.text))) for f in files}
+    chain: set[str] = set()
+    grew = True
+    while grew:
+        more = {n for n in names - chain if reads[n] & ({"raw_attempts"} | chain)}
+        chain |= more
+        grew = bool(more)
+    return dependency_order([f for f in files if f.name in chain], "the scoped views")
+
+
+def _view_text(client: Any, db: str, name: str) -> str:
+    rows = _rows(
+        client,
+        "SELECT create_table_query FROM system.tables "
+        "WHERE database = {db:String} AND name = {name:String}",
+        db=db,
+        name=name,
+    )
+    text = str(rows[0][0]) if rows else ""
+    if not text.startswith(f"CREATE VIEW {db}.{name} ") or re.search(rf"\bAS {db}\b", text):
+        raise WarehouseError(f"{name}: unexpected definition, cannot redirect it")
+    return text
+
+
+def _redirect(text: str, db: str, names: list[str], suffix: str) -> str:
+    for name in names:
+        text = re.sub(rf"(?<![\w.`]){db}\.{name}(?![\w`])", f"{db}.{name}{suffix}", text)
+    return text
+
+
+def _create_scoped(client: Any, db: str) -> list[str]:
+    """``<name>__rl_scoped`` views: ``raw_attempts`` and ``attempts`` cut to the requests of
+    ``derive_scope``, and every view between them and the marts reading those; the names made,
+    to drop after."""
+    made: list[str] = []
+    for base in ("raw_attempts", "attempts"):
+        _run(client, f"DROP VIEW IF EXISTS {base}{SCOPED}")
+        _run(
+            client,
+            f"CREATE VIEW {base}{SCOPED} AS SELECT * FROM {base} "
+            "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)",
+        )
+        made.append(f"{base}{SCOPED}")
+    redirected = ["raw_attempts", "attempts"]
+    for f in scoped_chain():
+        text = _view_text(client, db, f.name)
+        text = _redirect(text, db, redirected, SCOPED)
+        text = f"CREATE VIEW {db}.{f.name}{SCOPED} " + text[len(f"CREATE VIEW {db}.{f.name} ") :]
+        _run(client, f"DROP VIEW IF EXISTS {f.name}{SCOPED}")
+        _run(client, text)
+        made.append(f"{f.name}{SCOPED}")
+        redirected.append(f.name)
     for f in materialized_files():
-        try:
-            _create_next(client, f)
-            logic = f"{f.name}{LOGIC_SUFFIX}"
-            if partitioned(client, f.name):
-                if not ids:
-                    continue
-                listed = ", ".join(ids)
-                _run(
-                    client,
-                    f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic} "
-                    f"WHERE {_PARTITION} IN ({listed})",
-                )
-                for pid in ids:
+        if f.incremental_key != "logical_request_id":
+            continue
+        logic = f"{f.name}{LOGIC_SUFFIX}"
+        text = _redirect(_view_text(client, db, logic), db, redirected, SCOPED)
+        text = f"CREATE VIEW {db}.{logic}{SCOPED} " + text[len(f"CREATE VIEW {db}.{logic} ") :]
+        _run(client, f"DROP VIEW IF EXISTS {logic}{SCOPED}")
+        _run(client, text)
+        made.append(f"{logic}{SCOPED}")
+    return made
+
+
+def refresh_days(client: Any, days: list[date]) -> None:
+    """Recompute ``days`` of the day-partitioned marts and swap them in day by day (see the
+    module); rebuild the other marts whole and exchange them."""
+    ids = [d.strftime("%Y%m%d") for d in days]
+    db = _database(client)
+    _scope(client, days)
+    made = _create_scoped(client, db)
+    listed = "[" + ", ".join(f"'{d.isoformat()}'" for d in days) + "]"
+    try:
+        for f in materialized_files():
+            try:
+                _create_next(client, f)
+                logic = f"{f.name}{LOGIC_SUFFIX}"
+                if f.incremental_key == "logical_request_id":
+                    logic += SCOPED  # the requests of the days, not every request
+                if f.incremental_key and partitioned(client, f.name):
+                    if not ids:
+                        continue
                     _run(
                         client,
-                        f"ALTER TABLE {f.name} REPLACE PARTITION ID '{pid}' FROM {f.name}{NEXT}",
-                        allow_replace_partition_from_empty_source=1,
+                        f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic} "
+                        f"WHERE has({listed}::Array(Date), local_day)",
+                        **INSERT_SETTINGS,
                     )
-            else:
-                _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}")
-                _run(client, f"EXCHANGE TABLES {f.name} AND {f.name}{NEXT}")
-        finally:
-            _drop_next(client, [f])
+                    for pid in ids:
+                        _run(
+                            client,
+                            f"ALTER TABLE {f.name} REPLACE PARTITION ID '{pid}' "
+                            f"FROM {f.name}{NEXT}",
+                            allow_replace_partition_from_empty_source=1,
+                        )
+                else:
+                    _run(
+                        client,
+                        f"INSERT INTO {f.name}{NEXT} SELECT * FROM {f.name}{LOGIC_SUFFIX}",
+                        **INSERT_SETTINGS,
+                    )
+                    _run(client, f"EXCHANGE TABLES {f.name} AND {f.name}{NEXT}")
+            finally:
+                _drop_next(client, [f])
+    finally:
+        for name in reversed(made):
+            _run(client, f"DROP VIEW IF EXISTS {name}")
+        _run(client, "TRUNCATE TABLE derive_scope")
 
 
 def fingerprint(client: Any, config_fingerprint: str = "") -> str:
@@ -225,11 +354,11 @@ def refresh(
         kind = "full"
         rebuild_full(client)
     else:
-        months = touched_months(client, last[0][1].replace(tzinfo=None) - slack)
-        if not months:
+        days = touched_days(client, last[0][1].replace(tzinfo=None) - slack)
+        if not days:
             return "none"
         kind = "incremental"
-        refresh_months(client, months)
+        refresh_days(client, days)
     record(client, fp, started, time.monotonic() - t0, kind)
     return kind
 

@@ -35,7 +35,7 @@ JOIN ordered AS o
 
 CREATE TABLE IF NOT EXISTS attempts
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY attempt_id
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM attempts__logic;

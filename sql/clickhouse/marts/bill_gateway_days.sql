@@ -139,7 +139,7 @@ GROUP BY
 
 CREATE TABLE IF NOT EXISTS bill_gateway_days
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY (utc_day, local_day, provider, model)
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM bill_gateway_days__logic;

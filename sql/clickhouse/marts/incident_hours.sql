@@ -25,7 +25,7 @@ GROUP BY ALL;
 
 CREATE TABLE IF NOT EXISTS incident_hours
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY (local_day, hour_utc, provider, model)
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM incident_hours__logic;

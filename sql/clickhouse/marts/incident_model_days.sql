@@ -21,7 +21,7 @@ GROUP BY ALL;
 
 CREATE TABLE IF NOT EXISTS incident_model_days
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY (local_day, provider, model)
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM incident_model_days__logic;

@@ -65,7 +65,7 @@ GROUP BY
 
 CREATE TABLE IF NOT EXISTS logical_requests
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY logical_request_id
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM logical_requests__logic;

@@ -36,7 +36,7 @@ GROUP BY ALL;
 
 CREATE TABLE IF NOT EXISTS spend_per_day
 ENGINE = MergeTree
-PARTITION BY toYYYYMM(local_day)
+PARTITION BY toYYYYMMDD(local_day)
 ORDER BY (local_day, provider, model, task, team, key_hash)
 SETTINGS allow_nullable_key = 1
 EMPTY AS SELECT * FROM spend_per_day__logic;
