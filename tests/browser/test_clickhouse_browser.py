@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def ch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     _need_chromium()
     home = tmp_path_factory.mktemp("ch-browser") / "demo"
-    env = {**os.environ, "ROUTELEDGER_DEMO_REQUESTS": "1500"}
+    env = {**os.environ, "ROUTELEDGER_DEMO_REQUESTS": "600"}
     cmd = [sys.executable, "-m", "app.cli", "--home", str(home), "demo", "--clickhouse",
            "--no-serve"]  # fmt: skip
     built = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -59,7 +59,7 @@ def test_the_pages_render_on_clickhouse(ch_server: tuple[str, Path]) -> None:
 
     url, home = ch_server
     marker = json.loads((home / "demo.json").read_text(encoding="utf-8"))
-    assert marker["backend"] == "clickhouse" and marker["ingested"]["attempts_loaded"] > 1500
+    assert marker["backend"] == "clickhouse" and marker["ingested"]["attempts_loaded"] > 600
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
