@@ -17,6 +17,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -39,6 +40,7 @@ _INCREMENTAL_RE = re.compile(
 )
 _RECREATE_RE = re.compile(r"^--\s*on schema change:\s*recreate\b", re.MULTILINE)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_COMMENT_RE = re.compile(r"--[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,19 @@ def sql_files() -> list[SqlFile]:
             if entry.name.endswith(".sql"):
                 out.append(SqlFile(layer, entry.name[:-4], entry.read_text(encoding="utf-8")))
     return out
+
+
+@cache
+def relation_reads() -> dict[str, frozenset[str]]:
+    """Each file's name and the relations of ``sql/`` (tables, views, marts; not macros) its text
+    names outside comments, not itself. A column of the same name as a relation counts too:
+    callers use this to over-approximate what a view reads."""
+    files = sql_files()
+    names = {f.name for f in files if f.layer != "macros"}
+    return {
+        f.name: frozenset(set(_NAME_RE.findall(_COMMENT_RE.sub(" ", f.text))) & names - {f.name})
+        for f in files
+    }
 
 
 def table_files() -> list[SqlFile]:

@@ -138,3 +138,48 @@ def _one_line(target: Target, e: BaseException, password: str) -> str:
     else:
         why = text[:300]
     return f"{target.describe()}: {why}"
+
+
+# -- statements on an open client: every one with SETTINGS, every failure one WarehouseError line --
+
+
+def _failure(e: BaseException, what: str = "") -> WarehouseError:
+    text = " ".join(str(e).split())[:400]
+    return WarehouseError(f"{what}: {text}" if what else text)
+
+
+def command(
+    client: Any, sql: str, parameters: dict[str, Any] | None = None, **settings: Any
+) -> None:
+    """Run ``sql`` (no result) with :data:`.apply.SETTINGS` plus ``settings``."""
+    try:
+        client.command(sql, parameters=parameters, settings={**SETTINGS, **settings})
+    except Exception as e:  # the driver's and chdb's errors share no base class
+        raise _failure(e) from e
+
+
+def rows(client: Any, sql: str, **parameters: Any) -> list[Any]:
+    """The result rows of ``sql`` with ``{name:Type}`` placeholders bound from ``parameters``."""
+    try:
+        return list(client.query(sql, parameters=parameters, settings=SETTINGS).result_rows)
+    except Exception as e:  # as above
+        raise _failure(e) from e
+
+
+def insert_arrow(client: Any, table: str, data: Any, **settings: Any) -> None:
+    """Insert an Arrow table into ``table`` with :data:`.apply.SETTINGS` plus ``settings`` (the
+    deduplication ones: a token, or ``insert_deduplicate=0`` for a state row that may repeat)."""
+    try:
+        client.insert_arrow(table, data, settings={**SETTINGS, **settings})
+    except Exception as e:  # as above
+        raise _failure(e, table) from e
+
+
+def insert_row(client: Any, table: str, row: dict[str, Any], **settings: Any) -> None:
+    """Insert one row given as {column: value}, as :func:`insert_arrow`."""
+    try:
+        client.insert(
+            table, [list(row.values())], column_names=list(row), settings={**SETTINGS, **settings}
+        )
+    except Exception as e:  # as above
+        raise _failure(e, table) from e

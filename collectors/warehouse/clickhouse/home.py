@@ -51,6 +51,7 @@ from collectors.warehouse.migrate import (
     LOGIC_SUFFIX,
     TABLE_LAYERS,
     apply,
+    relation_reads,
     schema_hash,
     sql_files,
 )
@@ -82,8 +83,7 @@ def relations() -> tuple[frozenset[str], frozenset[str]]:
     files = sql_files()
     tables = {f.name for f in files if f.layer in TABLE_LAYERS}
     small = frozenset(tables - set(BIG_TABLES))
-    names = {f.name for f in files if f.layer != "macros"}
-    reads = {f.name: (_words(f.text) & names) - {f.name} for f in files}
+    reads = relation_reads()
     remote = set(BIG_TABLES) | {f.name for f in files if f.materialized}
     changed = True
     while changed:
@@ -97,10 +97,8 @@ def relations() -> tuple[frozenset[str], frozenset[str]]:
 @cache
 def _closure() -> dict[str, frozenset[str]]:
     """Each relation and the small tables it reads, through views, at any depth."""
-    files = sql_files()
     small, _ = relations()
-    names = {f.name for f in files if f.layer != "macros"}
-    direct = {f.name: (_words(f.text) & names) - {f.name} for f in files}
+    direct = relation_reads()
     out: dict[str, frozenset[str]] = {}
     for name in direct:
         seen, todo = set(), [name]
@@ -234,10 +232,10 @@ class Mirror:
     # -- copies in and out ----------------------------------------------------------------------
     def engines(self) -> dict[str, str]:
         if self._engines is None:
-            rows = self.client.query(
+            rows = ch_client.rows(
+                self.client,
                 "SELECT name, engine FROM system.tables WHERE database = currentDatabase()",
-                settings=SETTINGS,
-            ).result_rows
+            )
             self._engines = {str(n): str(e) for n, e in rows}
         return self._engines
 
@@ -288,15 +286,17 @@ class Mirror:
                 _insert(self.client, name, self.con.sql(added).to_arrow_table())
             else:
                 self._check_unchanged(name)
-                _run(self.client, f"DROP TABLE IF EXISTS {name}{SWAP}")
-                _run(self.client, f"CREATE TABLE {name}{SWAP} AS {name}")
+                ch_client.command(self.client, f"DROP TABLE IF EXISTS {name}{SWAP}")
+                ch_client.command(self.client, f"CREATE TABLE {name}{SWAP} AS {name}")
                 _insert(self.client, f"{name}{SWAP}", self.con.sql(f"FROM {name}").to_arrow_table())
                 swaps.append(name)
             done.append(name)
         if swaps:
-            _run(self.client, "EXCHANGE TABLES " + ", ".join(f"{n} AND {n}{SWAP}" for n in swaps))
+            ch_client.command(
+                self.client, "EXCHANGE TABLES " + ", ".join(f"{n} AND {n}{SWAP}" for n in swaps)
+            )
             for n in swaps:
-                _run(self.client, f"DROP TABLE IF EXISTS {n}{SWAP}")
+                ch_client.command(self.client, f"DROP TABLE IF EXISTS {n}{SWAP}")
         for n in done:  # the next unit of work starts from what is there now
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE rl_was_{n} AS SELECT * FROM {n}")
         return done
@@ -323,21 +323,9 @@ class Mirror:
         self.con.close()
 
 
-def _run(client: Any, sql: str) -> None:
-    try:
-        client.command(sql, settings=SETTINGS)
-    except Exception as e:  # as above
-        raise WarehouseError(" ".join(str(e).split())[:300]) from e
-
-
 def _insert(client: Any, table: str, rows: Any) -> None:
-    if not rows.num_rows:
-        return
-    settings = {**SETTINGS, "insert_deduplicate": 0}  # a state row may repeat an older one
-    try:
-        client.insert_arrow(table, rows, settings=settings)
-    except Exception as e:  # as above
-        raise WarehouseError(f"{table}: {' '.join(str(e).split())[:300]}") from e
+    if rows.num_rows:  # a state row may repeat an older one: never deduplicated
+        ch_client.insert_arrow(client, table, rows, insert_deduplicate=0)
 
 
 class ClickHouseWarehouse(Warehouse):
@@ -382,13 +370,10 @@ class ClickHouseWarehouse(Warehouse):
         if self.target.kind == "chdb" and not self.path.exists():
             return False
         try:
-            rows = (
-                self.client()
-                .query(
-                    "SELECT count() FROM system.tables WHERE database = currentDatabase() "
-                    "AND name = 'schema_version'",
-                )
-                .result_rows
+            rows = ch_client.rows(
+                self.client(),
+                "SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                "AND name = 'schema_version'",
             )
         except WarehouseError:
             return False
@@ -396,14 +381,10 @@ class ClickHouseWarehouse(Warehouse):
 
     def retention(self) -> int | None:
         """The days ``raw_attempts`` keeps now (its TTL), None for ever."""
-        rows = (
-            self.client()
-            .query(
-                "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() "
-                "AND name = 'raw_attempts'",
-                settings=SETTINGS,
-            )
-            .result_rows
+        rows = ch_client.rows(
+            self.client(),
+            "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() "
+            "AND name = 'raw_attempts'",
         )
         m = _TTL_DAYS.search(str(rows[0][0])) if rows else None
         return int(m.group(1)) if m else None
@@ -411,14 +392,10 @@ class ClickHouseWarehouse(Warehouse):
     def version(self) -> str:
         """The newest part's time and the parts' count in the database: any insert, swap or
         mutation changes one of them."""
-        rows = (
-            self.client()
-            .query(
-                "SELECT toString(max(modification_time)), count() FROM system.parts "
-                "WHERE database = currentDatabase() AND active",
-                settings=SETTINGS,
-            )
-            .result_rows
+        rows = ch_client.rows(
+            self.client(),
+            "SELECT toString(max(modification_time)), count() FROM system.parts "
+            "WHERE database = currentDatabase() AND active",
         )
         return f"{rows[0][0]}:{rows[0][1]}"
 
@@ -465,27 +442,24 @@ class ClickHouseWarehouse(Warehouse):
 
         client = self.client(create=True)
         version = schema_hash()
-        _run(
+        ch_client.command(
             client,
             "CREATE TABLE IF NOT EXISTS schema_version (version String, "
             "applied_at DateTime64(6, 'UTC')) ENGINE = MergeTree ORDER BY applied_at",
         )
-        rows = client.query(
-            "SELECT version FROM schema_version ORDER BY applied_at DESC LIMIT 1",
-            settings=SETTINGS,
-        ).result_rows
+        rows = ch_client.rows(
+            client, "SELECT version FROM schema_version ORDER BY applied_at DESC LIMIT 1"
+        )
         if rows and rows[0][0] == version and not force:
             if self.retention() != self.retention_days:  # warehouse.retention_days changed
                 ch_apply.set_retention(client, self.retention_days)
             return False
         ch_apply.apply(client, self.target.database, self.retention_days)
-        _run(client, "TRUNCATE TABLE derived_state")  # the marts' shape may have changed
-        client.insert(
-            "schema_version",
-            [[version, now_utc()]],
-            column_names=["version", "applied_at"],
-            settings={**SETTINGS, "insert_deduplicate": 0},
-        )
+        ch_client.command(
+            client, "TRUNCATE TABLE derived_state"
+        )  # the marts' shape may have changed
+        row = {"version": version, "applied_at": now_utc()}
+        ch_client.insert_row(client, "schema_version", row, insert_deduplicate=0)
         log.info("ClickHouse %s migrated to schema %s", self.describe(), version)
         return True
 

@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 
 from collectors.errors import WarehouseError
-from collectors.warehouse.clickhouse.apply import SETTINGS
+from collectors.warehouse.clickhouse import client as ch_client
 from collectors.warehouse.ledger import Cursor, alive, now_utc
 
 TOKEN_VERSION = "1"  # bump when what a token covers changes
@@ -95,7 +95,9 @@ def commit_batch(
     for table, rows in (("raw_attempts", attempts), ("raw_quarantine", bad)):
         if rows.num_rows:
             token = batch_token(file_key, start, end, normaliser_version, table, head_hash)
-            _insert(client, table, rows, token)
+            ch_client.insert_arrow(
+                client, table, rows, insert_deduplicate=1, insert_deduplication_token=token
+            )
     advance_cursor(client, file_key, source, Cursor(end, lines, head_hash, size))
     loaded = attempts.num_rows
     counts = {
@@ -109,31 +111,6 @@ def commit_batch(
     return counts
 
 
-def _insert(client: Any, table: str, rows: Any, token: str) -> None:
-    settings = {**SETTINGS, "insert_deduplicate": 1, "insert_deduplication_token": token}
-    try:
-        client.insert_arrow(table, rows, settings=settings)
-    except Exception as e:  # the driver's and chdb's errors share no base class
-        raise WarehouseError(f"{table}: {' '.join(str(e).split())[:300]}") from e
-
-
-def _rows(client: Any, sql: str, **parameters: Any) -> list[Any]:
-    try:
-        return list(client.query(sql, parameters=parameters, settings=SETTINGS).result_rows)
-    except Exception as e:  # as above
-        raise WarehouseError(" ".join(str(e).split())[:300]) from e
-
-
-def _insert_row(client: Any, table: str, row: dict[str, Any]) -> None:
-    """One row, never dropped as a repeat: a state row equal to an older one (A, B, then A again)
-    must still land after B. Without a token, the deduplication window would drop it."""
-    settings = {**SETTINGS, "insert_deduplicate": 0}
-    try:
-        client.insert(table, [list(row.values())], column_names=list(row), settings=settings)
-    except Exception as e:  # as above
-        raise WarehouseError(f"{table}: {' '.join(str(e).split())[:300]}") from e
-
-
 # -- file cursors ---------------------------------------------------------------------------------
 
 _CURSOR_SQL = (
@@ -143,7 +120,7 @@ _CURSOR_SQL = (
 
 
 def read_cursor(client: Any, file: str) -> Cursor:
-    rows = _rows(client, _CURSOR_SQL, file=file)
+    rows = ch_client.rows(client, _CURSOR_SQL, file=file)
     if not rows:
         return Cursor()
     offset, lines, digest, size = rows[0]
@@ -153,7 +130,7 @@ def read_cursor(client: Any, file: str) -> Cursor:
 def advance_cursor(client: Any, file: str, fmt: str, cur: Cursor) -> None:
     """A newer cursor row for ``file``; never backwards, unless the file was replaced (another
     head hash), as on DuckDB."""
-    rows = _rows(client, _CURSOR_SQL, file=file)
+    rows = ch_client.rows(client, _CURSOR_SQL, file=file)
     if rows and cur.offset < int(rows[0][0]) and cur.head_hash == str(rows[0][2]):
         return
     row = {
@@ -165,7 +142,7 @@ def advance_cursor(client: Any, file: str, fmt: str, cur: Cursor) -> None:
         "size_bytes": cur.size,
         "updated_at": now_utc(),
     }
-    _insert_row(client, "file_cursors", row)
+    ch_client.insert_row(client, "file_cursors", row, insert_deduplicate=0)
 
 
 # -- loads ----------------------------------------------------------------------------------------
@@ -178,7 +155,7 @@ _LOAD_COLUMNS = (
 
 def read_load(client: Any, load_id: str) -> dict[str, Any] | None:
     """The load's latest row."""
-    rows = _rows(
+    rows = ch_client.rows(
         client, f"SELECT {_LOAD_COLUMNS} FROM loads FINAL WHERE load_id = {{id:String}}", id=load_id
     )
     names = [c.strip() for c in _LOAD_COLUMNS.split(",")]
@@ -195,7 +172,7 @@ def start_load(client: Any, load_id: str, run_id: str, source: str, file: str) -
         "status": "running",
         "pid": os.getpid(),
     }
-    _insert_row(client, "loads", row)
+    ch_client.insert_row(client, "loads", row, insert_deduplicate=0)
 
 
 def _update_load(client: Any, load_id: str, **changes: Any) -> None:
@@ -203,7 +180,7 @@ def _update_load(client: Any, load_id: str, **changes: Any) -> None:
     if row is None:
         raise WarehouseError(f"load {load_id} is not in loads")
     row.update(changes)
-    _insert_row(client, "loads", row)
+    ch_client.insert_row(client, "loads", row, insert_deduplicate=0)
 
 
 def count_batch(client: Any, load_id: str, counts: dict[str, int]) -> None:
@@ -213,7 +190,7 @@ def count_batch(client: Any, load_id: str, counts: dict[str, int]) -> None:
     if row is None:
         raise WarehouseError(f"load {load_id} is not in loads")
     row.update({k: int(row[k]) + int(v) for k, v in counts.items()})
-    _insert_row(client, "loads", row)
+    ch_client.insert_row(client, "loads", row, insert_deduplicate=0)
 
 
 def end_load(client: Any, load_id: str, status: str, error: str | None = None) -> None:
@@ -223,12 +200,14 @@ def end_load(client: Any, load_id: str, status: str, error: str | None = None) -
 def mark_interrupted_loads(client: Any) -> int:
     """Mark ``running`` loads of processes that no longer exist as ``interrupted``."""
     n = 0
-    running = _rows(client, "SELECT load_id, pid FROM loads FINAL WHERE status = 'running'")
+    running = ch_client.rows(
+        client, "SELECT load_id, pid FROM loads FINAL WHERE status = 'running'"
+    )
     for load_id, pid in running:
         if pid is None or not alive(int(pid)):
             row = read_load(client, str(load_id))
             if row is not None:
                 row.update(status="interrupted", ended_at=row["ended_at"] or now_utc())
-                _insert_row(client, "loads", row)
+                ch_client.insert_row(client, "loads", row, insert_deduplicate=0)
                 n += 1
     return n

@@ -43,6 +43,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from collectors.errors import WarehouseError
+from collectors.warehouse.clickhouse import client as ch_client
 from collectors.warehouse.clickhouse.apply import (
     INSERT_SETTINGS,
     SETTINGS,
@@ -56,6 +57,7 @@ from collectors.warehouse.migrate import (
     SqlFile,
     dependency_order,
     materialized_files,
+    relation_reads,
     schema_hash,
     sql_files,
 )
@@ -71,27 +73,11 @@ _MATCH_KEY = (
 )
 _PARTITION = "toYYYYMMDD(local_day)"
 SCOPED = "__rl_scoped"
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_COMMENT = re.compile(r"--[^\n]*")
-
-
-def _run(client: Any, sql: str, parameters: dict[str, Any] | None = None, **settings: Any) -> None:
-    try:
-        client.command(sql, parameters=parameters, settings={**SETTINGS, **settings})
-    except Exception as e:  # the driver's and chdb's errors share no base class
-        raise WarehouseError(" ".join(str(e).split())[:400]) from e
-
-
-def _rows(client: Any, sql: str, **parameters: Any) -> list[Any]:
-    try:
-        return list(client.query(sql, parameters=parameters, settings=SETTINGS).result_rows)
-    except Exception as e:  # as above
-        raise WarehouseError(" ".join(str(e).split())[:400]) from e
 
 
 def _database(client: Any) -> str:
     """The client's database; an identifier (apply and the URL parser check it)."""
-    db = str(_rows(client, "SELECT currentDatabase()")[0][0])
+    db = str(ch_client.rows(client, "SELECT currentDatabase()")[0][0])
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", db):
         raise WarehouseError(f"{db!r} is not a database name this module can redirect views in")
     return db
@@ -103,37 +89,20 @@ def _create_next(client: Any, f: SqlFile) -> None:
     ddl = next((s for s in statements(generated_text(f)) if s.startswith(head)), None)
     if ddl is None:
         raise WarehouseError(f"sql/clickhouse/{f.layer}/{f.name}.sql creates no table {f.name}")
-    _run(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
-    _run(client, f"CREATE TABLE {f.name}{NEXT}\n" + ddl[len(head) :])
+    ch_client.command(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
+    ch_client.command(client, f"CREATE TABLE {f.name}{NEXT}\n" + ddl[len(head) :])
 
 
 def _next_logic(client: Any, db: str, f: SqlFile, built: list[str]) -> str:
     """A view ``<name>__next_logic``: the mart's logic reading the ``__next`` tables of
     ``built`` (the marts before it) instead of the live ones."""
-    text = str(
-        _rows(
-            client,
-            "SELECT create_table_query FROM system.tables "
-            "WHERE database = {db:String} AND name = {name:String}",
-            db=db,
-            name=f"{f.name}{LOGIC_SUFFIX}",
-        )[0][0]
-    )
-    head = f"CREATE VIEW {db}.{f.name}{LOGIC_SUFFIX} "
-    if not text.startswith(head) or re.search(rf"\bAS {db}\b", text):
-        raise WarehouseError(f"{f.name}{LOGIC_SUFFIX}: unexpected definition, cannot redirect it")
-    text = f"CREATE VIEW {db}.{f.name}{NEXT_LOGIC} " + text[len(head) :]
-    for name in built:
-        text = re.sub(rf"(?<![\w.`]){db}\.{name}(?![\w`])", f"{db}.{name}{NEXT}", text)
-    _run(client, f"DROP VIEW IF EXISTS {f.name}{NEXT_LOGIC}")
-    _run(client, text)
-    return f"{f.name}{NEXT_LOGIC}"
+    return _copy_view(client, db, f"{f.name}{LOGIC_SUFFIX}", f"{f.name}{NEXT_LOGIC}", built, NEXT)
 
 
 def _drop_next(client: Any, files: list[SqlFile]) -> None:
     for f in files:
-        _run(client, f"DROP VIEW IF EXISTS {f.name}{NEXT_LOGIC}")
-        _run(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
+        ch_client.command(client, f"DROP VIEW IF EXISTS {f.name}{NEXT_LOGIC}")
+        ch_client.command(client, f"DROP TABLE IF EXISTS {f.name}{NEXT}")
 
 
 def rebuild_full(client: Any) -> None:
@@ -146,10 +115,12 @@ def rebuild_full(client: Any) -> None:
         for f in files:
             _create_next(client, f)
             logic = _next_logic(client, db, f, built)
-            _run(client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}", **INSERT_SETTINGS)
+            ch_client.command(
+                client, f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic}", **INSERT_SETTINGS
+            )
             built.append(f.name)
         pairs = ", ".join(f"{f.name} AND {f.name}{NEXT}" for f in files)
-        _run(client, f"EXCHANGE TABLES {pairs}")
+        ch_client.command(client, f"EXCHANGE TABLES {pairs}")
     finally:
         _drop_next(client, files)  # after the swap: the old marts
 
@@ -157,7 +128,7 @@ def rebuild_full(client: Any) -> None:
 def partitioned(client: Any, name: str) -> bool:
     """The live mart is partitioned by its local day (a mart created with another partitioning
     is rebuilt whole instead)."""
-    rows = _rows(
+    rows = ch_client.rows(
         client,
         "SELECT partition_key FROM system.tables "
         "WHERE database = currentDatabase() AND name = {name:String}",
@@ -171,7 +142,7 @@ def touched_days(client: Any, since: datetime) -> list[date]:
     attempt of their logical requests, a day either side (any time zone's local day is
     inside). A row the marts already hold (landed within the slack before the last build, and
     read by it) changes nothing and touches no day."""
-    rows = _rows(
+    rows = ch_client.rows(
         client,
         "WITH landed AS (SELECT logical_request_id, attempt_id FROM raw_attempts "
         "    WHERE ingested_at >= {since:DateTime64(6)}), "
@@ -191,14 +162,14 @@ def _scope(client: Any, days: list[date]) -> int:
     """``derive_scope``: every logical request with an attempt on one of ``days`` as any time
     zone sees them (its UTC date within a day of one), so each day is recomputed whole."""
     wide = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)})
-    _run(client, "TRUNCATE TABLE derive_scope")
-    _run(
+    ch_client.command(client, "TRUNCATE TABLE derive_scope")
+    ch_client.command(
         client,
         "INSERT INTO derive_scope SELECT DISTINCT logical_request_id FROM raw_attempts "
         "WHERE toDate(started_at) IN {days:Array(Date)}",
         {"days": wide},
     )
-    return int(_rows(client, "SELECT count() FROM derive_scope")[0][0])
+    return int(ch_client.rows(client, "SELECT count() FROM derive_scope")[0][0])
 
 
 def scoped_chain() -> list[SqlFile]:
@@ -206,7 +177,7 @@ def scoped_chain() -> list[SqlFile]:
     mart is a table, refreshed on its own), in dependency order."""
     files = [f for f in sql_files() if f.layer in VIEW_LAYERS and not f.materialized]
     names = {f.name for f in files}
-    reads = {f.name: set(_WORD.findall(_COMMENT.sub(" ", f.text))) for f in files}
+    reads = relation_reads()
     chain: set[str] = set()
     grew = True
     while grew:
@@ -217,7 +188,7 @@ def scoped_chain() -> list[SqlFile]:
 
 
 def _view_text(client: Any, db: str, name: str) -> str:
-    rows = _rows(
+    rows = ch_client.rows(
         client,
         "SELECT create_table_query FROM system.tables "
         "WHERE database = {db:String} AND name = {name:String}",
@@ -230,10 +201,15 @@ def _view_text(client: Any, db: str, name: str) -> str:
     return text
 
 
-def _redirect(text: str, db: str, names: list[str], suffix: str) -> str:
-    for name in names:
-        text = re.sub(rf"(?<![\w.`]){db}\.{name}(?![\w`])", f"{db}.{name}{suffix}", text)
-    return text
+def _copy_view(client: Any, db: str, name: str, new: str, names: list[str], suffix: str) -> str:
+    """A view ``new``: the view ``name`` with each of ``names`` read as ``<name><suffix>``."""
+    text = _view_text(client, db, name)
+    for n in names:
+        text = re.sub(rf"(?<![\w.`]){db}\.{n}(?![\w`])", f"{db}.{n}{suffix}", text)
+    text = f"CREATE VIEW {db}.{new} " + text[len(f"CREATE VIEW {db}.{name} ") :]
+    ch_client.command(client, f"DROP VIEW IF EXISTS {new}")
+    ch_client.command(client, text)
+    return new
 
 
 def _create_scoped(client: Any, db: str) -> list[str]:
@@ -242,8 +218,8 @@ def _create_scoped(client: Any, db: str) -> list[str]:
     to drop after."""
     made: list[str] = []
     for base in ("raw_attempts", "attempts"):
-        _run(client, f"DROP VIEW IF EXISTS {base}{SCOPED}")
-        _run(
+        ch_client.command(client, f"DROP VIEW IF EXISTS {base}{SCOPED}")
+        ch_client.command(
             client,
             f"CREATE VIEW {base}{SCOPED} AS SELECT * FROM {base} "
             "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)",
@@ -251,22 +227,13 @@ def _create_scoped(client: Any, db: str) -> list[str]:
         made.append(f"{base}{SCOPED}")
     redirected = ["raw_attempts", "attempts"]
     for f in scoped_chain():
-        text = _view_text(client, db, f.name)
-        text = _redirect(text, db, redirected, SCOPED)
-        text = f"CREATE VIEW {db}.{f.name}{SCOPED} " + text[len(f"CREATE VIEW {db}.{f.name} ") :]
-        _run(client, f"DROP VIEW IF EXISTS {f.name}{SCOPED}")
-        _run(client, text)
-        made.append(f"{f.name}{SCOPED}")
+        made.append(_copy_view(client, db, f.name, f"{f.name}{SCOPED}", redirected, SCOPED))
         redirected.append(f.name)
     for f in materialized_files():
         if f.incremental_key != "logical_request_id":
             continue
         logic = f"{f.name}{LOGIC_SUFFIX}"
-        text = _redirect(_view_text(client, db, logic), db, redirected, SCOPED)
-        text = f"CREATE VIEW {db}.{logic}{SCOPED} " + text[len(f"CREATE VIEW {db}.{logic} ") :]
-        _run(client, f"DROP VIEW IF EXISTS {logic}{SCOPED}")
-        _run(client, text)
-        made.append(f"{logic}{SCOPED}")
+        made.append(_copy_view(client, db, logic, f"{logic}{SCOPED}", redirected, SCOPED))
     return made
 
 
@@ -288,38 +255,38 @@ def refresh_days(client: Any, days: list[date]) -> None:
                 if f.incremental_key and partitioned(client, f.name):
                     if not ids:
                         continue
-                    _run(
+                    ch_client.command(
                         client,
                         f"INSERT INTO {f.name}{NEXT} SELECT * FROM {logic} "
                         f"WHERE has({listed}::Array(Date), local_day)",
                         **INSERT_SETTINGS,
                     )
                     for pid in ids:
-                        _run(
+                        ch_client.command(
                             client,
                             f"ALTER TABLE {f.name} REPLACE PARTITION ID '{pid}' "
                             f"FROM {f.name}{NEXT}",
                             allow_replace_partition_from_empty_source=1,
                         )
                 else:
-                    _run(
+                    ch_client.command(
                         client,
                         f"INSERT INTO {f.name}{NEXT} SELECT * FROM {f.name}{LOGIC_SUFFIX}",
                         **INSERT_SETTINGS,
                     )
-                    _run(client, f"EXCHANGE TABLES {f.name} AND {f.name}{NEXT}")
+                    ch_client.command(client, f"EXCHANGE TABLES {f.name} AND {f.name}{NEXT}")
             finally:
                 _drop_next(client, [f])
     finally:
         for name in reversed(made):
-            _run(client, f"DROP VIEW IF EXISTS {name}")
-        _run(client, "TRUNCATE TABLE derive_scope")
+            ch_client.command(client, f"DROP VIEW IF EXISTS {name}")
+        ch_client.command(client, "TRUNCATE TABLE derive_scope")
 
 
 def fingerprint(client: Any, config_fingerprint: str = "") -> str:
     """What forces a full rebuild when it changes: the SQL, the configuration (the caller's
     fingerprint of it), the prices."""
-    prices = _rows(
+    prices = ch_client.rows(
         client,
         "SELECT count(), max(coalesce(last_observed_at, valid_from)), max(valid_to), "
         "sum(cityHash64(version_id, input_per_mtok, output_per_mtok, cached_input_per_mtok, "
@@ -330,7 +297,7 @@ def fingerprint(client: Any, config_fingerprint: str = "") -> str:
 
 
 def _matches_still_hold(client: Any) -> bool:
-    changed = _rows(
+    changed = ch_client.rows(
         client,
         f"SELECT count() FROM (SELECT {_MATCH_KEY} FROM derived_matches "
         f"EXCEPT SELECT {_MATCH_KEY} FROM model_matches)",
@@ -349,7 +316,9 @@ def refresh(
     started = now_utc()
     t0 = time.monotonic()
     fp = fingerprint(client, config_fingerprint)
-    last = _rows(client, "SELECT fingerprint, built_at FROM derived_state ORDER BY built_at DESC")
+    last = ch_client.rows(
+        client, "SELECT fingerprint, built_at FROM derived_state ORDER BY built_at DESC"
+    )
     if force or not last or last[0][0] != fp or not _matches_still_hold(client):
         kind = "full"
         rebuild_full(client)
@@ -366,11 +335,11 @@ def refresh(
 def behind(client: Any, slack: timedelta = timedelta(0)) -> bool:
     """Raw rows landed since the last build started (a run killed between its last batch and
     its refresh), or the marts were never built."""
-    last = _rows(client, "SELECT max(built_at) FROM derived_state")
+    last = ch_client.rows(client, "SELECT max(built_at) FROM derived_state")
     if not last or last[0][0] is None:
         return True
     since = last[0][0].replace(tzinfo=None) - slack
-    landed = _rows(
+    landed = ch_client.rows(
         client,
         "SELECT count() FROM (SELECT 1 FROM raw_attempts WHERE ingested_at > "
         "{since:DateTime64(6)} LIMIT 1)",
@@ -382,15 +351,15 @@ def behind(client: Any, slack: timedelta = timedelta(0)) -> bool:
 def record(client: Any, fp: str, started: datetime, seconds: float, kind: str) -> None:
     """The build in ``derived_state`` (the new row first, then the older ones deleted, so a
     reader always finds one) and the matches it used in ``derived_matches``."""
-    _run(client, "TRUNCATE TABLE derived_matches")
-    _run(client, f"INSERT INTO derived_matches SELECT {_MATCH_KEY} FROM model_matches")
+    ch_client.command(client, "TRUNCATE TABLE derived_matches")
+    ch_client.command(client, f"INSERT INTO derived_matches SELECT {_MATCH_KEY} FROM model_matches")
     client.insert(
         "derived_state",
         [[fp, started, float(seconds), kind]],
         column_names=["fingerprint", "built_at", "seconds", "kind"],
         settings=SETTINGS,
     )
-    _run(
+    ch_client.command(
         client,
         "DELETE FROM derived_state WHERE built_at < {built:DateTime64(6)}",
         parameters={"built": started},
