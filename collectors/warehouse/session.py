@@ -13,6 +13,7 @@ import duckdb
 log = logging.getLogger(__name__)
 
 BACKGROUND_NICENESS = 10  # a rebuild yields the CPU to readers (about 9 parts in 10 to them)
+DISABLED_OPTIMIZERS = "in_clause"
 MEMORY_LIMIT = "1536MB"  # per connection; DuckDB spills to disk beyond it (ingest target < 2 GB)
 
 
@@ -22,6 +23,11 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) 
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = true")
+    # DuckDB 2.0 turns a constant `x IN (...)` list into a MARK join against the list, a
+    # pipeline of its own. The normaliser tests a dozen such lists (its rl_bool macro and the
+    # status words): scheduling those pipelines made a one-line batch take 0.44 s instead of
+    # 0.05 s, and a 20,000-line batch 0.63 s instead of 0.28 s. Evaluated in place they cost less.
+    con.execute(f"SET disabled_optimizers = '{DISABLED_OPTIMIZERS}'")
 
 
 @contextmanager
