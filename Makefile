@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The suite on every core (pytest-xdist; tests/conftest.py keeps a file, and a folder sharing an
+# expensive session fixture, on one worker); `PYTEST_WORKERS=0` runs it in one process.
+# `make test PYTEST_ARGS="-m 'not slow'"`: the fast tier.
+PYTEST_WORKERS ?= auto
 
 .PHONY: venv test lint audit demo bench lock clean
 
@@ -28,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/mypy collectors app/tuner
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Known vulnerabilities of every pin of requirements-dev.lock, and per pin what it was audited
 # against (.ci/audit.py): per-version advisories (pip-audit, or the index's /pypi/NAME/VERSION/json),
