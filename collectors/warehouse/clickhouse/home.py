@@ -455,9 +455,8 @@ class ClickHouseWarehouse(Warehouse):
                 ch_apply.set_retention(client, self.retention_days)
             return False
         ch_apply.apply(client, self.target.database, self.retention_days)
-        ch_client.command(
-            client, "TRUNCATE TABLE derived_state"
-        )  # the marts' shape may have changed
+        # the marts' shape may have changed
+        ch_client.command(client, "TRUNCATE TABLE derived_state")
         row = {"version": version, "applied_at": now_utc()}
         ch_client.insert_row(client, "schema_version", row, insert_deduplicate=0)
         log.info("ClickHouse %s migrated to schema %s", self.describe(), version)

@@ -111,6 +111,9 @@ def commit_batch(
     return counts
 
 
+# State rows (cursors, loads) are written with insert_deduplicate=0: a row equal to an older one
+# (A, B, then A again) must still land after B; the deduplication window would drop it.
+
 # -- file cursors ---------------------------------------------------------------------------------
 
 _CURSOR_SQL = (
