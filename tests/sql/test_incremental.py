@@ -4,12 +4,15 @@ attempts of requests first seen in an earlier load (a retry logged in the next f
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from collectors import config, pipeline
 from collectors.pipeline import ingest
+from collectors.warehouse import marts
 from collectors.warehouse.migrate import materialized_files
 from tests.logs.helpers import rl_row
 
@@ -122,3 +125,38 @@ def test_incremental_rebuild_reads_attempts_that_started_before_the_new_load(
     full = _snapshot(cfg.warehouse_path)
     for name in full:
         assert incremental[name] == full[name], name
+
+
+def test_a_full_rebuild_in_parts_equals_one_in_one_piece(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past marts.REBUILD_PART_ATTEMPTS raw attempts a full rebuild derives the marts keyed by
+    logical request part by part; every mart comes out as from one piece, late retries of
+    requests, an attempt older than its request and a repeat included."""
+    cfg = config.load(home)
+    early = [
+        rl_row(20_000, logical_request_id="r3", started_at="2026-03-04T09:00:00Z",
+               ended_at="2026-03-04T09:00:05Z", status="error", error_class="rate_limit"),
+        rl_row(7, logical_request_id="r7", started_at="2026-03-01T08:00:00Z",
+               ended_at="2026-03-01T08:00:09Z"),
+    ]  # fmt: skip
+    (tmp_path / "a.jsonl").write_text(_rows(0, 60))
+    (tmp_path / "b.jsonl").write_text(
+        _rows(60, 40, late_for=range(0, 30, 3)) + "".join(json.dumps(r) + "\n" for r in early)
+    )
+    ingest(cfg, [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")])
+    monkeypatch.setattr(marts, "REBUILD_PART_ATTEMPTS", 10**9)
+    assert pipeline.update_marts(cfg, force=True)
+    whole = _snapshot(cfg.warehouse_path)
+    monkeypatch.setattr(marts, "REBUILD_PART_ATTEMPTS", 9)  # 112 raw attempts: 13 parts
+    with caplog.at_level(logging.DEBUG, logger="collectors.warehouse.marts"):
+        assert pipeline.update_marts(cfg, force=True)
+    assert "part 13 of 13 derived" in caplog.text
+    parted = _snapshot(cfg.warehouse_path)
+    assert sum(len(v) for v in parted.values()) > 200
+    for name in whole:
+        assert parted[name] == whole[name], name
+    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
+    left = con.execute("SELECT count(*) FROM derive_scope").fetchall()
+    con.close()
+    assert left == [(0,)]
