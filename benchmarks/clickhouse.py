@@ -7,7 +7,9 @@ then on a fresh chdb database:
 * lands every base table as typed Arrow batches of 1M rows (what ingest ships per batch after
   the one DuckDB normaliser; the normaliser's own time is ``benchmarks/ingest.py``'s), with a
   deduplication token each;
-* builds the materialized marts from the generated SQL (``apply.build_marts``);
+* builds the materialized marts from the generated SQL as a full refresh does
+  (``refresh.rebuild_full``: into ``__next`` tables, the marts keyed by logical request in parts
+  of ``--part-attempts``, then swapped in);
 * reads the disk each table takes (``system.parts``);
 * times the same mart queries as ``benchmarks/marts.py`` on both engines (best of 3; on
   ClickHouse through :class:`collectors.warehouse.clickhouse.reader.Reader`, the app's reader,
@@ -38,7 +40,7 @@ import duckdb  # noqa: E402
 from marts import QUERIES, build  # noqa: E402
 
 from collectors import config, pipeline  # noqa: E402
-from collectors.warehouse.clickhouse import apply  # noqa: E402
+from collectors.warehouse.clickhouse import apply, refresh  # noqa: E402
 from collectors.warehouse.migrate import TABLE_LAYERS, VIEW_LAYERS, dependency_order, sql_files  # noqa: E402
 
 BATCH_ROWS = 1_000_000
@@ -89,7 +91,7 @@ def views_and_marts(client: Any) -> dict[str, float]:
             apply.run_file(client, f)
     views = time.perf_counter() - t0
     t0 = time.perf_counter()
-    apply.build_marts(client)
+    refresh.rebuild_full(client)
     return {"views_seconds": round(views, 2), "marts_seconds": round(time.perf_counter() - t0, 2)}
 
 
@@ -152,7 +154,15 @@ def main() -> None:
         help="skip DuckDB's marts and its query timings (sizes where DuckDB's rebuild would "
         "take longer than the ClickHouse side being measured): base tables only from DuckDB",
     )
+    ap.add_argument(
+        "--part-attempts",
+        type=int,
+        default=refresh.PART_ATTEMPTS,
+        help="derive the marts keyed by logical request in parts of about this many attempts "
+        "(0: in one piece)",
+    )
     args = ap.parse_args()
+    refresh.PART_ATTEMPTS = args.part_attempts or 2**62
     # absolute: a chdb:// URL takes the path after the scheme, a relative one reads as a host
     home = (args.home or Path(tempfile.mkdtemp(prefix="rl-ch-"))).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -167,6 +177,7 @@ def main() -> None:
     client = _client(Path(tempfile.mkdtemp(prefix="rl-chdb-", dir=home)))
     landed = land(duck, client)
     duck.close()
+    landed["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     built = views_and_marts(client)
     sizes = disk(client)
     timed = queries(path, client, duckdb_too=not args.clickhouse_only)
@@ -179,6 +190,7 @@ def main() -> None:
         "raw_bytes_per_attempt": round(raw["bytes"] / max(raw["rows"], 1), 1),
         "queries": timed,
         "duckdb_marts": not args.clickhouse_only,
+        "part_attempts": args.part_attempts,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "loadavg": os.getloadavg(),
         "machine": {
@@ -194,6 +206,9 @@ def main() -> None:
     print(
         f"  views {built['views_seconds']} s, materialized marts built in {built['marts_seconds']} s"
     )
+    print(
+        f"  peak RSS {out['peak_rss_mb']:,.0f} MiB ({landed['peak_rss_mb']:,.0f} MiB after landing)"
+    )
     for t, s in list(sizes.items())[:6]:
         print(f"  {t:24} {s['rows']:>12,} rows {s['bytes'] / 2**20:10.1f} MiB on disk")
     print(f"  raw_attempts: {out['raw_bytes_per_attempt']} bytes per attempt on disk")
@@ -208,7 +223,8 @@ def main() -> None:
             f"  {q['query']:28} {duck_part}clickhouse {q['clickhouse_seconds']:7.3f} s  "
             f"rows {q['rows']:,}  same rows: {same}"
         )
-    dest = ROOT / "benchmarks" / "results" / f"clickhouse-{args.attempts}.json"
+    whole = "" if args.part_attempts else "-one-piece"
+    dest = ROOT / "benchmarks" / "results" / f"clickhouse-{args.attempts}{whole}.json"
     dest.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(f"written {dest}")
 

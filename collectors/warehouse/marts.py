@@ -32,7 +32,7 @@ from collectors.warehouse.connect import Warehouse
 from collectors.warehouse.migrate import (
     LOGIC_SUFFIX,
     materialized_files,
-    relation_reads,
+    request_keyed_marts,
     schema_hash,
 )
 from collectors.warehouse.session import background_priority, rebuild_plans, transaction
@@ -223,35 +223,13 @@ def rebuild_materialized(con: duckdb.DuckDBPyConnection) -> None:
     files = materialized_files()
     raw = int(con.execute("SELECT count(*) FROM raw_attempts").fetchall()[0][0])
     parts = -(-raw // REBUILD_PART_ATTEMPTS)
-    parted = _parted_marts() if parts > 1 else []
+    parted = request_keyed_marts() if parts > 1 else []
     with rebuild_plans(con):
         if parted:
             _rebuild_in_parts(con, parted, parts)
         for f in files:
             if f.name not in parted:
                 _rebuild(con, f.name)
-
-
-def _parted_marts() -> list[str]:
-    """The marts keyed by logical request that read, among the materialized marts, only each
-    other (directly or through views), in dependency order: they can be derived part by part,
-    before the rest."""
-    files = materialized_files()
-    marts = {f.name for f in files}
-    keyed = {f.name for f in files if f.incremental_key == "logical_request_id"}
-    reads = relation_reads()
-
-    def marts_read(name: str) -> set[str]:
-        seen: set[str] = set()
-        todo = list(reads.get(name, ()))
-        while todo:
-            n = todo.pop()
-            if n not in seen:
-                seen.add(n)
-                todo.extend(reads.get(n, ()))
-        return seen & marts
-
-    return [f.name for f in files if f.name in keyed and marts_read(f.name) <= keyed]
 
 
 def _rebuild_in_parts(con: duckdb.DuckDBPyConnection, names: list[str], parts: int) -> None:

@@ -138,6 +138,29 @@ def materialized_files() -> list[SqlFile]:
     return dependency_order(files, "materialized marts")
 
 
+def request_keyed_marts() -> list[str]:
+    """The materialized marts keyed by logical request (``-- incremental: logical_request_id``)
+    that read, among the materialized marts, only each other (directly or through views), in
+    dependency order: a full rebuild can derive them part by part (a part being some of the
+    requests), before the other marts, which then read them whole."""
+    files = materialized_files()
+    marts = {f.name for f in files}
+    keyed = {f.name for f in files if f.incremental_key == "logical_request_id"}
+    reads = relation_reads()
+
+    def marts_read(name: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(reads.get(name, ()))
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(reads.get(n, ()))
+        return seen & marts
+
+    return [f.name for f in files if f.name in keyed and marts_read(f.name) <= keyed]
+
+
 def view_ddl(f: SqlFile) -> str:
     body = f.text.strip().rstrip(";")
     params = f.macro_params

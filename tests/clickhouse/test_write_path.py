@@ -400,6 +400,44 @@ def test_an_incremental_refresh_equals_a_full_rebuild(grown: Any) -> None:
     assert incremental["attempts"] and incremental["logical_requests"]
 
 
+class _Counting:
+    """A client that keeps every statement it runs."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.sql = inner, []  # type: Any, list[str]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def command(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        self.sql.append(sql)
+        return self.inner.command(sql, *args, **kwargs)
+
+
+def test_a_full_rebuild_in_parts_equals_one_in_one_piece(
+    grown: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past refresh.PART_ATTEMPTS raw attempts the marts keyed by logical request are derived
+    part by part (from the scoped logic, reading attempts__next); every mart comes out as from
+    one piece, and nothing of the parts is left behind."""
+    ch, _ = grown  # the live marts hold the first span only: the parts must not read them
+    raw = _one(ch, "SELECT count() FROM raw_attempts")
+    monkeypatch.setattr(refresh, "PART_ATTEMPTS", max(1, raw // 5))
+    counting = _Counting(ch)
+    assert refresh.refresh(counting, force=True) == "full"
+    fills = [s for s in counting.sql if "cityHash64(logical_request_id) %" in s]
+    assert len(fills) >= 5
+    parted = _mart_rows(ch)
+    monkeypatch.setattr(refresh, "PART_ATTEMPTS", raw + 1)
+    assert refresh.refresh(ch, force=True) == "full"
+    whole = _mart_rows(ch)
+    assert parted == whole
+    assert whole["attempts"] and whole["logical_requests"]
+    assert _one(ch, "SELECT count() FROM system.tables WHERE database = currentDatabase() "
+                    f"AND (name LIKE '%{refresh.SCOPED}' OR name LIKE '%{refresh.NEXT}')") == 0  # fmt: skip
+    assert _one(ch, "SELECT count() FROM derive_scope") == 0
+
+
 def test_the_scoped_views_read_only_the_requests_in_scope(grown: Any) -> None:
     """The copies a build reads are cut to derive_scope; the views readers use are not."""
     ch, _ = grown

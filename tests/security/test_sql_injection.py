@@ -423,6 +423,8 @@ REVIEWED: dict[str, set[str]] = {
         "logic",
         "new",
         "pid",
+        "table",  # "raw_attempts" or "attempts" + NEXT or "" (_create_scoped's caller constants)
+        "where",  # _IN_SCOPE, or a hash filter formatted from two ints (_build_in_parts)
     },
     # DDL text derived from the generated files; cluster and database names checked against an
     # identifier pattern in ddl(), names from the generated files' own statements

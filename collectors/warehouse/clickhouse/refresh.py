@@ -8,7 +8,13 @@ seeing a partial or empty mart.
   ...`` swaps them all. Each pair swaps atomically; the pairs of the one statement swap one after
   another within microseconds, so a reader querying two marts at that instant could see the new
   ``attempts`` beside the old ``logical_requests``. No reader ever sees an empty or half-filled
-  mart, and nobody waits: the old tables serve every query until the swap.
+  mart, and nobody waits: the old tables serve every query until the swap. Past
+  :data:`PART_ATTEMPTS` raw attempts, ``attempts`` and ``logical_requests`` (the marts keyed by
+  logical request that read no other mart) are filled first, part by part: the requests split by
+  a hash of their id, each part computed by the scoped logic of the incremental build below
+  (its base views filtering on the hash), with ``attempts`` read from ``attempts__next``. A
+  part's windows, joins and aggregates hold only its requests in memory: at 10M attempts in 2
+  parts the build peaked at 3.3 GB instead of 5.1 GB, and took 150 s instead of 133 s.
 * **Incremental** (:func:`refresh_days`): the marts with a ``local_day`` are partitioned by
   it (:mod:`.generate`). The days that raw rows landed since the last build touch (every attempt
   of their logical requests, a day either side of their UTC start so any time zone's local day
@@ -58,6 +64,7 @@ from collectors.warehouse.migrate import (
     dependency_order,
     materialized_files,
     relation_reads,
+    request_keyed_marts,
     schema_hash,
     sql_files,
 )
@@ -73,6 +80,10 @@ _MATCH_KEY = (
 )
 _PARTITION = "toYYYYMMDD(local_day)"
 SCOPED = "__rl_scoped"
+_IN_SCOPE = "logical_request_id IN (SELECT logical_request_id FROM derive_scope)"
+PART_ATTEMPTS = 5_000_000
+"""A full rebuild derives the marts keyed by logical request in parts of about this many raw
+attempts (in one piece the build's memory grows with the month: 5.1 GB at 10M attempts)."""
 
 
 def _database(client: Any) -> str:
@@ -107,12 +118,21 @@ def _drop_next(client: Any, files: list[SqlFile]) -> None:
 
 def rebuild_full(client: Any) -> None:
     """Every materialized mart rebuilt whole into ``__next`` tables, then all swapped in by one
-    ``EXCHANGE TABLES`` (see the module)."""
+    ``EXCHANGE TABLES`` (see the module). Past :data:`PART_ATTEMPTS` raw attempts the marts
+    keyed by logical request are derived in parts first (:func:`_build_in_parts`)."""
     files = materialized_files()
     db = _database(client)
     built: list[str] = []
+    raw = int(ch_client.rows(client, "SELECT count() FROM raw_attempts")[0][0])
+    parts = -(-raw // PART_ATTEMPTS)
+    parted = request_keyed_marts() if parts > 1 else []
     try:
+        if parted:
+            _build_in_parts(client, db, [f for f in files if f.name in parted], parts)
+            built += parted
         for f in files:
+            if f.name in parted:
+                continue
             _create_next(client, f)
             logic = _next_logic(client, db, f, built)
             ch_client.command(
@@ -123,6 +143,29 @@ def rebuild_full(client: Any) -> None:
         ch_client.command(client, f"EXCHANGE TABLES {pairs}")
     finally:
         _drop_next(client, files)  # after the swap: the old marts
+
+
+def _build_in_parts(client: Any, db: str, files: list[SqlFile], parts: int) -> None:
+    """Fill the ``__next`` tables of ``files`` (marts keyed by logical request) part by part:
+    the requests split by a hash of their id, each part computed by the scoped logic an
+    incremental refresh uses, its ``attempts`` read from ``attempts__next``. The scoped base
+    views filter on the hash itself (a set of millions of ids per part cost more memory than
+    the whole build). A part's joins, windows and aggregates hold a part of the requests."""
+    for f in files:
+        _create_next(client, f)
+    made = _create_scoped(client, db, marts_suffix=NEXT)
+    try:
+        for part in range(parts):
+            _scope_bases(client, NEXT, f"cityHash64(logical_request_id) % {parts} = {part}")
+            for f in files:
+                ch_client.command(
+                    client,
+                    f"INSERT INTO {f.name}{NEXT} SELECT * FROM {f.name}{LOGIC_SUFFIX}{SCOPED}",
+                    **INSERT_SETTINGS,
+                )
+    finally:
+        for name in reversed(made):
+            ch_client.command(client, f"DROP VIEW IF EXISTS {name}")
 
 
 def partitioned(client: Any, name: str) -> bool:
@@ -212,19 +255,25 @@ def _copy_view(client: Any, db: str, name: str, new: str, names: list[str], suff
     return new
 
 
-def _create_scoped(client: Any, db: str) -> list[str]:
-    """``<name>__rl_scoped`` views: ``raw_attempts`` and ``attempts`` cut to the requests of
-    ``derive_scope``, and every view between them and the marts reading those; the names made,
-    to drop after."""
+def _scope_bases(client: Any, marts_suffix: str = "", where: str = _IN_SCOPE) -> list[str]:
+    """(Re)create ``raw_attempts__rl_scoped`` and ``attempts__rl_scoped``: those tables
+    (``attempts<marts_suffix>``) cut by ``where``; the views that read them see the new cut."""
     made: list[str] = []
-    for base in ("raw_attempts", "attempts"):
+    for base, table in (("raw_attempts", "raw_attempts"), ("attempts", f"attempts{marts_suffix}")):
         ch_client.command(client, f"DROP VIEW IF EXISTS {base}{SCOPED}")
         ch_client.command(
-            client,
-            f"CREATE VIEW {base}{SCOPED} AS SELECT * FROM {base} "
-            "WHERE logical_request_id IN (SELECT logical_request_id FROM derive_scope)",
+            client, f"CREATE VIEW {base}{SCOPED} AS SELECT * FROM {table} WHERE {where}"
         )
         made.append(f"{base}{SCOPED}")
+    return made
+
+
+def _create_scoped(client: Any, db: str, marts_suffix: str = "") -> list[str]:
+    """``<name>__rl_scoped`` views: ``raw_attempts`` and ``attempts`` (``attempts<marts_suffix>``:
+    a full rebuild's parts read the ``__next`` table they fill) cut to the requests of
+    ``derive_scope``, and every view between them and the marts reading those; the names made,
+    to drop after."""
+    made = _scope_bases(client, marts_suffix)
     redirected = ["raw_attempts", "attempts"]
     for f in scoped_chain():
         made.append(_copy_view(client, db, f.name, f"{f.name}{SCOPED}", redirected, SCOPED))
