@@ -68,15 +68,30 @@ CREATE OR REPLACE TEMP MACRO rl_bool(x) AS CASE
     END;
 CREATE OR REPLACE TEMP MACRO rl_redact(x) AS
     substr(regexp_replace(' ' || x, '{SECRET_PATTERN}', '\1[REDACTED]', 'g'), 2);
-CREATE OR REPLACE TEMP MACRO rl_str(x, n) AS CASE
-    WHEN rl_blank(x) THEN NULL ELSE left(rl_redact(trim(x)), n) END;
-CREATE OR REPLACE TEMP MACRO rl_id(x) AS CASE
+CREATE OR REPLACE TEMP MACRO rl_str(x, n, suspect) AS CASE
     WHEN rl_blank(x) THEN NULL
-    WHEN rl_redact(trim(x)) = trim(x) THEN left(trim(x), 200)
+    WHEN suspect THEN left(rl_redact(trim(x)), n) ELSE left(trim(x), n) END;
+CREATE OR REPLACE TEMP MACRO rl_id(x, suspect) AS CASE
+    WHEN rl_blank(x) THEN NULL
+    WHEN NOT suspect OR rl_redact(trim(x)) = trim(x) THEN left(trim(x), 200)
     ELSE left(rl_redact(trim(x)), 183) || '#' || left(sha256(trim(x)), 16) END;
-CREATE OR REPLACE TEMP MACRO rl_lower_str(x, n) AS
-    replace(lower(rl_str(x, n)), '[redacted]', '[REDACTED]');
+CREATE OR REPLACE TEMP MACRO rl_lower_str(x, n, suspect) AS
+    replace(lower(rl_str(x, n, suspect)), '[redacted]', '[REDACTED]');
 """
+
+# The candidate columns ``norm_ok`` keeps as text (rl_str / rl_id / rl_lower_str). One search of
+# the pattern over all of them, joined by spaces after a space, finds every credential that
+# redacting each on its own (`` ' ' || trim(x)``) would: the pattern has no anchor, so a match in
+# a part is a match in the whole. Only a row where it finds one (``rl_suspect``) pays for a
+# replace per column; the rest, nearly every row, keep their strings as they are. A column
+# missing here would be stored unredacted: tests/security/test_redaction_shapes.py plants a
+# credential in each candidate column alone.
+REDACTED_COLUMNS = (
+    "attempt_key", "logical_request_id", "provider", "requested_model", "served_model",
+    "deployment_id", "base_model", "task", "team", "user_id", "key_alias", "route",
+    "agent_name", "conversation_id", "error_type",
+)  # fmt: skip
+_SUSPECT = f"regexp_matches(concat_ws(' ', '', {', '.join(REDACTED_COLUMNS)}), '{SECRET_PATTERN}')"
 
 # Statuses a log may use. HTTP-like codes are read too: 1xx-3xx success, 4xx-5xx error.
 SUCCESS_WORDS = ("success", "succeeded", "ok", "completed", "complete", "true", "stop")
@@ -85,7 +100,9 @@ ERROR_WORDS = ("failure", "error", "failed", "fail", "false", "cancelled", "canc
 NORMALIZE = rf"""
 CREATE OR REPLACE TEMP TABLE norm_typed AS
 WITH c AS (
-    SELECT *, lower(trim(status)) AS status_l, rl_int(http_status) AS http_i FROM cand
+    SELECT *, lower(trim(status)) AS status_l, rl_int(http_status) AS http_i,
+        {_SUSPECT} AS rl_suspect
+    FROM cand
 ),
 typed AS (
     SELECT
@@ -193,9 +210,9 @@ SELECT
         THEN 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
                       input_tokens, output_tokens, logical_request_id)), 32)
-        ELSE rl_id(attempt_key) END AS attempt_id,
-    CASE WHEN NOT rl_blank(logical_request_id) THEN rl_id(logical_request_id)
-         WHEN NOT rl_blank(attempt_key) THEN rl_id(attempt_key)
+        ELSE rl_id(attempt_key, rl_suspect) END AS attempt_id,
+    CASE WHEN NOT rl_blank(logical_request_id) THEN rl_id(logical_request_id, rl_suspect)
+         WHEN NOT rl_blank(attempt_key) THEN rl_id(attempt_key, rl_suspect)
          ELSE 'h' || left(sha256($source_file || ':' || source_line::VARCHAR || ':' ||
             concat_ws('|', started_at, ended_at, served_model, requested_model, status,
                       input_tokens, output_tokens)), 32) END AS logical_request_id,
@@ -206,21 +223,21 @@ SELECT
                           AND coalesce(rl_bool(streamed), false)
                      THEN date_diff('microsecond', t_start, t_first) / 1000.0 END) AS ttft_ms,
     date_diff('microsecond', t_start, t_end) / 1000.0 AS latency_ms,
-    rl_lower_str(provider, 100) AS provider,
-    rl_str(requested_model, 200) AS requested_model,
-    coalesce(rl_str(served_model, 200), rl_str(requested_model, 200)) AS served_model,
-    rl_str(deployment_id, 200) AS deployment_id,
-    rl_str(base_model, 200) AS base_model,
-    rl_str(task, 100) AS task,
-    rl_str(team, 200) AS team,
-    rl_str(user_id, 200) AS user_id,
+    rl_lower_str(provider, 100, rl_suspect) AS provider,
+    rl_str(requested_model, 200, rl_suspect) AS requested_model,
+    coalesce(rl_str(served_model, 200, rl_suspect), rl_str(requested_model, 200, rl_suspect)) AS served_model,
+    rl_str(deployment_id, 200, rl_suspect) AS deployment_id,
+    rl_str(base_model, 200, rl_suspect) AS base_model,
+    rl_str(task, 100, rl_suspect) AS task,
+    rl_str(team, 200, rl_suspect) AS team,
+    rl_str(user_id, 200, rl_suspect) AS user_id,
     CASE WHEN rl_blank(api_key) THEN NULL
          WHEN regexp_full_match(lower(trim(api_key)), '[0-9a-f]{{64}}') THEN lower(trim(api_key))
          ELSE sha256(trim(api_key)) END AS key_hash,
-    rl_str(key_alias, 200) AS key_alias,
-    rl_str(route, 300) AS route,
-    rl_str(agent_name, 200) AS agent_name,
-    rl_id(conversation_id) AS conversation_id,
+    rl_str(key_alias, 200, rl_suspect) AS key_alias,
+    rl_str(route, 300, rl_suspect) AS route,
+    rl_str(agent_name, 200, rl_suspect) AS agent_name,
+    rl_id(conversation_id, rl_suspect) AS conversation_id,
     i_in AS input_tokens,
     i_cached AS cached_input_tokens,
     i_cw AS cache_write_tokens,
@@ -243,7 +260,7 @@ SELECT
         WHEN http_i BETWEEN 400 AND 499 OR regexp_matches(et, 'bad.?request|not.?found|unprocessable|invalid.?request|\b4[0-9][0-9]\b') THEN 'bad_request'
         ELSE 'other'
     END AS error_class,
-    rl_str(error_type, 200) AS error_type,
+    rl_str(error_type, 200, rl_suspect) AS error_type,
     CASE WHEN http_i BETWEEN 100 AND 599 THEN http_i::INTEGER END AS http_status,
     coalesce(rl_bool(gateway_cache_hit), false) AS gateway_cache_hit,
     rl_bool(streamed) AS streamed,

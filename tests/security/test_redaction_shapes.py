@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.ingest.normalize import install_macros
-from collectors.logs.base import RecordError
+from collectors.ingest.normalize import REDACTED_COLUMNS, install_macros, normalize
+from collectors.logs.base import CANDIDATE_COLUMNS, RecordError
 from collectors.logs.otel import FORMAT as OTEL
 from collectors.redact import EXCERPT_CHARS, MASK, SECRET_PATTERN, SECRET_SHAPES, excerpt, redact
 from tests.security.planted import (
@@ -170,7 +170,8 @@ def test_the_patterns_hold_nothing_the_engines_read_differently() -> None:
 def test_the_provider_is_redacted_before_it_is_lowercased() -> None:
     """``BEARER x`` used to be lowercased to ``bearer x`` (and the mask to ``[redacted]``)."""
     got = _CON.execute(
-        "SELECT rl_lower_str(?, 100), rl_lower_str(?, 100), rl_lower_str('OpenAI', 100)",
+        "SELECT rl_lower_str(?, 100, true), rl_lower_str(?, 100, true), "
+        "rl_lower_str('OpenAI', 100, true)",
         [f"OpenAI {BEARER_UPPER}", f"Azure {TOKEN_AUTH} {BASIC_AUTH}"],
     ).fetchall()[0]
     assert got == ("openai [REDACTED]", "azure [REDACTED] [REDACTED]", "openai")
@@ -178,11 +179,50 @@ def test_the_provider_is_redacted_before_it_is_lowercased() -> None:
 
 def test_an_id_that_held_a_credential_stays_distinct() -> None:
     a, b, plain = _CON.execute(
-        "SELECT rl_id(?), rl_id(?), rl_id(' run-42 ')",
+        "SELECT rl_id(?, true), rl_id(?, true), rl_id(' run-42 ', true)",
         [f"req {OPENAI_KEY}", f"req {OPENAI_KEY.replace('XYZ', 'XYW')}"],
     ).fetchall()[0]
     assert a.startswith("req [REDACTED]#") and b.startswith("req [REDACTED]#") and a != b
     assert plain == "run-42"
+
+
+# a candidate row that normalises to an attempt: every other column empty
+_VALID = {
+    "attempt_key": "call-1",
+    "started_at": "2026-10-05T10:00:00Z",
+    "ended_at": "2026-10-05T10:00:02Z",
+    "served_model": "gpt-4o",
+    "status": "success",
+    "input_tokens": "10",
+    "output_tokens": "5",
+}
+
+
+@pytest.mark.parametrize("column", [c for c in CANDIDATE_COLUMNS if c != "format_reject"])
+@pytest.mark.parametrize("where", ["alone", "after text", "padded"])
+def test_a_credential_in_any_one_column_is_redacted(column: str, where: str) -> None:
+    """Ingest searches a row's kept strings for a credential once (``rl_suspect``) and redacts
+    each column only when that finds one: a credential in a column the search missed would be
+    stored as it is. Each candidate column in turn holds one, every other column clean."""
+    value = {"alone": OPENAI_KEY, "after text": f"team {JWT}", "padded": f"  {OPENAI_KEY}  "}
+    con = duckdb.connect()
+    install_macros(con)
+    row = {c: _VALID.get(c) for c in CANDIDATE_COLUMNS}
+    row[column] = value[where]
+    cols = ", ".join(f"?::VARCHAR AS {c}" for c in CANDIDATE_COLUMNS)
+    con.execute(
+        f"CREATE TEMP TABLE cand AS SELECT 1::BIGINT AS source_line, {cols}", list(row.values())
+    )
+    normalize(con, "litellm", "litellm", "planted.jsonl")
+    stored = (
+        con.execute("SELECT * FROM norm_ok").fetchall()
+        + con.execute("SELECT * FROM norm_bad").fetchall()
+    )
+    assert stored, column
+    text = " ".join(str(v) for r in stored for v in r)
+    assert not leaks(text), (column, text)
+    suspect = con.execute("SELECT bool_or(rl_suspect) FROM norm_typed").fetchall()[0][0]
+    assert suspect == (column in REDACTED_COLUMNS), column
 
 
 def test_an_excerpt_cut_inside_a_credential_keeps_none_of_it() -> None:
