@@ -21,7 +21,10 @@ one ``str.join`` (stdlib only).
 
 ``--model-map compact`` drops the null entries of ``model_map_information.model_map_value``
 (about 8 kB of the 13 kB line): the same keys that carry a value, for runs where the full size
-would not fit on disk (10M full lines are about 130 GB).
+would not fit on disk (10M full lines are about 130 GB). ``--model-map minimal`` keeps only the
+keys and nested values RouteLedger's normaliser reads (:data:`slp.MINIMAL_KEYS`), about 600 bytes
+a line, as a gateway's own compact logger writes them: the same draws, so the same warehouse as
+the full lines of that seed.
 """
 
 from __future__ import annotations
@@ -350,9 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tail-out", type=Path, help="file for --tail-rows")
     ap.add_argument(
         "--model-map",
-        choices=["full", "compact"],
+        choices=["full", "compact", "minimal"],
         default="full",
-        help="full: as litellm writes it; compact: without its null entries",
+        help="full: as litellm writes it; compact: without its null entries; minimal: only "
+        "the keys RouteLedger reads (about 600 bytes a line)",
     )
     args = ap.parse_args(argv)
     if args.rows <= 0:

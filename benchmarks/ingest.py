@@ -493,9 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--model-map",
-        choices=["full", "compact"],
+        choices=["full", "compact", "minimal"],
         default="full",
-        help="payload size: full as litellm logs it, or compact (see generate.py)",
+        help="payload size: full as litellm logs it, compact or minimal (see generate.py)",
     )
     args = ap.parse_args(argv)
     if args.rows < 100:

@@ -27,7 +27,21 @@ from traffic import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "logs" / "litellm"
+# ``minimal``: only the keys RouteLedger's LiteLLM normaliser reads (``collectors/logs/litellm.py``),
+# about 600 bytes a line, as a gateway's own compact logger writes them; every value it reads is
+# the one the full line carries, so both give the same warehouse
+MINIMAL_KEYS = (
+    "id litellm_call_id trace_id cache_hit stream status custom_llm_provider startTime endTime "
+    "completionStartTime model metadata response_cost prompt_tokens completion_tokens "
+    "request_tags end_user model_group model_id model_parameters hidden_params error_str "
+    "error_information model_map_information"
+).split()
+MINIMAL_METADATA = (
+    "user_api_key_hash user_api_key_alias user_api_key_team_id user_api_key_team_alias "
+    "user_api_key_user_id user_api_key_request_route usage_object requester_metadata"
+).split()
 _HOLE = re.compile(r'"@@(\w+)@@"')
+_ECHO = {"usage": '"@@usage@@"', "reqmeta": '"@@reqmeta@@"'}  # fills a metadata hole with itself
 
 
 def _hole(name: str) -> str:
@@ -107,6 +121,9 @@ class Templates:
                 d["custom_llm_provider"] = provider
                 d["model"] = lmodel
                 d["model_map_information"] = {"model_map_key": lmodel, "model_map_value": value}
+                if model_map == "minimal":
+                    d = {k: d[k] for k in MINIMAL_KEYS}
+                    d["model_map_information"] = {"model_map_value": {"key": value["key"]}}
                 self.line[(name, variant)] = line = Template(d)
                 line.parts[-1] += "\n"
             resp = copy.deepcopy(ok["response"])
@@ -175,6 +192,38 @@ class Templates:
             for task, prompts in PROMPTS.items()
         }
         self.answers = [_dumps(a) for a in ANSWERS]
+        if model_map == "minimal":
+            self._minimal()
+
+    def _minimal(self) -> None:
+        """The nested values cut to what the normaliser reads (see :data:`MINIMAL_KEYS`)."""
+        self.metadata = [
+            Template({k: v for k, v in json.loads(t.fill(_ECHO)).items() if k in MINIMAL_METADATA})
+            for t in self.metadata
+        ]
+        counters = {
+            "x-litellm-model-group": _hole("group"),
+            "x-litellm-attempted-retries": _hole("retries"),
+            "x-litellm-attempted-fallbacks": _hole("fallbacks"),
+        }
+        for name in self.hidden:
+            self.hidden[name] = Template({"additional_headers": counters})
+        self.hidden_fail = _dumps({"additional_headers": None})
+        self.errors = {
+            key: (text, _dumps({k: json.loads(info)[k] for k in ("error_code", "error_class")}))
+            for key, (text, info) in self.errors.items()
+        }
+        self.empty_error = _dumps({"error_code": "", "error_class": ""})
+        self.usage_openai = Template({
+            "completion_tokens": _hole("c"), "prompt_tokens": _hole("p"), "total_tokens": _hole("t"),
+            "completion_tokens_details": {"reasoning_tokens": _hole("r")},
+            "prompt_tokens_details": {"cached_tokens": _hole("k")},
+        })  # fmt: skip
+        self.usage_anthropic = Template({
+            "completion_tokens": _hole("c"), "prompt_tokens": _hole("p"), "total_tokens": _hole("t"),
+            "prompt_tokens_details": {"cached_tokens": _hole("k"), "cache_creation_tokens": _hole("w")},
+            "cache_creation_input_tokens": _hole("w"), "cache_read_input_tokens": _hole("k"),
+        })  # fmt: skip
 
     @staticmethod
     def _model_map_value(
