@@ -168,7 +168,11 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     path = home / "warehouse.duckdb"
     if not path.exists():
+        t0 = time.perf_counter()
         build(path, args.attempts)
+        print(
+            f"generated {args.attempts:,} attempts in {time.perf_counter() - t0:.0f} s", flush=True
+        )
         (home / "routeledger.toml").write_text("[prices]\nauto_catalog = false\n", encoding="utf-8")
         if not args.clickhouse_only:
             pipeline.update_marts(config.load(home), force=True, rematch=False)
@@ -177,6 +181,7 @@ def main() -> None:
     client = _client(Path(tempfile.mkdtemp(prefix="rl-chdb-", dir=home)))
     landed = land(duck, client)
     duck.close()
+    print(f"landed {n:,} attempts in {landed['seconds']} s", flush=True)
     landed["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     built = views_and_marts(client)
     sizes = disk(client)
