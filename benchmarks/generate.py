@@ -22,7 +22,7 @@ one ``str.join`` (stdlib only).
 ``--model-map compact`` drops the null entries of ``model_map_information.model_map_value``
 (about 8 kB of the 13 kB line): the same keys that carry a value, for runs where the full size
 would not fit on disk (10M full lines are about 130 GB). ``--model-map minimal`` keeps only the
-keys and nested values RouteLedger's normaliser reads (:data:`slp.MINIMAL_KEYS`), about 600 bytes
+keys and nested values RouteLedger's normaliser reads (:data:`slp.MINIMAL_KEYS`), about 1.5 kB
 a line, as a gateway's own compact logger writes them: the same draws, so the same warehouse as
 the full lines of that seed.
 """
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["full", "compact", "minimal"],
         default="full",
         help="full: as litellm writes it; compact: without its null entries; minimal: only "
-        "the keys RouteLedger reads (about 600 bytes a line)",
+        "the keys RouteLedger reads (about 1.5 kB a line)",
     )
     args = ap.parse_args(argv)
     if args.rows <= 0:

@@ -28,8 +28,9 @@ from traffic import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "logs" / "litellm"
 # ``minimal``: only the keys RouteLedger's LiteLLM normaliser reads (``collectors/logs/litellm.py``),
-# about 600 bytes a line, as a gateway's own compact logger writes them; every value it reads is
-# the one the full line carries, so both give the same warehouse
+# about 1.5 kB a line (three UUIDs, a SHA-256 key hash, the usage object: every field read and
+# little else; records of about 600 bytes would carry fewer); every value it reads is the one
+# the full line carries, so both give the same warehouse
 MINIMAL_KEYS = (
     "id litellm_call_id trace_id cache_hit stream status custom_llm_provider startTime endTime "
     "completionStartTime model metadata response_cost prompt_tokens completion_tokens "
