@@ -153,10 +153,15 @@ def _build_in_parts(client: Any, db: str, files: list[SqlFile], parts: int) -> N
     the whole build). A part's joins, windows and aggregates hold a part of the requests."""
     for f in files:
         _create_next(client, f)
-    made = _create_scoped(client, db, marts_suffix=NEXT)
+
+    def cut(part: int) -> str:
+        return f"cityHash64(logical_request_id) % {parts} = {part}"
+
+    made = _create_scoped(client, db, marts_suffix=NEXT, where=cut(0))
     try:
         for part in range(parts):
-            _scope_bases(client, NEXT, f"cityHash64(logical_request_id) % {parts} = {part}")
+            if part:
+                _scope_bases(client, NEXT, cut(part))
             for f in files:
                 ch_client.command(
                     client,
@@ -268,12 +273,14 @@ def _scope_bases(client: Any, marts_suffix: str = "", where: str = _IN_SCOPE) ->
     return made
 
 
-def _create_scoped(client: Any, db: str, marts_suffix: str = "") -> list[str]:
+def _create_scoped(
+    client: Any, db: str, marts_suffix: str = "", where: str = _IN_SCOPE
+) -> list[str]:
     """``<name>__rl_scoped`` views: ``raw_attempts`` and ``attempts`` (``attempts<marts_suffix>``:
-    a full rebuild's parts read the ``__next`` table they fill) cut to the requests of
-    ``derive_scope``, and every view between them and the marts reading those; the names made,
-    to drop after."""
-    made = _scope_bases(client, marts_suffix)
+    a full rebuild's parts read the ``__next`` table they fill) cut by ``where`` (the requests
+    of ``derive_scope``, or a full rebuild's first part), and every view between them and the
+    marts reading those; the names made, to drop after."""
+    made = _scope_bases(client, marts_suffix, where)
     redirected = ["raw_attempts", "attempts"]
     for f in scoped_chain():
         made.append(_copy_view(client, db, f.name, f"{f.name}{SCOPED}", redirected, SCOPED))
